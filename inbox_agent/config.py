@@ -1,0 +1,221 @@
+"""Configuration: TOML read with tomllib, validated by pydantic models that forbid unknown keys.
+
+Every section is optional and has the embedded default. A command validates only the sections it
+reads, so `parse --config F` works with a file that holds nothing but `[parties]`. Any mistake is a
+`ConfigError` naming the file, the dotted key and what was expected. Secrets are never in the file:
+keys ending in `_env` name the environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from inbox_agent.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STORE_LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are checked strictly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(Section):
+    name: str = "Demo Store"
+    support_address: str = "support@store.example"
+    signature: str = "The Demo Store support team"
+    default_language: str = "en"
+    languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))
+    phone: str = ""
+    url: str = ""
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///var/inbox-agent.db"
+
+
+class Folders(Section):
+    inbox: str = "INBOX"
+    review: str = "Review"
+    approved: str = "Approved"
+    rejected: str = "Rejected"
+    sent: str = "Sent"
+    attention: str = "Needs attention"
+
+
+class ImapConfig(Section):
+    host: str
+    port: int = 993
+    tls: Literal["implicit", "starttls", "none"] = "implicit"
+    username: str
+    password_env: str
+    folders: Folders = Field(default_factory=Folders)
+    idle: bool = True
+    poll_seconds: float = Field(default=30.0, gt=0)
+
+    def password(self) -> str:
+        return secret_from_env(self.password_env, "imap.password_env")
+
+
+class MaildirConfig(Section):
+    path: str = "var/mail"
+    folders: Folders = Field(default_factory=Folders)
+    poll_seconds: float = Field(default=0.2, gt=0)
+    smtp_listen: str = "127.0.0.1:2525"
+
+
+class SmtpConfig(Section):
+    host: str
+    port: int = 587
+    tls: Literal["implicit", "starttls", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+
+    def password(self) -> str:
+        return secret_from_env(self.password_env, "smtp.password_env") if self.password_env else ""
+
+
+class PartiesConfig(Section):
+    suppliers: list[str] = Field(default_factory=list)
+    distributors: list[str] = Field(default_factory=list)
+
+    @field_validator("suppliers", "distributors")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if "@" not in v or any(c.isspace() for c in v):
+                raise ValueError(f"{v!r} is neither an address nor '@domain'")
+        return [v.lower() for v in values]
+
+
+class TrackingProvider(Section):
+    enabled: bool = True
+    base_url: str | None = None
+    api_key_env: str | None = None
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    password_env: str | None = None
+    account_number_env: str | None = None
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+
+class TrackingConfig(Section):
+    ttl_minutes: float = Field(default=60.0, gt=0)
+    sample_data: bool | None = None
+    seventeen_track: TrackingProvider | None = None
+    cainiao: TrackingProvider | None = None
+    yunexpress: TrackingProvider | None = None
+    usps: TrackingProvider | None = None
+    laposte: TrackingProvider | None = None
+    australia_post: TrackingProvider | None = None
+    royal_mail: TrackingProvider | None = None
+    dhl: TrackingProvider | None = None
+
+    def providers(self) -> dict[str, TrackingProvider]:
+        names = ("seventeen_track", "cainiao", "yunexpress", "usps", "laposte", "australia_post",
+                 "royal_mail", "dhl")
+        return {n: p for n in names if (p := getattr(self, n)) is not None and p.enabled}
+
+    def uses_sample_data(self) -> bool:
+        return self.sample_data if self.sample_data is not None else not self.providers()
+
+
+class RepliesConfig(Section):
+    mode: Literal["draft", "auto"] = "draft"
+    templates: dict[str, Literal["draft", "auto"]] = Field(default_factory=dict)
+    max_auto_per_sender_per_day: int = Field(default=5, ge=1)
+
+    def mode_for(self, template: str) -> str:
+        return self.templates.get(template, self.mode)
+
+
+class KitConfig(Section):
+    show_unverified: bool = False
+    page_screenshot: bool = False
+    directory_overrides: str | None = None
+
+
+class PathsConfig(Section):
+    rules: str = str(PROJECT_ROOT / "rules")
+    templates: str = str(PROJECT_ROOT / "templates")
+
+
+class Config(Section):
+    """The whole file. `source` is where it came from, for error messages."""
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    imap: ImapConfig | None = None
+    maildir: MaildirConfig | None = None
+    smtp: SmtpConfig | None = None
+    parties: PartiesConfig = Field(default_factory=PartiesConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    kit: KitConfig = Field(default_factory=KitConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    source: str = "<embedded default>"
+
+    def mailbox_is_embedded(self) -> bool:
+        return self.imap is None
+
+
+SECTIONS = tuple(name for name in Config.model_fields if name != "source")
+
+
+def secret_from_env(variable: str, key: str) -> str:
+    """Read a secret from the environment; its value never appears in errors or logs."""
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError("environment", key, f"variable {variable} is not set")
+    return value
+
+
+def load_config(path: str | Path | None, sections: Iterable[str] | None = None) -> Config:
+    """Read and validate `path` (or the embedded default when None).
+
+    Only `sections` are validated when given; the others keep their defaults. Raises ConfigError.
+    """
+    if path is None:
+        return Config()
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(source, "", f"cannot be read ({e.strerror or e})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(source, "", f"is not valid TOML ({e})") from None
+    wanted = set(sections) if sections is not None else set(SECTIONS)
+    if sections is None:
+        for key in data:
+            if key not in SECTIONS:
+                raise ConfigError(source, key, f"unknown section; expected one of {', '.join(SECTIONS)}")
+    picked: dict[str, Any] = {k: v for k, v in data.items() if k in wanted}
+    picked["source"] = source
+    try:
+        config = Config.model_validate(picked)
+    except ValidationError as e:
+        raise _config_error(source, e) from None
+    if config.imap is not None and config.maildir is not None:
+        raise ConfigError(source, "imap/maildir", "set one mailbox, not both")
+    return config
+
+
+def _config_error(source: str, error: ValidationError) -> ConfigError:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        expected = "unknown key"
+    elif kind == "missing":
+        expected = "required key is missing"
+    else:
+        expected = f"{first['msg']} (got {first.get('input')!r})"
+    return ConfigError(source, key, expected)

@@ -1,0 +1,31 @@
+"""Error classes named after what the caller must do, not where the error came from.
+
+Third-party exceptions are translated into these once, at the edge that called the library.
+"""
+
+from __future__ import annotations
+
+
+class InboxAgentError(Exception):
+    """Base of every error the daemon raises on purpose."""
+
+
+class ConfigError(InboxAgentError):
+    """Stop at start-up: the message names the file, the key and what was expected."""
+
+    def __init__(self, source: str, key: str, expected: str) -> None:
+        self.source, self.key, self.expected = source, key, expected
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {expected}")
+
+
+class TransientError(InboxAgentError):
+    """Retry later with backoff: mailbox, carrier or SMTP temporarily unavailable."""
+
+
+class PermanentError(InboxAgentError):
+    """Set the item aside with this reason: retrying cannot help."""
+
+
+class SendOutcomeUnknown(InboxAgentError):
+    """A message may or may not have left: a person decides, never an automatic resend."""

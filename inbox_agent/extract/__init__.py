@@ -1,0 +1,86 @@
+"""ParsedEmail -> Extraction: intent, sender role, language, order and tracking numbers.
+
+The same functions serve `inbox-agent parse` and the daemon. Numbers count anywhere in the
+message (subject, body, quotes, attached messages); intent and language come from the sender's
+newest text only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from inbox_agent.config import PartiesConfig
+from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.intent import classify_intent
+from inbox_agent.extract.language import detect_language
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.extract.role import classify_role
+from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
+from inbox_agent.parse.message import ParsedEmail
+from inbox_agent.rules import load_rules_file
+
+
+@dataclass(frozen=True)
+class Extraction:
+    intent: Intent
+    role: Role
+    language: str | None
+    order_numbers: tuple[str, ...]
+    tracking: tuple[FoundNumber, ...]
+    why: dict[str, list[str]] = field(default_factory=dict)
+
+    def contract(self) -> dict[str, Any]:
+        """The fields of the parse contract (JSON-ready)."""
+        return {
+            "intent": self.intent.value,
+            "sender_role": self.role.value,
+            "language": self.language,
+            "order_numbers": list(self.order_numbers),
+            "tracking_numbers": [{"number": t.number, "carrier": t.carrier} for t in self.tracking],
+        }
+
+
+@dataclass(frozen=True)
+class _ColdRules:
+    patterns: tuple[re.Pattern[str], ...]
+    purchase: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _cold_rules() -> _ColdRules:
+    data = load_rules_file("cold_senders.yaml")
+    return _ColdRules(
+        tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"]),
+        re.compile(data["purchase_words"], re.IGNORECASE),
+    )
+
+
+def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...]) -> Extraction:
+    """Read one parsed message. Pure: the same input always gives the same answer."""
+    tracking = tuple(find_tracking_numbers(parsed.all_text))
+    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking]))
+    automated = bool(parsed.automated)
+    cold = _cold_rules()
+    new_words = f"{parsed.subject}\n{parsed.new_text}"
+    cold_hits = [p.pattern for p in cold.patterns if p.search(new_words)]
+    purchase = [m.group(0) for m in cold.purchase.finditer(new_words)] + [t.number for t in tracking]
+    role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase)
+    new_tracking = bool(find_tracking_numbers(new_words))
+    subject_is_reply = parsed.subject_topic != parsed.subject.strip()
+    intent, intent_why = classify_intent(
+        role, automated, parsed.new_text, parsed.subject_topic, subject_is_reply, new_tracking
+    )
+    language = None
+    if not (parsed.is_bounce and automated):
+        sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{parsed.subject_topic}\n{parsed.new_text}"
+        language = detect_language(sample, languages)
+    why = {
+        "intent": intent_why,
+        "sender_role": [f"From {parsed.from_address}", *parsed.automated, *(f"cold: {c}" for c in cold_hits)],
+        "language": [f"newest text: {parsed.new_text[:80]!r}"],
+        "tracking_numbers": [f"{t.written!r} -> {t.number} ({t.format_id})" for t in tracking],
+    }
+    return Extraction(intent, role, language, orders, tracking, why)

@@ -1,0 +1,205 @@
+"""Raw RFC 5322 bytes to a ParsedEmail, never raising: bad input becomes `error`.
+
+The texts kept are exactly where numbers count (corpus policy): the decoded Subject, every
+text/plain and text/html part (HTML with its link targets), and the Subject and body of attached
+`message/rfc822` parts. Not kept: other headers, attachment names and binary content, and the
+machine fields of `message/delivery-status`.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.header import decode_header, make_header
+
+import mailparser  # type: ignore[import-untyped]
+
+from inbox_agent.parse.automated import automation_reasons, bulk_reasons
+from inbox_agent.parse.html import html_to_text
+from inbox_agent.parse.quotes import newest_text
+
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "ks_c_5601-1987": "cp949",
+                    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+_MSGID = re.compile(r"<[^<>\s]+>")
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|r|rif|i|sv|vs|antw|doorst|rv|enc|res|réf|ref|automatic reply|"
+    r"automatische antwort|réponse automatique|respuesta automática|risposta automatica)\s*:\s*)+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """What the extractors and the playbook read of one message."""
+
+    message_id: str | None
+    subject: str
+    from_address: str
+    from_name: str
+    to_addresses: tuple[str, ...]
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date: datetime | None
+    body: str
+    attached_text: str
+    new_text: str
+    automated: tuple[str, ...]
+    bulk: tuple[str, ...]
+    is_bounce: bool
+    fingerprint: str
+    error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def subject_topic(self) -> str:
+        """The subject without reply/forward prefixes."""
+        return _SUBJECT_PREFIX.sub("", self.subject).strip()
+
+    @property
+    def all_text(self) -> str:
+        """Everything in which numbers count: subject, body, attached messages."""
+        return "\n".join((self.subject, self.body, self.attached_text))
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        ids = list(self.references)
+        if self.in_reply_to and self.in_reply_to not in ids:
+            ids.append(self.in_reply_to)
+        return tuple(ids)
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse `raw`; an unparseable message comes back with `error` set instead of raising."""
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    try:
+        return _parse(raw, fingerprint)
+    except Exception as e:  # noqa: BLE001 - the contract: bad input is a value, never an exception
+        return _broken(fingerprint, f"unparseable MIME: {type(e).__name__}: {e}")
+
+
+def _broken(fingerprint: str, reason: str) -> ParsedEmail:
+    return ParsedEmail(None, "", "", "", (), None, (), None, "", "", "", (), (), False, fingerprint, reason)
+
+
+def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
+    if not raw.strip():
+        return _broken(fingerprint, "empty message")
+    mail = mailparser.parse_from_bytes(raw)
+    msg: email.message.Message = mail.message
+    headers = {k.lower(): _header_text(v) for k, v in msg.items()}
+    if not any(h in headers for h in ("from", "subject", "message-id", "content-type", "date")):
+        return _broken(fingerprint, "not an email: no From, Subject, Message-ID or Content-Type header")
+    subject = _one_line(headers.get("subject", ""))
+    from_name, from_address = email.utils.parseaddr(headers.get("from", ""))
+    body, attached, plain_parts, html_parts = _texts(msg)
+    newest_source = "\n".join(plain_parts) if plain_parts else "\n".join(html_parts)
+    automated = automation_reasons(headers, from_address, msg.get_content_type())
+    return ParsedEmail(
+        message_id=_first_id(headers.get("message-id", "")),
+        subject=subject,
+        from_address=from_address.lower(),
+        from_name=_one_line(from_name),
+        to_addresses=tuple(a.lower() for _, a in email.utils.getaddresses([headers.get("to", "")]) if a),
+        in_reply_to=_first_id(headers.get("in-reply-to", "")),
+        references=tuple(_MSGID.findall(headers.get("references", ""))),
+        date=_date(headers.get("date", "")),
+        body=body,
+        attached_text=attached,
+        new_text=newest_text(newest_source),
+        automated=automated,
+        bulk=bulk_reasons(headers),
+        is_bounce=msg.get_content_type() == "multipart/report" or _is_bounce_sender(from_address),
+        fingerprint=fingerprint,
+        headers=headers,
+    )
+
+
+def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
+    """Walk the MIME tree: (body text, attached-message text, top plain parts, top html parts)."""
+    body: list[str] = []
+    attached: list[str] = []
+    plain: list[str] = []
+    html: list[str] = []
+
+    def visit(part: email.message.Message, nested: bool) -> None:
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and ctype != "message/delivery-status"):
+            for inner in part.get_payload() or []:
+                if isinstance(inner, email.message.Message):
+                    attached.append(_one_line(_header_text(inner.get("subject", ""))))
+                    visit(inner, True)
+            return
+        if part.is_multipart():
+            for sub in part.get_payload():
+                visit(sub, nested)
+            return
+        if part.get_content_maintype() != "text" or _is_attachment(part):
+            return
+        text = _decode(part)
+        if ctype == "text/html":
+            text = html_to_text(text)
+            (attached if nested else html).append(text)
+        elif ctype == "text/plain" or ctype.startswith("text/"):
+            (attached if nested else plain).append(text)
+        if not nested:
+            body.append(text)
+
+    visit(msg, False)
+    return "\n".join(body), "\n".join(attached), plain, html
+
+
+def _is_attachment(part: email.message.Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    return disposition == "attachment" and part.get_content_type() not in ("text/plain", "text/html")
+
+
+def _decode(part: email.message.Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return str(part.get_payload() or "")
+    declared = (part.get_content_charset() or "").lower()
+    for charset in (_CHARSET_ALIASES.get(declared, declared), "utf-8", "cp1252"):
+        if not charset:
+            continue
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def _header_text(value: object) -> str:
+    text = str(value)
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_id(value: str) -> str | None:
+    found = _MSGID.search(value)
+    if found:
+        return found.group(0)
+    value = value.strip()
+    return f"<{value}>" if value and " " not in value else None
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _is_bounce_sender(address: str) -> bool:
+    return address.split("@")[0].lower() in ("mailer-daemon", "postmaster")

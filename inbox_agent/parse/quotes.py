@@ -1,0 +1,48 @@
+"""The sender's newest text: what is above the quoted history, forwards and signature.
+
+mail-parser-reply finds the common reply headers of many languages; the markers in
+`rules/quote_markers.yaml` add what it misses (Foxmail, inline forwards, "Sent from my phone").
+The earliest cut wins. Intent and language are read from this text only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
+
+from inbox_agent.rules import load_rules_file
+
+_REPLY_LANGUAGES = ["en", "de", "fr", "it", "es", "nl", "pt", "sv", "pl"]
+
+
+@lru_cache(maxsize=1)
+def _markers() -> re.Pattern[str]:
+    data = load_rules_file("quote_markers.yaml")
+    return re.compile("|".join(f"(?:{m})" for m in data["markers"]), re.IGNORECASE | re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def _reply_parser() -> EmailReplyParser:
+    return EmailReplyParser(languages=list(_REPLY_LANGUAGES))
+
+
+def newest_text(text: str) -> str:
+    """Return the part of `text` the sender wrote now (never empty when `text` has words)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    cut = len(text)
+    marker = _markers().search(text)
+    if marker:
+        cut = marker.start()
+    quote = re.search(r"^[ \t]*>", text, re.MULTILINE)
+    if quote:
+        cut = min(cut, quote.start())
+    head = text[:cut]
+    try:
+        reply = _reply_parser().parse_reply(head) or head
+    except Exception:  # noqa: BLE001 - a library failure must not lose the text
+        reply = head
+    if len(reply.strip()) < 2:
+        reply = head if head.strip() else text
+    return reply.strip()

@@ -1,0 +1,37 @@
+"""Loading the data files under rules/: YAML parsed with safe_load, cached per path.
+
+The rules directory is the project's `rules/` unless INBOX_AGENT_RULES points elsewhere (a store's
+own copy). Files are data, never code.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inbox_agent.errors import ConfigError
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def rules_dir() -> Path:
+    return Path(os.environ.get("INBOX_AGENT_RULES") or DEFAULT_RULES_DIR)
+
+
+@lru_cache(maxsize=64)
+def _load(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(str(path), "", f"cannot be read ({e.strerror or e})") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(str(path), "", f"is not valid YAML ({e})") from None
+
+
+def load_rules_file(name: str) -> Any:
+    """Return the parsed content of rules/<name>; ConfigError when missing or malformed."""
+    return _load(rules_dir() / name)
