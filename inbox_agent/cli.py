@@ -58,3 +58,85 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file; none = embedded default.")
+@_config_errors_exit_2
+def run(config_path: str | None) -> None:
+    """Run the daemon until Ctrl-C or SIGTERM."""
+    import asyncio
+    import logging
+
+    from inbox_agent.runner import run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = load_config(config_path)
+    asyncio.run(run_daemon(config, echo=click.echo))
+
+
+@main.command()
+@_config_errors_exit_2
+def demo() -> None:
+    """Play the thin slice on a throwaway embedded setup and print the case timeline."""
+    import asyncio
+
+    from inbox_agent.demo import run_demo
+
+    sys.exit(asyncio.run(run_demo(click.echo)))
+
+
+@main.command("send-sample")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True)
+@click.option("--to", "to", default="support@store.example", show_default=True)
+def send_sample(host: str, port: int, to: str) -> None:
+    """Send a sample 'delivered but not received' complaint by SMTP."""
+    import smtplib
+
+    from inbox_agent.samples import sample_complaint
+
+    with smtplib.SMTP(host, port, timeout=10) as smtp:
+        smtp.sendmail("jamie.customer@example.org", [to], sample_complaint(to))
+    click.echo(f"sent a sample complaint to {to} via {host}:{port}")
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def check(config_path: str | None) -> None:
+    """Validate config, rules and templates without starting anything."""
+    from inbox_agent.checks import run_checks
+
+    problems = run_checks(load_config(config_path))
+    for p in problems:
+        click.echo(f"problem: {p}", err=True)
+    if problems:
+        sys.exit(2)
+    click.echo("config, rules and templates are valid")
+
+
+@main.group()
+def cases() -> None:
+    """List and inspect cases."""
+
+
+@cases.command("show")
+@click.argument("case_id", type=int)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def cases_show(case_id: int, config_path: str | None) -> None:
+    """Print a case's timeline."""
+    from inbox_agent.store.database import Database
+    from inbox_agent.timeline import case_timeline
+
+    config = load_config(config_path, sections=("database",))
+    found = case_timeline(Database(config.database.url), case_id)
+    if found is None:
+        click.echo(f"no case {case_id}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,8 @@ from inbox_agent.extract.formats import FormatBook, Identified, load_format_book
 from inbox_agent.rules import load_rules_file
 
 _GROUP = re.compile(r"[A-Za-z0-9]+")
-_MAX_GROUPS = 9
+_JOINER = re.compile(r"[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?")
+_MAX_GROUPS = 34
 _MAX_LEN = 34
 _MIN_LEN = 10
 _CONTEXT_CHARS = 48
@@ -70,7 +71,7 @@ def _runs(text: str) -> list[list[re.Match[str]]]:
     last_end = -1
     for m in _GROUP.finditer(text):
         gap = text[last_end : m.start()] if last_end >= 0 else None
-        if current and gap not in (" ", "-", "\u00a0", " - "):
+        if current and not _JOINER.fullmatch(gap or ""):
             runs.append(current)
             current = []
         current.append(m)
@@ -81,7 +82,7 @@ def _runs(text: str) -> list[list[re.Match[str]]]:
 
 
 def _worth_trying(first: str) -> bool:
-    return first[0].isdigit() or len(first) <= 4 or any(c.isdigit() for c in first[:4])
+    return len(first) <= 4 or any(c.isdigit() for c in first)
 
 
 def _longest_at(
@@ -92,10 +93,16 @@ def _longest_at(
         return None
     end = min(len(run), i + _MAX_GROUPS)
     pieces = [run[k].group(0) for k in range(i, end)]
+    lengths = [0]
+    for piece in pieces:
+        lengths.append(lengths[-1] + len(piece))
     for j in range(end - 1, i - 1, -1):
-        candidate = "".join(pieces[: j - i + 1]).upper()
-        if not _MIN_LEN <= len(candidate) <= _MAX_LEN or sum(c.isdigit() for c in candidate) < 7:
+        if lengths[j - i + 1] > _MAX_LEN:
             continue
+        compact = "".join(pieces[: j - i + 1])
+        if not _MIN_LEN <= len(compact) <= _MAX_LEN or sum(c.isdigit() for c in compact) < 4:
+            continue
+        candidate = re.sub(r"\s", "", text[run[i].start() : run[j].end()]).upper()
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
         identified = book.identify(candidate, hint=before)
         if identified is None:

@@ -1,0 +1,131 @@
+"""The daemon: builds the runtime and runs every stage as an asyncio loop until stopped.
+
+Stages wake each other through in-process events as soon as they commit work, and also poll,
+so rows written by another worker (or left by a crash) are picked up. Blocking work (database,
+IMAP, Maildir) runs in threads; one bad item never stops a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from inbox_agent.config import Config, MaildirConfig
+from inbox_agent.errors import TransientError
+from inbox_agent.mailbox.base import MailboxBackend
+from inbox_agent.mailbox.imap import ImapBackend
+from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.stages import draft, ingest, process, review, send, track
+from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.database import Database
+
+log = logging.getLogger("inbox_agent")
+
+
+def build_mailbox(config: Config) -> MailboxBackend:
+    if config.imap is not None:
+        return ImapBackend(config.imap, config.imap.password())
+    maildir = config.maildir or MaildirConfig()
+    return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds)
+
+
+class Daemon:
+    """All stages of one worker. `start()` then `await stopped`; `stop()` ends it cleanly."""
+
+    def __init__(self, config: Config, mailbox: MailboxBackend | None = None, worker: str = "worker-1") -> None:
+        self.config = config
+        self.db = Database(config.database.url)
+        self.db.create()
+        self.mailbox = mailbox or build_mailbox(config)
+        self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info)
+        self._stop = asyncio.Event()
+        self._kicks: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.review_poll = 1.0
+
+    def kick(self, stage: str) -> None:
+        if stage in self._kicks:
+            self._kicks[stage].set()
+
+    async def start(self) -> None:
+        folders = self.rt.folders
+        await asyncio.to_thread(self.mailbox.ensure_folders, [folders.inbox, folders.review, folders.approved,
+                                                              folders.rejected, folders.sent, folders.attention])
+        await asyncio.to_thread(send.reconcile, self.rt)
+        loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
+            "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
+            "process": (self._threaded(process.run_once), ("track", "draft", "send"), 2.0),
+            "track": (self._threaded(track.run_once), ("process",), 5.0),
+            "draft": (self._threaded(draft.run_once), ("send",), 5.0),
+            "review": (self._threaded(review.run_once), ("send", "process"), self.review_poll),
+            "send": (lambda: send.run_once(self.rt), ("process",), 2.0),
+        }
+        for name in loops:
+            self._kicks[name] = asyncio.Event()
+        for name, (step, wakes, poll) in loops.items():
+            self._tasks.append(asyncio.create_task(self._loop(name, step, wakes, poll), name=name))
+        self._tasks.append(asyncio.create_task(self._watch_inbox(), name="watch"))
+
+    def _threaded(self, func: Callable[[Runtime], int]) -> Callable[[], Awaitable[int]]:
+        return lambda: asyncio.to_thread(func, self.rt)
+
+    async def _loop(self, name: str, step: Callable[[], Awaitable[int]], wakes: tuple[str, ...], poll: float) -> None:
+        kick = self._kicks[name]
+        backoff = 1.0
+        while not self._stop.is_set():
+            kick.clear()
+            try:
+                done = await step()
+                backoff = 1.0
+            except TransientError as e:
+                log.warning("%s: %s (retrying in %.0f s)", name, e, backoff)
+                done, backoff = 0, min(backoff * 2, 60.0)
+                await self._sleep(backoff)
+                continue
+            except Exception:  # noqa: BLE001 - a stage loop must survive anything
+                log.exception("%s: unexpected error", name)
+                done = 0
+                await self._sleep(backoff)
+            if done:
+                for other in wakes:
+                    self.kick(other)
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(kick.wait(), timeout=poll)
+
+    async def _watch_inbox(self) -> None:
+        while not self._stop.is_set():
+            try:
+                woke = await asyncio.to_thread(self.mailbox.wait_for_mail, 5.0)
+            except Exception as e:  # noqa: BLE001 - the poll loop still covers the inbox
+                log.warning("watch: %s", e)
+                await self._sleep(1.0)
+                continue
+            if woke:
+                self.kick("ingest")
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for kick in self._kicks.values():
+            kick.set()
+        self.mailbox.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.db.dispose()
+
+    async def wait_stopped(self) -> None:
+        await self._stop.wait()
+
+
+def embedded_paths(config: Config) -> dict[str, Path]:
+    maildir = config.maildir or MaildirConfig()
+    return {"maildir": Path(maildir.path).resolve(), "database": Path(config.database.url.split("///", 1)[-1]).resolve()}

@@ -1,0 +1,97 @@
+"""decide(case, event) -> Decision: pure, so a crash can repeat a step with the same result.
+
+Rules are ordered; the first whose conditions all hold fires. The decision records the rule and
+why it matched, for the case timeline ("why did it do that?").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from inbox_agent.errors import ConfigError
+from inbox_agent.rules import load_rules_file
+
+_CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "has_tracking", "has_order",
+               "tracking_delivered", "last_mile_known", "template"}
+_ACTIONS = {"track", "reply", "close", "attention"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    when: Mapping[str, Any]
+    state: str | None
+    actions: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Playbook:
+    states: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: str
+    from_state: str
+    to_state: str
+    actions: tuple[tuple[str, str], ...]
+    why: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def load_playbook() -> Playbook:
+    """Load and validate rules/playbook.yaml; ConfigError names the rule and the key at fault."""
+    data = load_rules_file("playbook.yaml")
+    states = tuple(data.get("states") or [])
+    rules = []
+    for i, raw in enumerate(data.get("rules") or []):
+        where = f"rules[{i}]"
+        name = raw.get("name") or where
+        when = raw.get("when") or {}
+        unknown = set(when) - _CONDITIONS
+        if unknown:
+            raise ConfigError("rules/playbook.yaml", f"{name}.when", f"unknown condition {sorted(unknown)}")
+        then = raw.get("then") or {}
+        target = then.get("state")
+        if target is not None and target not in states:
+            raise ConfigError("rules/playbook.yaml", f"{name}.then.state", f"{target!r} is not a declared state")
+        for s in when.get("state", []):
+            if s not in states:
+                raise ConfigError("rules/playbook.yaml", f"{name}.when.state", f"{s!r} is not a declared state")
+        rules.append(Rule(name, when, target, tuple(_action(a, name) for a in then.get("actions") or [])))
+    return Playbook(states, tuple(rules))
+
+
+def _action(raw: Any, rule: str) -> tuple[str, str]:
+    if isinstance(raw, str) and raw in _ACTIONS:
+        return raw, ""
+    if isinstance(raw, dict) and len(raw) == 1:
+        kind, arg = next(iter(raw.items()))
+        if kind in _ACTIONS:
+            return str(kind), str(arg)
+    raise ConfigError("rules/playbook.yaml", f"{rule}.then.actions", f"unknown action {raw!r}")
+
+
+def decide(playbook: Playbook, state: str, event_kind: str, facts: Mapping[str, Any]) -> Decision:
+    """The first rule whose conditions hold for (state, event, facts). No I/O, no clock."""
+    for rule in playbook.rules:
+        why = _matches(rule.when, state, event_kind, facts)
+        if why is not None:
+            return Decision(rule.name, state, rule.state or state, rule.actions, why)
+    return Decision("none", state, state, (), ["no rule matched"])
+
+
+def _matches(when: Mapping[str, Any], state: str, event_kind: str, facts: Mapping[str, Any]) -> list[str] | None:
+    why: list[str] = []
+    values = {**facts, "event": event_kind, "state": state}
+    for key, expected in when.items():
+        actual = values.get(key)
+        ok = actual in expected if isinstance(expected, list) else actual == expected
+        if not ok:
+            return None
+        why.append(f"{key}={actual}")
+    return why

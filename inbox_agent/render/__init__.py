@@ -1,0 +1,1 @@
+"""Rendering outgoing messages: Jinja2 templates, the post-office directory, MIME building."""

@@ -1,0 +1,44 @@
+"""`inbox-agent run`: the daemon plus, on the embedded default, the local SMTP listener.
+
+Prints where everything is and how to try it; SIGINT/SIGTERM stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+
+from inbox_agent.app import Daemon, embedded_paths
+from inbox_agent.config import Config, MaildirConfig
+from inbox_agent.mailbox.listener import start_listener
+from inbox_agent.mailbox.maildir import MaildirBackend
+
+
+async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
+    daemon = Daemon(config)
+    listener = None
+    if config.imap is None:
+        maildir = config.maildir or MaildirConfig()
+        assert isinstance(daemon.mailbox, MaildirBackend)
+        listener = start_listener(daemon.mailbox, maildir.smtp_listen)
+        paths = embedded_paths(config)
+        echo(f"inbox-agent (embedded): Maildir {paths['maildir']} (folders INBOX, Review, Approved, Rejected, Sent)")
+        echo(f"  SMTP listener on {maildir.smtp_listen} delivers into INBOX; database {config.database.url}")
+        echo("  outgoing mail is " + ("sent via [smtp]" if config.smtp else "captured into the Sent folder"))
+    else:
+        echo(f"inbox-agent: IMAP {config.imap.host}:{config.imap.port} as {config.imap.username}; "
+             f"database {daemon.db.url.render_as_string(hide_password=True)}")
+    if config.tracking.uses_sample_data():
+        echo("  tracking: BUILT-IN SAMPLE DATA (no carrier configured)")
+    if listener is not None:
+        echo("  try it: .venv/bin/inbox-agent send-sample --port " + (config.maildir or MaildirConfig()).smtp_listen.rsplit(":", 1)[1])
+    await daemon.start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(daemon.stop()))
+    await daemon.wait_stopped()
+    await daemon.stop()
+    if listener is not None:
+        listener.stop()
+    echo("inbox-agent stopped")

@@ -1,0 +1,30 @@
+"""What every stage needs: config, database, mailbox, clock, tracker. Built once by the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inbox_agent.config import Config
+from inbox_agent.mailbox.base import MailboxBackend
+from inbox_agent.store.database import Database, utcnow
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    mailbox: MailboxBackend
+    worker: str = "worker"
+    clock: Callable[[], datetime] = utcnow
+    log: Callable[[str], None] = field(default=lambda message: None)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folders(self) -> Any:
+        box = self.config.imap or self.config.maildir
+        from inbox_agent.config import Folders
+
+        return box.folders if box is not None else Folders()

@@ -1,0 +1,135 @@
+"""SQLAlchemy tables. Every cross-stage hand-off is a row here (see docs/architecture.md).
+
+Uniqueness carries the idempotency promises: an inbound message is unique on
+(folder, uidvalidity, uid) and on its message key; an outgoing message is unique on its
+idempotency key; a case message on its Message-ID.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class MailboxCursor(Base):
+    __tablename__ = "mailbox_cursor"
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[str] = mapped_column(String(200))
+    message_key: Mapped[str] = mapped_column(String(500), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(500))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    received_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    customer: Mapped[str] = mapped_column(String(320), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    order_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    tracking_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class CaseMessage(Base):
+    __tablename__ = "case_message"
+    message_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    party: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class Event(Base):
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Intent(Base):
+    """The transactional outbox: `track` lookups and `reply` messages, built at decide time."""
+
+    __tablename__ = "intent"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    template: Mapped[str | None] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(10), default="draft")
+    message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sent_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TrackingSnapshot(Base):
+    __tablename__ = "tracking_snapshot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(60), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    view: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime]
+
+
+class Timer(Base):
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("case_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    due_at: Mapped[datetime]
+    fired: Mapped[bool] = mapped_column(default=False)
+
+
+class DecisionLog(Base):
+    __tablename__ = "decision_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    rule: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    why: Mapped[list[Any]] = mapped_column(default=list)
+    at: Mapped[datetime]

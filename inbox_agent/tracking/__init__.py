@@ -1,0 +1,1 @@
+"""Tracking: one normalised TrackingStatus whatever the source (sample data or carrier adapters)."""

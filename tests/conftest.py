@@ -1,0 +1,64 @@
+"""Shared fixtures: a private Dovecot, a recording SMTP server, database URLs, the dev corpus."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.support.dovecot import Dovecot, free_port
+from tests.support.smtp import RecordingHandler
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus" / "dev"
+POSTGRES_URL = os.environ.get("INBOX_AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+_users = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailuser(dovecot: Dovecot) -> str:
+    return f"test-{os.getpid()}-{next(_users)}@example.test"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"t{os.getpid()}_{next(_users)}"
+    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not (CORPUS / "labels.json").exists():
+        pytest.fail(f"dev corpus not found at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,60 @@
+"""Bad input becomes an error value, never an exception; the CLI keeps going and exits 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent.config import Config
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.extract.tracking import find_tracking_numbers
+from inbox_agent.parse import parse_email
+from inbox_agent.reading import read_bytes
+
+CLI = [sys.executable, "-m", "inbox_agent.cli"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_parse_never_raises_on_bytes(raw: bytes) -> None:
+    parsed, _ = read_bytes(raw, Config())
+    assert parsed.error is None or isinstance(parsed.error, str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=400))
+def test_extractors_never_raise(text: str) -> None:
+    numbers = [f.number for f in find_tracking_numbers(text)]
+    assert all(isinstance(n, str) for n in find_order_numbers(text, numbers))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("Content-Type: multipart/mixed; boundary=\"x\"\r\n--x\r\n=?utf-8?B?")),
+               max_size=300))
+def test_broken_mime_headers_never_raise(text: str) -> None:
+    parsed = parse_email(("From: a@b.example\r\nSubject: x\r\n" + text).encode("utf-8", "replace"))
+    assert isinstance(parsed.subject, str)
+
+
+def test_empty_file_is_an_error_line_and_others_go_on(tmp_path: Path, corpus: Path) -> None:
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    good = corpus / "d002.eml"
+    out = subprocess.run([*CLI, "parse", str(empty), str(good), str(tmp_path / "missing.eml")],
+                         capture_output=True, text=True)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 1
+    assert [line["file"] for line in lines] == [str(empty), str(good), str(tmp_path / "missing.eml")]
+    assert "error" in lines[0] and "error" in lines[2]
+    assert lines[1]["intent"] == "delivered_not_received"
+
+
+def test_explain_gives_reasons(corpus: Path) -> None:
+    out = subprocess.run([*CLI, "parse", "--explain", str(corpus / "d002.eml")], capture_output=True, text=True)
+    record = json.loads(out.stdout)
+    assert record["why"]["intent"] and record["why"]["tracking_numbers"]
