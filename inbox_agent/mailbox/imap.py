@@ -8,7 +8,6 @@ AbortError, socket errors) becomes TransientError; the next call reconnects and 
 from __future__ import annotations
 
 import re
-import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -57,7 +56,7 @@ class ImapBackend:
                 self._client = self._connect()
             try:
                 return action(self._client)
-            except (OSError, IMAPClient.AbortError, socket.timeout) as e:
+            except (TimeoutError, OSError, IMAPClient.AbortError) as e:
                 self._drop()
                 raise TransientError(f"imap connection lost: {e}") from e
             except IMAPClientError as e:
@@ -176,10 +175,11 @@ class ImapBackend:
             watcher = self._watcher
             watcher.idle()
             try:
-                responses = watcher.idle_check(timeout=min(timeout, self.config.poll_seconds))
+                responses = list(watcher.idle_check(timeout=min(timeout, self.config.poll_seconds)))
             finally:
-                watcher.idle_done()
-            return any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1)
+                _, after = watcher.idle_done()
+                responses += list(after or [])
+            return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
         except (OSError, IMAPClient.AbortError, IMAPClientError, TransientError):
             watcher, self._watcher = self._watcher, None
             if watcher is not None:

@@ -74,7 +74,7 @@ class MaildirBackend:
         box = self._box(folder)
         parser = BytesHeaderParser()
         found = []
-        for key in box.keys():
+        for key in box:
             try:
                 headers = parser.parsebytes(box.get_bytes(key))
             except KeyError:

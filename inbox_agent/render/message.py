@@ -84,7 +84,7 @@ def prepare_approved(raw: bytes, message_id: str) -> tuple[bytes, list[str], str
     sent as approved.
     """
     msg = BytesParser(policy=email.policy.SMTP).parsebytes(raw)
-    for header in [h for h in msg.keys() if h.lower().startswith("x-inbox-agent")]:
+    for header in [h for h in msg if h.lower().startswith("x-inbox-agent")]:
         del msg[header]
     if msg.get("Message-ID", "").strip() != message_id:
         del msg["Message-ID"]

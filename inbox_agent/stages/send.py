@@ -76,7 +76,7 @@ async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: 
     context = ssl.create_default_context() if smtp.tls != "none" else None
     await aiosmtplib.send(
         raw, sender=sender, recipients=recipients, hostname=smtp.host, port=smtp.port,
-        use_tls=smtp.tls == "implicit", start_tls=True if smtp.tls == "starttls" else False,
+        use_tls=smtp.tls == "implicit", start_tls=smtp.tls == "starttls",
         tls_context=context, username=smtp.username or None, password=smtp.password() or None, timeout=30,
     )
 

@@ -7,6 +7,7 @@ Stopping signals the whole process group, which ends IDLE connections at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -117,10 +118,8 @@ class Dovecot:
                        input=raw, check=True, capture_output=True)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -1,0 +1,39 @@
+"""Messages per second for parse + extract over the dev corpus, beside mail-parser alone (the floor).
+
+Usage: python benchmarks/parse_bench.py [CORPUS_DIR] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import mailparser  # type: ignore[import-untyped]
+
+from inbox_agent.config import Config
+from inbox_agent.reading import read_bytes
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dev"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--rounds", type=int, default=10)
+    a = ap.parse_args()
+    raws = [p.read_bytes() for p in sorted(Path(a.corpus).glob("*.eml"))]
+    config = Config()
+    read_bytes(raws[0], config)
+    for label, step in (("mail-parser alone", lambda r: mailparser.parse_from_bytes(r)),
+                        ("parse + extract", lambda r: read_bytes(r, config))):
+        start = time.perf_counter()
+        for _ in range(a.rounds):
+            for raw in raws:
+                step(raw)
+        elapsed = time.perf_counter() - start
+        print(f"{label:18s} {len(raws) * a.rounds / elapsed:8.0f} msg/s  ({len(raws)} messages x {a.rounds})")
+
+
+if __name__ == "__main__":
+    main()
