@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.stages import draft, ingest, process, review, send, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
+from inbox_agent.tracking.cache import DatabaseCache
+from inbox_agent.tracking.tracker import build_tracker
 
 log = logging.getLogger("inbox_agent")
 
@@ -41,7 +44,11 @@ class Daemon:
         self.db = Database(config.database.url)
         self.db.create()
         self.mailbox = mailbox or build_mailbox(config)
-        self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info)
+        cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
+        tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country)
+        self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker)
+        for skipped in tracker.skipped:
+            log.warning("tracking provider off: %s", skipped)
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []

@@ -61,6 +61,43 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
 
 
 @main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file ([store], [tracking.*] and, when present, [database] as the cache are read).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per number (docs/tracking.md).")
+@click.argument("numbers", nargs=-1, required=True)
+@_config_errors_exit_2
+def track(config_path: str | None, as_json: bool, numbers: tuple[str, ...]) -> None:
+    """Track NUMBERs across the hand-over: origin leg, last-mile number, destination post."""
+    from inbox_agent.tracking.lookup import track_numbers
+
+    config = load_config(config_path, sections=("store", "tracking", "database"))
+    statuses, notes = track_numbers(config, numbers, cache_in_database=_has_section(config_path, "database"))
+    for note in notes:
+        click.echo(f"inbox-agent: {note}", err=True)
+    if as_json:
+        for status in statuses:
+            view = status.to_json()
+            view.pop("raw", None)
+            sys.stdout.write(json.dumps(view, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+
+    from inbox_agent.tracking.view import render_status
+
+    console = Console()
+    for status in statuses:
+        render_status(status, console)
+
+
+def _has_section(config_path: str | None, section: str) -> bool:
+    import tomllib
+
+    if config_path is None:
+        return False
+    return section in tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+
+
+@main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file; none = embedded default.")
 @_config_errors_exit_2
 def run(config_path: str | None) -> None:

@@ -33,6 +33,7 @@ class StoreConfig(Section):
     support_address: str = "support@store.example"
     signature: str = "The Demo Store support team"
     default_language: str = "en"
+    default_country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))
     phone: str = ""
     url: str = ""
@@ -105,6 +106,10 @@ class TrackingProvider(Section):
     password_env: str | None = None
     account_number_env: str | None = None
     timeout_seconds: float = Field(default=15.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0)
+    attempts: int = Field(default=4, ge=1, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=30.0, ge=0)
 
 
 class TrackingConfig(Section):

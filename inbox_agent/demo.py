@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -22,6 +23,8 @@ from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Intent
 from inbox_agent.timeline import case_timeline
+
+T = TypeVar("T")
 
 
 async def run_demo(echo: Callable[[str], None], timeout: float = 30.0) -> int:
@@ -63,7 +66,7 @@ def _sent(daemon: Daemon) -> bool:
         return s.scalar(select(Intent.id).where(Intent.kind == "reply", Intent.status == OutboxStatus.SENT)) is not None
 
 
-async def _wait(condition: Callable[[], object], timeout: float) -> object:
+async def _wait(condition: Callable[[], T], timeout: float) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = await asyncio.to_thread(condition)

@@ -42,7 +42,8 @@ SUPPLIER_INTENTS = frozenset(
 
 
 class OutboxStatus(StrEnum):
-    """Life of an outgoing message (the `intent` row of kind reply)."""
+    """Life of an intent: a reply goes PENDING -> DRAFTED -> APPROVED -> SENDING -> SENT; a track
+    lookup goes PENDING -> DONE."""
 
     PENDING = "PENDING"
     DRAFTED = "DRAFTED"
@@ -52,6 +53,7 @@ class OutboxStatus(StrEnum):
     SENT = "SENT"
     UNCERTAIN = "UNCERTAIN"
     FAILED = "FAILED"
+    DONE = "DONE"
 
 
 class WorkStatus(StrEnum):

@@ -32,7 +32,8 @@ async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
     if config.tracking.uses_sample_data():
         echo("  tracking: BUILT-IN SAMPLE DATA (no carrier configured)")
     if listener is not None:
-        echo("  try it: .venv/bin/inbox-agent send-sample --port " + (config.maildir or MaildirConfig()).smtp_listen.rsplit(":", 1)[1])
+        port = (config.maildir or MaildirConfig()).smtp_listen.rsplit(":", 1)[1]
+        echo(f"  try it: .venv/bin/inbox-agent send-sample --port {port}")
     await daemon.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,7 @@ AbortError, socket errors) becomes TransientError; the next call reconnects and 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import ssl
 import threading
@@ -64,11 +65,7 @@ class ImapBackend:
 
     def _drop(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.shutdown()
-            except Exception:  # noqa: BLE001 - the connection is already broken
-                pass
+        _shutdown(client)
 
     def ensure_folders(self, folders: list[str]) -> None:
         def run(c: IMAPClient) -> None:
@@ -182,11 +179,7 @@ class ImapBackend:
             return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
         except (OSError, IMAPClient.AbortError, IMAPClientError, TransientError):
             watcher, self._watcher = self._watcher, None
-            if watcher is not None:
-                try:
-                    watcher.shutdown()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
+            _shutdown(watcher)
             threading.Event().wait(min(1.0, timeout))
             return False
 
@@ -194,8 +187,11 @@ class ImapBackend:
         with self._lock:
             self._drop()
         watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            try:
-                watcher.shutdown()
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
+        _shutdown(watcher)
+
+
+def _shutdown(client: IMAPClient | None) -> None:
+    """Close a connection that is broken or no longer wanted; failing to close changes nothing."""
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.shutdown()

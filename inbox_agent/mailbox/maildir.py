@@ -74,7 +74,7 @@ class MaildirBackend:
         box = self._box(folder)
         parser = BytesHeaderParser()
         found = []
-        for key in box:
+        for key in box.iterkeys():
             try:
                 headers = parser.parsebytes(box.get_bytes(key))
             except KeyError:

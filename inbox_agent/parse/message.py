@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
 
-import mailparser  # type: ignore[import-untyped]
+import mailparser
 
 from inbox_agent.parse.automated import automation_reasons, bulk_reasons
 from inbox_agent.parse.html import html_to_text
@@ -135,7 +135,8 @@ def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
             return
         if part.is_multipart():
             for sub in part.get_payload():
-                visit(sub, nested)
+                if isinstance(sub, email.message.Message):
+                    visit(sub, nested)
             return
         if part.get_content_maintype() != "text" or _is_attachment(part):
             return

@@ -10,6 +10,7 @@ from typing import Any
 from inbox_agent.config import Config
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.store.database import Database, utcnow
+from inbox_agent.tracking.tracker import SampleTracker, Tracker
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     worker: str = "worker"
     clock: Callable[[], datetime] = utcnow
     log: Callable[[str], None] = field(default=lambda message: None)
+    tracker: Tracker = field(default_factory=SampleTracker)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

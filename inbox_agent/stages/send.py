@@ -56,7 +56,8 @@ async def _deliver(rt: Runtime, intent_id: int) -> int:
         await _smtp_send(smtp, rt.config.store.support_address, recipients, raw)
     except aiosmtplib.SMTPResponseException as e:
         retry = 400 <= e.code < 500
-        await asyncio.to_thread(_finish, rt, intent_id, None if retry else OutboxStatus.FAILED, f"SMTP {e.code}: {e.message}")
+        outcome = None if retry else OutboxStatus.FAILED
+        await asyncio.to_thread(_finish, rt, intent_id, outcome, f"SMTP {e.code}: {e.message}")
         return 0
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, ConnectionRefusedError) as e:
         await asyncio.to_thread(_finish, rt, intent_id, None, f"SMTP not reachable: {e}")

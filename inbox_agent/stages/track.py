@@ -1,23 +1,25 @@
-"""track: intent(track) -> tracking snapshots + event(tracking.updated), in one transaction.
+"""track: intent(track) -> case facts + event(tracking.updated).
 
-Lookups are safe to repeat; a fresh snapshot (younger than the TTL) is reused instead of
-calling again. The embedded setup answers from sample data.
+The lookup runs outside any transaction (it may take seconds on the network); its result is
+written in one transaction that also marks the intent DONE and queues the event, so a crash
+repeats the lookup (answered from the cache) but never records it twice. When no provider could
+answer (all down), the intent is retried with growing delays; after the last attempt the
+event still goes out, carrying the error, so the playbook can move on (ask the distributor).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.database import aware
-from inbox_agent.store.tables import Case, Event, Intent, TrackingSnapshot
-from inbox_agent.tracking.sample import sample_status
+from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
+
+TRACK_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 60
 
 
 def run_once(rt: Runtime) -> int:
@@ -25,28 +27,43 @@ def run_once(rt: Runtime) -> int:
     with rt.db.transaction() as s:
         ids = claim_ids(s, Intent, [Intent.kind == "track", Intent.status == OutboxStatus.PENDING], now)
     for intent_id in ids:
-        with rt.db.transaction() as s:
-            intent = s.get(Intent, intent_id)
-            if intent is None or intent.status != OutboxStatus.PENDING:
-                continue
-            case = s.get(Case, intent.case_id)
-            assert case is not None
-            statuses = {n: _lookup(rt, s, n).to_json() for n in intent.payload.get("numbers", [])}
-            case.facts = {**case.facts, "tracking": {**(case.facts.get("tracking") or {}), **statuses}}
-            intent.status, intent.updated_at = OutboxStatus.SENT, now
-            s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(statuses)},
-                        status=WorkStatus.PENDING, created_at=now))
+        numbers = _numbers(rt, intent_id)
+        if numbers is not None:
+            _record(rt, intent_id, rt.tracker.track(numbers) if numbers else {})
     return len(ids)
 
 
-def _lookup(rt: Runtime, s: Session, number: str) -> TrackingStatus:
+def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.status != OutboxStatus.PENDING:
+            return None
+        case = s.get(Case, intent.case_id)
+        assert case is not None
+        carriers = {t["number"]: t.get("carrier", "unknown") for t in case.tracking_numbers}
+        return [(n, carriers.get(n, "unknown")) for n in intent.payload.get("numbers", [])]
+
+
+def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) -> None:
     now = rt.clock()
-    ttl = timedelta(minutes=rt.config.tracking.ttl_minutes)
-    cached = s.scalars(select(TrackingSnapshot).where(TrackingSnapshot.number == number)
-                       .order_by(TrackingSnapshot.fetched_at.desc())).first()
-    if cached is not None and (fetched := aware(cached.fetched_at)) is not None and now - fetched < ttl:
-        return TrackingStatus.from_json(cached.view)
-    status = sample_status(number, now)
-    s.add(TrackingSnapshot(provider=status.provider, number=number, status=status.status,
-                           view=status.to_json(), fetched_at=now))
-    return status
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.status != OutboxStatus.PENDING:
+            return
+        waiting = [st.error or st.number for st in statuses.values() if st.retry]
+        if waiting and intent.attempts + 1 < TRACK_ATTEMPTS:
+            intent.attempts += 1
+            intent.last_error = "; ".join(waiting)[:2000]
+            intent.claimed_until = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (intent.attempts - 1))
+            rt.log(f"tracking: no provider answered for case {intent.case_id}, retry {intent.attempts}: {intent.last_error}")
+            return
+        case = s.get(Case, intent.case_id)
+        assert case is not None
+        views: dict[str, Any] = {n: st.to_json() for n, st in statuses.items()}
+        for view in views.values():
+            view.pop("raw", None)
+        case.facts = {**case.facts, "tracking": {**(case.facts.get("tracking") or {}), **views}}
+        intent.status, intent.updated_at = OutboxStatus.DONE, now
+        intent.last_error = "; ".join(waiting)[:2000] or None
+        s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},
+                    status=WorkStatus.PENDING, created_at=now))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from inbox_agent.extract.formats import load_format_book
+from inbox_agent.render.directory import visible_facts
 from inbox_agent.rules import load_rules_file
 from inbox_agent.tracking.status import LastMile, TrackingEvent, TrackingStatus, iso
 
@@ -35,13 +36,17 @@ def sample_status(number: str, now: datetime, default_country: str = "US") -> Tr
         destination = default_country
         last_mile = None
     delivered = now.astimezone(UTC) - timedelta(days=3)
+    post = last_mile.carrier if last_mile else "destination post"
     events = (
-        TrackingEvent(iso(delivered - timedelta(days=12)), "Shenzhen, CN", "Accepted by carrier", "pickup"),
-        TrackingEvent(iso(delivered - timedelta(days=9)), "Hong Kong, HK", "Departed origin country", "transit"),
+        TrackingEvent(iso(delivered), destination, "Delivered, in/at mailbox", "delivered", post),
         TrackingEvent(iso(delivered - timedelta(days=4)), destination, "Handed over to the destination post",
-                      "handover"),
-        TrackingEvent(iso(delivered), destination, "Delivered, in/at mailbox", "delivered"),
+                      "handover", "sample origin tracker"),
+        TrackingEvent(iso(delivered - timedelta(days=9)), "Hong Kong, HK", "Departed origin country", "transit",
+                      "sample origin tracker"),
+        TrackingEvent(iso(delivered - timedelta(days=12)), "Shenzhen, CN", "Accepted by carrier", "pickup",
+                      "sample origin tracker"),
     )
+    facts = visible_facts(destination, last_mile.number, False) if last_mile else None
     return TrackingStatus(
         provider="sample",
         number=number,
@@ -51,7 +56,7 @@ def sample_status(number: str, now: datetime, default_country: str = "US") -> Tr
         destination_country=destination,
         events=events,
         last_mile=last_mile,
-        tracking_url=None,
+        tracking_url=(facts or {}).get("tracking_url"),
         fetched_at=iso(now),
         sample=True,
     )

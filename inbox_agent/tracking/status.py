@@ -22,12 +22,24 @@ class TrackingEvent:
     location: str
     description: str
     code: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class LastMile:
     carrier: str
     number: str
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One provider's answer inside a merged view: who said what about which number."""
+
+    provider: str
+    number: str
+    status: str
+    error: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,11 +55,20 @@ class TrackingStatus:
     tracking_url: str | None
     fetched_at: str
     sample: bool = False
+    error: str | None = None
+    retry: bool = False
+    last_mile_status: str | None = None
+    legs: tuple[Leg, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.status != "not_found"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["events"] = [asdict(e) for e in self.events]
+        data["legs"] = [asdict(leg) for leg in self.legs]
         return data
 
     @classmethod
@@ -65,9 +86,22 @@ class TrackingStatus:
             tracking_url=data.get("tracking_url"),
             fetched_at=data["fetched_at"],
             sample=bool(data.get("sample")),
+            error=data.get("error"),
+            retry=bool(data.get("retry")),
+            last_mile_status=data.get("last_mile_status"),
+            legs=tuple(Leg(**leg) for leg in data.get("legs", [])),
             raw=data.get("raw") or {},
         )
 
 
 def iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
+
+
+def not_found(provider: str, number: str, now: datetime, reason: str, raw: Any = None) -> TrackingStatus:
+    """A permanent, explained answer: the provider does not know this number (or refuses it)."""
+    return TrackingStatus(
+        provider=provider, number=number, status="not_found", delivered_at=None, origin_country=None,
+        destination_country=None, events=(), last_mile=None, tracking_url=None, fetched_at=iso(now),
+        error=reason, raw={"payload": raw} if raw is not None else {},
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from functools import partial
 from pathlib import Path
 
 from imapclient import IMAPClient
@@ -103,7 +104,7 @@ async def test_daemon_restarted_between_steps_gives_one_case_one_draft_one_send(
                 await until(lambda: recorder.messages, what="the send")
             else:
                 dovecot.deliver(mailuser, complaint)
-                await until(lambda: _count(daemon, InboundMessage) == 3, what="the third copy")
+                await until(partial(_count_is, daemon, InboundMessage, 3), what="the third copy")
         finally:
             await daemon.stop()
     assert len(recorder.messages) == 1
@@ -134,6 +135,10 @@ async def test_maildir_slice_on_sqlite_and_postgresql(tmp_path: Path, database_u
     with daemon.db.transaction() as s:
         shunted = list(s.scalars(select(InboundMessage).where(InboundMessage.status == "SHUNTED")))
     assert [m.error for m in shunted] == ["empty message"]
+
+
+def _count_is(daemon: Daemon, table: type, expected: int) -> bool:
+    return _count(daemon, table) == expected
 
 
 def _count(daemon: Daemon, table: type) -> int:

@@ -1,0 +1,237 @@
+"""Following a parcel across the hand-over: origin trackers, then the destination post.
+
+For each number: ask the services that can track it (the carrier's own API first, then
+YunExpress, Cainiao, 17TRACK) until one knows it; find the last-mile number (stated by the
+service or written in its events); ask the destination post about it (or about the S10 number
+itself when no other number is known); merge both legs into one timeline.
+
+A provider that is down is skipped for this round and noted in `legs`; when nobody could answer
+the result says `retry: true`, so the caller asks again later instead of treating the parcel as
+unknown. Calls are batched per provider up to its batch size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import httpx
+
+from inbox_agent.config import TrackingConfig
+from inbox_agent.extract.formats import load_format_book
+from inbox_agent.store.database import utcnow
+from inbox_agent.tracking.adapter import Adapter, MissingCredentials, sort_key
+from inbox_agent.tracking.cache import Cache, MemoryCache
+from inbox_agent.tracking.carriers import country_post
+from inbox_agent.tracking.http import Http, ProviderUnavailable, RateLimiter, RetryPolicy
+from inbox_agent.tracking.providers import ADAPTERS, ORIGIN_TRACKERS
+from inbox_agent.tracking.sample import sample_status
+from inbox_agent.tracking.status import LastMile, Leg, TrackingEvent, TrackingStatus, iso
+
+
+class Tracker:
+    """The merged view of parcels from the configured providers (see module docstring)."""
+
+    def __init__(self, adapters: Mapping[str, Adapter], cache: Cache, *, clock: Callable[[], datetime] = utcnow,
+                 transport: httpx.AsyncBaseTransport | None = None, skipped: Sequence[str] = ()) -> None:
+        self.adapters = dict(adapters)
+        self.cache = cache
+        self.clock = clock
+        self.transport = transport
+        self.skipped = list(skipped)
+        self.limiters = {name: RateLimiter(a.rate_per_second) for name, a in self.adapters.items()}
+        self.sample = False
+
+    def track(self, numbers: Iterable[tuple[str, str]]) -> dict[str, TrackingStatus]:
+        """Blocking form of `track_async`, for worker threads and the CLI."""
+        return asyncio.run(self.track_async(list(numbers)))
+
+    async def track_async(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
+        """(number, carrier code) pairs -> merged TrackingStatus per number."""
+        now = self.clock()
+        async with httpx.AsyncClient(transport=self.transport, follow_redirects=True,
+                                     headers={"User-Agent": "inbox-agent"}) as client:
+            session = _Session(self, client, now)
+            origins = await session.first_answers(numbers)
+            lasts = await session.last_miles(origins)
+        return {n: merge(origins[n], lasts.get(n), session.legs.get(n, [])) for n, _ in numbers}
+
+
+class SampleTracker(Tracker):
+    """Built-in sample answers for the embedded setup and the demo; says so in every status."""
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow, default_country: str = "US") -> None:
+        super().__init__({}, MemoryCache(timedelta(0)), clock=clock)
+        self.default_country = default_country
+        self.sample = True
+
+    async def track_async(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
+        now = self.clock()
+        results = {}
+        for number, _ in numbers:
+            status = sample_status(number, now, self.default_country)
+            results[number] = replace(status, last_mile_status=status.status if status.last_mile else None)
+        return results
+
+
+def build_tracker(config: TrackingConfig, cache: Cache | None = None, *, env: Mapping[str, str] | None = None,
+                  clock: Callable[[], datetime] = utcnow, transport: httpx.AsyncBaseTransport | None = None,
+                  default_country: str = "US") -> Tracker:
+    """The tracker a config asks for: sample data, or every configured provider that has credentials."""
+    if config.uses_sample_data():
+        return SampleTracker(clock, default_country)
+    adapters: dict[str, Adapter] = {}
+    skipped = []
+    for name, settings in config.providers().items():
+        try:
+            adapters[name] = ADAPTERS[name](settings, os.environ if env is None else env)
+        except MissingCredentials as e:
+            skipped.append(str(e))
+    ttl = timedelta(minutes=config.ttl_minutes)
+    return Tracker(adapters, cache or MemoryCache(ttl), clock=clock, transport=transport, skipped=skipped)
+
+
+class _Session:
+    """One round of lookups: shared client, legs noted per number."""
+
+    def __init__(self, tracker: Tracker, client: httpx.AsyncClient, now: datetime) -> None:
+        self.tracker = tracker
+        self.client = client
+        self.now = now
+        self.legs: dict[str, list[Leg]] = {}
+
+    async def first_answers(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
+        answers: dict[str, TrackingStatus] = {}
+        failures: dict[str, list[str]] = {}
+        for name in self._origin_order(numbers):
+            adapter = self.tracker.adapters[name]
+            wanted = [n for n, c in numbers if (n not in answers or not answers[n].found) and adapter.accepts(n, c)]
+            for number, result in (await self.ask(name, wanted)).items():
+                if isinstance(result, str):
+                    failures.setdefault(number, []).append(result)
+                elif number not in answers or result.found:
+                    answers[number] = result
+        for number, _ in numbers:
+            if number not in answers:
+                answers[number] = _unanswered(number, self.now, failures.get(number, []), self.tracker)
+            elif not answers[number].found and failures.get(number):
+                answers[number] = replace(answers[number], retry=True)
+        return answers
+
+    async def last_miles(self, origins: Mapping[str, TrackingStatus]) -> dict[str, TrackingStatus]:
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        for origin_number, origin in origins.items():
+            target = _last_mile_target(origin)
+            if target is None:
+                continue
+            name = next((n for n, a in self.tracker.adapters.items() if a.post and a.accepts(target.number, target.carrier)),
+                        None)
+            if name is not None and name != origin.provider:
+                wanted.setdefault(name, []).append((origin_number, target.number))
+        results: dict[str, TrackingStatus] = {}
+        for name, pairs in wanted.items():
+            answers = await self.ask(name, [number for _, number in pairs])
+            for origin_number, number in pairs:
+                answer = answers.get(number)
+                if isinstance(answer, TrackingStatus):
+                    results[origin_number] = answer
+                elif answer:
+                    self.legs.setdefault(origin_number, []).append(Leg(name, number, "unavailable", answer))
+        return results
+
+    async def ask(self, name: str, numbers: Sequence[str]) -> dict[str, TrackingStatus | str]:
+        """Answers (cached or fetched) by number; a string is why the provider could not answer."""
+        adapter = self.tracker.adapters[name]
+        out: dict[str, TrackingStatus | str] = {}
+        todo = []
+        for number in dict.fromkeys(numbers):
+            cached = self.tracker.cache.get(name, number, self.now)
+            if cached is not None:
+                out[number] = cached
+            else:
+                todo.append(number)
+        http = Http(name, self.client, self.tracker.limiters[name], _policy(adapter))
+        for start in range(0, len(todo), adapter.batch_size):
+            batch = todo[start:start + adapter.batch_size]
+            try:
+                async with asyncio.timeout(_deadline(adapter)):
+                    fetched = await adapter.track(http, batch, self.now)
+            except ProviderUnavailable as e:
+                fetched = {}
+                out.update({n: str(e) for n in batch})
+            except TimeoutError:
+                fetched = {}
+                out.update({n: f"{name}: gave no answer in time" for n in batch})
+            for number, status in fetched.items():
+                self.tracker.cache.put(status, self.now)
+                out[number] = status
+        return out
+
+    def _origin_order(self, numbers: Sequence[tuple[str, str]]) -> list[str]:
+        direct = [n for n, a in self.tracker.adapters.items() if n not in ORIGIN_TRACKERS]
+        return direct + [n for n in ORIGIN_TRACKERS if n in self.tracker.adapters]
+
+
+def _policy(adapter: Adapter) -> RetryPolicy:
+    s = adapter.settings
+    return RetryPolicy(attempts=s.attempts, backoff_seconds=s.backoff_seconds, max_wait_seconds=s.max_wait_seconds)
+
+
+def _deadline(adapter: Adapter) -> float:
+    s = adapter.settings
+    return s.attempts * (s.timeout_seconds + s.max_wait_seconds) + 5
+
+
+def _last_mile_target(origin: TrackingStatus) -> LastMile | None:
+    """What to ask the destination post: the stated last-mile number, or the S10 number itself."""
+    if origin.last_mile is not None:
+        return origin.last_mile
+    identified = load_format_book().identify(origin.number)
+    post = country_post(origin.destination_country)
+    if post and identified is not None and identified.format.id == "s10":
+        return LastMile(post, origin.number)
+    return None
+
+
+def _unanswered(number: str, now: datetime, failures: list[str], tracker: Tracker) -> TrackingStatus:
+    if failures:
+        reason = "; ".join(failures)
+    elif tracker.adapters:
+        reason = "no configured tracking service handles this kind of number"
+    else:
+        reason = "no tracking service is configured" + (f" ({'; '.join(tracker.skipped)})" if tracker.skipped else "")
+    return TrackingStatus(provider="none", number=number, status="not_found", delivered_at=None, origin_country=None,
+                          destination_country=None, events=(), last_mile=None, tracking_url=None, fetched_at=iso(now),
+                          error=reason, retry=bool(failures))
+
+
+def merge(origin: TrackingStatus, last: TrackingStatus | None, extra: Sequence[Leg] = ()) -> TrackingStatus:
+    """One view of both legs: the destination post's status wins once it knows the parcel."""
+    legs = [Leg(origin.provider, origin.number, origin.status, origin.error, origin.tracking_url), *extra]
+    if last is None:
+        return replace(origin, legs=tuple(legs))
+    legs.append(Leg(last.provider, last.number, last.status, last.error, last.tracking_url))
+    last_mile = origin.last_mile or LastMile(last.provider, last.number)
+    if not last.found:
+        return replace(origin, last_mile=last_mile, last_mile_status="not_found", legs=tuple(legs))
+    events = _timeline(origin.events, last.events)
+    return replace(
+        origin, status=last.status, delivered_at=last.delivered_at or origin.delivered_at,
+        destination_country=origin.destination_country or last.destination_country, events=events,
+        last_mile=last_mile, last_mile_status=last.status, tracking_url=last.tracking_url or origin.tracking_url,
+        legs=tuple(legs),
+    )
+
+
+def _timeline(*legs: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+    seen: set[tuple[float, str]] = set()
+    events = []
+    for event in (e for leg in legs for e in leg):
+        key = (sort_key(event.time) // 60, event.description.lower())
+        if key not in seen:
+            seen.add(key)
+            events.append(event)
+    return tuple(sorted(events, key=lambda e: sort_key(e.time), reverse=True))
