@@ -84,8 +84,10 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 class Http:
     """One provider's way out: its client, limiter and retry policy."""
 
-    def __init__(self, provider: str, client: httpx.AsyncClient, limiter: RateLimiter, policy: RetryPolicy) -> None:
+    def __init__(self, provider: str, client: httpx.AsyncClient, limiter: RateLimiter, policy: RetryPolicy,
+                 timeout: float = 15.0) -> None:
         self.provider = provider
+        self.timeout = timeout
         self.client = client
         self.limiter = limiter
         self.policy = policy
@@ -109,7 +111,7 @@ class Http:
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         await self.limiter.acquire()
         try:
-            response = await self.client.request(method, url, **kwargs)
+            response = await self.client.request(method, url, timeout=self.timeout, **kwargs)
         except httpx.TimeoutException:
             raise _Retryable("timed out") from None
         except httpx.TransportError as e:

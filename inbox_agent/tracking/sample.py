@@ -1,62 +1,80 @@
 """Built-in sample tracking data, for the embedded setup and the demo (no network needed).
 
-Every answer says `sample: true` and provider `sample`, and the daemon prints that it runs on
-sample data. Known numbers come from rules/sample_tracking.yaml; any other valid number is
-answered as delivered, with the destination post taken from an S10 suffix or the store's default.
+Each answer is a 17TRACK `gettrackinfo` item (the documented v2.2 shape: both legs, the hand-over,
+`misc_info.local_number`) read by the real 17TRACK parser, so the offline path exercises the same
+code as a live one. Every answer says `sample: true` and provider `sample`, and the daemon prints
+that it runs on sample data. Known numbers come from rules/sample_tracking.yaml; any other valid
+number is answered as delivered, to the post of an S10 suffix or of the store's country.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.render.directory import visible_facts
 from inbox_agent.rules import load_rules_file
-from inbox_agent.tracking.status import LastMile, TrackingEvent, TrackingStatus, iso
+from inbox_agent.tracking.carriers import country_post
+from inbox_agent.tracking.providers.seventeen_track import parse_accepted
+from inbox_agent.tracking.status import TrackingStatus, iso
 
-_POST_COUNTRY = {"usps": "US", "laposte": "FR", "australia_post": "AU", "royal_mail": "GB",
-                 "canada_post": "CA", "deutsche_post": "DE", "correos": "ES", "postnl": "NL",
-                 "poste_italiane": "IT", "correios": "BR", "bpost": "BE"}
+_POST_NAMES = {"usps": "USPS", "laposte": "La Poste", "australia_post": "Australia Post", "royal_mail": "Royal Mail",
+               "canada_post": "Canada Post", "deutsche_post": "Deutsche Post", "correos": "Correos", "postnl": "PostNL",
+               "poste_italiane": "Poste Italiane", "correios": "Correios", "bpost": "bpost"}
+_POST_COUNTRY = {"usps": "US", "laposte": "FR", "australia_post": "AU", "royal_mail": "GB", "canada_post": "CA",
+                 "deutsche_post": "DE", "correos": "ES", "postnl": "NL", "poste_italiane": "IT", "correios": "BR",
+                 "bpost": "BE"}
 
 
 def sample_status(number: str, now: datetime, default_country: str = "US") -> TrackingStatus:
     """A plausible, clearly labelled TrackingStatus for `number`."""
-    known = (load_rules_file("sample_tracking.yaml") or {}).get("parcels", {})
-    entry = known.get(number)
+    status = parse_accepted(sample_payload(number, now, default_country), now)
+    facts = visible_facts(status.destination_country, status.last_mile.number, False) if status.last_mile else None
+    return replace(status, provider="sample", sample=True,
+                   tracking_url=(facts or {}).get("tracking_url") or status.tracking_url,
+                   last_mile_status=status.status if status.last_mile else None)
+
+
+def sample_payload(number: str, now: datetime, default_country: str = "US") -> dict[str, Any]:
+    """A 17TRACK accepted[] item for `number`: origin leg in China, hand-over, delivery."""
+    known = (load_rules_file("sample_tracking.yaml") or {}).get("parcels", {}).get(number) or {}
     identified = load_format_book().identify(number)
     carrier = identified.carrier if identified else "unknown"
-    if entry:
-        last = entry.get("last_mile")
-        destination = entry.get("destination_country", default_country)
-        last_mile = LastMile(last["carrier"], last["number"]) if last else None
+    if known:
+        destination = str(known.get("destination_country", default_country))
+        last = known.get("last_mile") or {}
+        post, local = last.get("carrier") or country_post(destination), last.get("number", "")
     elif carrier in _POST_COUNTRY:
-        destination = _POST_COUNTRY[carrier]
-        last_mile = LastMile(carrier, number)
+        destination, post, local = _POST_COUNTRY[carrier], carrier, number
     else:
-        destination = default_country
-        last_mile = None
+        destination, post, local = default_country, country_post(default_country), ""
     delivered = now.astimezone(UTC) - timedelta(days=3)
-    post = last_mile.carrier if last_mile else "destination post"
-    events = (
-        TrackingEvent(iso(delivered), destination, "Delivered, in/at mailbox", "delivered", post),
-        TrackingEvent(iso(delivered - timedelta(days=4)), destination, "Handed over to the destination post",
-                      "handover", "sample origin tracker"),
-        TrackingEvent(iso(delivered - timedelta(days=9)), "Hong Kong, HK", "Departed origin country", "transit",
-                      "sample origin tracker"),
-        TrackingEvent(iso(delivered - timedelta(days=12)), "Shenzhen, CN", "Accepted by carrier", "pickup",
-                      "sample origin tracker"),
-    )
-    facts = visible_facts(destination, last_mile.number, False) if last_mile else None
-    return TrackingStatus(
-        provider="sample",
-        number=number,
-        status=str(entry.get("status", "delivered")) if entry else "delivered",
-        delivered_at=iso(delivered),
-        origin_country="CN",
-        destination_country=destination,
-        events=events,
-        last_mile=last_mile,
-        tracking_url=(facts or {}).get("tracking_url"),
-        fetched_at=iso(now),
-        sample=True,
-    )
+    post_name = _POST_NAMES.get(post or "", "Destination post")
+
+    def event(when: datetime, where: str, country: str, text: str, stage: str, sub: str) -> dict[str, Any]:
+        return {"time_iso": iso(when), "time_utc": iso(when), "description": text, "location": where, "stage": stage,
+                "sub_status": sub, "address": {"country": country}}
+
+    origin_events = [
+        event(delivered - timedelta(days=4), "Hong Kong", "HK", "Handed over to the destination post", "Departure",
+              "InTransit_Departure"),
+        event(delivered - timedelta(days=9), "Hong Kong", "HK", "Departed origin country", "Departure",
+              "InTransit_Departure"),
+        event(delivered - timedelta(days=12), "Shenzhen", "CN", "Accepted by carrier", "PickedUp", "InTransit_PickedUp"),
+    ]
+    status = str(known.get("status", "delivered"))
+    last_events = [event(delivered, destination, destination, "Delivered, in/at mailbox", "Delivered",
+                         "Delivered_Other")] if status == "delivered" else []
+    return {"number": number, "carrier": 0, "track_info": {
+        "shipping_info": {"shipper_address": {"country": "CN"}, "recipient_address": {"country": destination}},
+        "latest_status": {"status": "Delivered" if status == "delivered" else "InTransit",
+                          "sub_status": "Delivered_Other" if status == "delivered" else "InTransit_Other"},
+        "milestone": [{"key_stage": "Delivered", "time_iso": iso(delivered) if status == "delivered" else None}],
+        "misc_info": {"local_number": local, "local_provider": post_name if local else "", "local_key": 0},
+        "tracking": {"providers": [
+            {"provider": {"name": post_name, "country": destination}, "events": last_events},
+            {"provider": {"name": "Sample origin tracker", "country": "CN"}, "events": origin_events},
+        ]},
+    }}

@@ -153,7 +153,7 @@ class _Session:
                 out[number] = cached
             else:
                 todo.append(number)
-        http = Http(name, self.client, self.tracker.limiters[name], _policy(adapter))
+        http = Http(name, self.client, self.tracker.limiters[name], _policy(adapter), adapter.settings.timeout_seconds)
         for start in range(0, len(todo), adapter.batch_size):
             batch = todo[start:start + adapter.batch_size]
             try:

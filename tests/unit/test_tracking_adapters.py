@@ -283,3 +283,55 @@ def test_yunexpress_contract() -> None:
     assert status.status == "delivered" and status.last_mile is not None and status.last_mile.number == IMPB
     unknown = parse_track_info("YT0000000000000000", {"Code": "1001", "Message": "no data", "Item": None}, NOW)
     assert unknown.status == "not_found" and "no data" in (unknown.error or "")
+
+
+def test_in_transit_parcel_keeps_its_status_and_has_no_delivery_time() -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB, delivered=False))
+    status = one(tracker(fakes, "seventeen_track", "usps"), ORIGIN, "china_post")
+    assert status.status == "out_for_delivery" and status.delivered_at is None
+    assert status.last_mile_status == "out_for_delivery"
+
+
+def _serving(payload: Any, status: int = 200, expect: dict[str, str] | None = None) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        for header, value in (expect or {}).items():
+            if request.headers.get(header) != value:
+                return httpx.Response(401, json={"error": "unauthorised"})
+        return httpx.Response(status, json=payload)
+
+    return httpx.MockTransport(handle)
+
+
+POST_CASES = {
+    "australia_post": ({"api_key_env": "K", "password_env": "P", "account_number_env": "A"},
+                       {"K": "key", "P": "pw", "A": "1234567890"},
+                       {"Account-Number": "1234567890", "Authorization": "Basic a2V5OnB3"}),
+    "royal_mail": ({"client_id_env": "K", "client_secret_env": "P"}, {"K": "id", "P": "secret"},
+                   {"X-IBM-Client-Id": "id", "X-IBM-Client-Secret": "secret", "X-Accept-RMG-Terms": "yes"}),
+    "dhl": ({"api_key_env": "K"}, {"K": "dhl-key"}, {"DHL-API-Key": "dhl-key"}),
+    "yunexpress": ({"api_key_env": "K"}, {"K": "C123&s3cret"}, {"Authorization": "Basic QzEyMyZzM2NyZXQ="}),
+}
+DELIVERED_PAYLOADS: dict[str, tuple[str, str, Any]] = {
+    "australia_post": ("7XX1000634011427", "australia_post", AUSPOST),
+    "royal_mail": ("RR123456785GB", "royal_mail", {"mailPieces": {"summary": {"statusCategory": "DELIVERED"}, "events": [
+        {"eventCode": "EVKSP", "eventName": "Delivered and Signed", "eventDateTime": "2026-07-08T11:42:00+01:00"}]}}),
+    "dhl": ("JJD000390007882366", "dhl", {"shipments": [{"id": "JJD000390007882366", "status": {
+        "statusCode": "delivered", "timestamp": "2026-04-26T09:52:37+02:00"}, "events": []}]}),
+    "yunexpress": ("YT2229521272164446", "yunexpress", {"Code": "0000", "Item": {"WayBillNumber": "YT2229521272164446",
+                   "OrderTrackingDetails": [{"ProcessDate": "2026-07-10T14:15:00", "ProcessContent": "Delivered"}]}}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POST_CASES))
+def test_adapter_over_http_with_its_credentials(name: str) -> None:
+    keys, env, expect = POST_CASES[name]
+    number, carrier, payload = DELIVERED_PAYLOADS[name]
+    config = TrackingConfig(**{name: settings(**keys)})
+    good = build_tracker(config, MemoryCache(timedelta(hours=1)), env=env, clock=lambda: NOW,
+                         transport=_serving(payload, expect=expect))
+    assert one(good, number, carrier).status == "delivered"
+    wrong = {k: v + "x" for k, v in env.items()}
+    refused = build_tracker(config, MemoryCache(timedelta(hours=1)), env=wrong, clock=lambda: NOW,
+                            transport=_serving(payload, expect=expect))
+    status = one(refused, number, carrier)
+    assert status.retry and (status.error or "").startswith(f"{name}: refused")
