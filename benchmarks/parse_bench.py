@@ -25,14 +25,19 @@ def main() -> None:
     raws = [p.read_bytes() for p in sorted(Path(a.corpus).glob("*.eml"))]
     config = Config()
     read_bytes(raws[0], config)
+    rates = {}
     for label, step in (("mail-parser alone", lambda r: mailparser.parse_from_bytes(r)),
                         ("parse + extract", lambda r: read_bytes(r, config))):
-        start = time.perf_counter()
-        for _ in range(a.rounds):
-            for raw in raws:
-                step(raw)
-        elapsed = time.perf_counter() - start
-        print(f"{label:18s} {len(raws) * a.rounds / elapsed:8.0f} msg/s  ({len(raws)} messages x {a.rounds})")
+        best = 0.0
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(a.rounds):
+                for raw in raws:
+                    step(raw)
+            best = max(best, len(raws) * a.rounds / (time.perf_counter() - start))
+        rates[label] = best
+        print(f"{label:18s} {best:8.0f} msg/s  ({len(raws)} messages x {a.rounds}, best of 3)")
+    print(f"parse + extract costs {rates['mail-parser alone'] / rates['parse + extract']:.1f}x mail-parser alone")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold_hits = [p.pattern for p in cold.patterns if p.search(new_words)]
     purchase = [m.group(0) for m in cold.purchase.finditer(new_words)] + [t.number for t in tracking]
     role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase)
-    new_tracking = bool(find_tracking_numbers(new_words))
+    compact_new = re.sub(r"[\s\-]", "", new_words).upper()
+    new_tracking = any(t.number in compact_new for t in tracking)
     subject_is_reply = parsed.subject_topic != parsed.subject.strip()
     intent, intent_why = classify_intent(
         role, automated, parsed.new_text, parsed.subject_topic, subject_is_reply, new_tracking

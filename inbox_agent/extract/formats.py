@@ -99,12 +99,15 @@ class FormatBook:
     carriers: Mapping[str, str]
     s10_countries: Mapping[str, str]
     s10_services: tuple[tuple[str, re.Pattern[str], str], ...]
+    any_format: re.Pattern[str] | None = None
 
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
         best first: strong formats, then formats with a check digit, then the rest."""
         compact = re.sub(r"\s", "", text).upper()
         forms = dict.fromkeys((compact, compact.replace("-", "")))
+        if self.any_format is not None and not any(self.any_format.fullmatch(f) for f in forms):
+            return []
         found: list[Identified] = []
         for fmt in self.formats:
             for form in forms:
@@ -153,7 +156,17 @@ def load_format_book(base: Path | None = None) -> FormatBook:
     services = tuple(
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
-    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services)
+    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services,
+                      _union(formats))
+
+
+def _union(formats: list[NumberFormat]) -> re.Pattern[str] | None:
+    """One pattern matching what any format's pattern matches: a cheap first test before the
+    per-format checks. None when the patterns cannot be combined (the test is then skipped)."""
+    try:
+        return re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', f.pattern.pattern)})" for f in formats))
+    except re.error:
+        return None
 
 
 def load_format_file(path: Path, strong: set[str] | None = None) -> list[NumberFormat]:

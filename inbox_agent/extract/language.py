@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+_SAMPLE_CHARS = 600  # enough words for a confident answer; lingua's time grows with the text
 _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
 
 
@@ -27,5 +28,5 @@ def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
         return None
     if len(codes) == 1:
         return codes[0]
-    found = _detector(codes).detect_language_of(cleaned[:2000])
+    found = _detector(codes).detect_language_of(cleaned[:_SAMPLE_CHARS])
     return found.iso_code_639_1.name.lower() if found else None

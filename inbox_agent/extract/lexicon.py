@@ -22,6 +22,7 @@ class Phrase:
     pattern: re.Pattern[str]
     weight: float
     language: str
+    lowered: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -36,11 +37,12 @@ def load_lexicon() -> tuple[Phrase, ...]:
             except ValueError:
                 raise ConfigError(str(path), f"intents.{intent_name}", "not an intent name") from None
             for pattern, weight in patterns.items():
+                lowered = _lowercase_only(pattern)
                 try:
-                    compiled = re.compile(pattern, re.IGNORECASE)
+                    compiled = re.compile(pattern, 0 if lowered else re.IGNORECASE)
                 except re.error as e:
                     raise ConfigError(str(path), f"intents.{intent_name}", f"bad pattern {pattern!r}: {e}") from None
-                phrases.append(Phrase(intent, compiled, float(weight), language))
+                phrases.append(Phrase(intent, compiled, float(weight), language, lowered))
     return tuple(phrases)
 
 
@@ -52,8 +54,9 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     """
     per_language: dict[tuple[Intent, str], float] = {}
     why: list[str] = []
+    lower = text.lower()
     for phrase in load_lexicon():
-        m = phrase.pattern.search(text)
+        m = phrase.pattern.search(lower if phrase.lowered else text)
         if m:
             key = (phrase.intent, phrase.language)
             per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
@@ -62,3 +65,10 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     for (intent, _), value in per_language.items():
         totals[intent] = max(totals.get(intent, 0.0), value)
     return totals, why
+
+
+def _lowercase_only(pattern: str) -> bool:
+    """Whether `pattern` can run case-sensitively on lower-cased text with the same meaning: no
+    upper-case letters and no upper-case escapes (\\S, \\W, ...). Case-insensitive matching is
+    several times slower in `re`, and the lexicons are searched on every message."""
+    return pattern == pattern.lower() and not re.search(r"\\[A-Z]", pattern)

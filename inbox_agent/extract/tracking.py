@@ -19,7 +19,9 @@ from inbox_agent.extract.formats import FormatBook, Identified, load_format_book
 from inbox_agent.rules import load_rules_file
 
 _GROUP = re.compile(r"[A-Za-z0-9]+")
-_JOINER = re.compile(r"[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?")
+_JOINER = r"(?:[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?)"
+_RUN = re.compile(rf"[A-Za-z0-9]+(?:{_JOINER}[A-Za-z0-9]+)*")
+_DIGIT = re.compile(r"[0-9]")
 _MAX_GROUPS = 34
 _MAX_LEN = 34
 _MIN_LEN = 10
@@ -51,9 +53,10 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
     book = book or load_format_book()
     found: dict[str, FoundNumber] = {}
     for run in _runs(text):
+        lengths, digits = _prefix_sums(run)
         i = 0
         while i < len(run):
-            hit = _longest_at(text, run, i, book)
+            hit = _longest_at(text, run, i, book, lengths, digits)
             if hit is None:
                 i += 1
                 continue
@@ -66,41 +69,44 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
 
 
 def _runs(text: str) -> list[list[re.Match[str]]]:
-    runs: list[list[re.Match[str]]] = []
-    current: list[re.Match[str]] = []
-    last_end = -1
-    for m in _GROUP.finditer(text):
-        gap = text[last_end : m.start()] if last_end >= 0 else None
-        if current and not _JOINER.fullmatch(gap or ""):
-            runs.append(current)
-            current = []
-        current.append(m)
-        last_end = m.end()
-    if current:
-        runs.append(current)
+    """Runs of groups joined by a space or dash, keeping only runs with enough digits to hold a
+    number (most runs are prose: found by one regex scan, dropped without looking at their words)."""
+    runs = []
+    for run in _RUN.finditer(text):
+        if len(_DIGIT.findall(text, run.start(), run.end())) >= 4:
+            runs.append(list(_GROUP.finditer(text, run.start(), run.end())))
     return runs
+
+
+def _prefix_sums(run: list[re.Match[str]]) -> tuple[list[int], list[int]]:
+    """Characters and digits in groups [0, k) of a run, for every k: window sizes in O(1)."""
+    lengths, digits = [0], [0]
+    for m in run:
+        piece = m.group(0)
+        lengths.append(lengths[-1] + len(piece))
+        digits.append(digits[-1] + sum(c.isdigit() for c in piece))
+    return lengths, digits
 
 
 def _worth_trying(first: str) -> bool:
     return len(first) <= 4 or any(c.isdigit() for c in first)
 
 
-def _longest_at(
-    text: str, run: list[re.Match[str]], i: int, book: FormatBook
-) -> tuple[Identified, int] | None:
-    first = run[i].group(0)
-    if not _worth_trying(first):
+def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
+                lengths: list[int], digits: list[int]) -> tuple[Identified, int] | None:
+    """The longest window of groups starting at group i that is a valid number, and its last group."""
+    if not _worth_trying(run[i].group(0)):
         return None
     end = min(len(run), i + _MAX_GROUPS)
-    pieces = [run[k].group(0) for k in range(i, end)]
-    lengths = [0]
-    for piece in pieces:
-        lengths.append(lengths[-1] + len(piece))
+    while end > i and lengths[end] - lengths[i] > _MAX_LEN:
+        end -= 1
+    if digits[end] - digits[i] < 4:
+        return None
     for j in range(end - 1, i - 1, -1):
-        if lengths[j - i + 1] > _MAX_LEN:
-            continue
-        compact = "".join(pieces[: j - i + 1])
-        if not _MIN_LEN <= len(compact) <= _MAX_LEN or sum(c.isdigit() for c in compact) < 4:
+        size = lengths[j + 1] - lengths[i]
+        if size < _MIN_LEN:
+            break
+        if digits[j + 1] - digits[i] < 4:
             continue
         candidate = re.sub(r"\s", "", text[run[i].start() : run[j].end()]).upper()
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
