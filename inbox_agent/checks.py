@@ -1,4 +1,9 @@
-"""`inbox-agent check`: config, rules and templates validated without starting anything."""
+"""`inbox-agent check`: config, rules and templates validated without starting anything.
+
+Every template is rendered in every language it must exist in (customer templates in each store
+language, partner templates in English) with sample data, so an undefined variable or a missing
+translation is found here and not in front of a customer.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +16,40 @@ def run_checks(config: Config) -> list[str]:
     from inbox_agent.extract.lexicon import load_lexicon
     from inbox_agent.playbook import load_playbook
     from inbox_agent.render.directory import load_directory
-    from inbox_agent.render.templates import render
 
     problems: list[str] = []
-    for name, step in (("carrier formats", load_format_book), ("lexicons", load_lexicon),
-                       ("playbook", load_playbook), ("post offices", load_directory)):
+    steps = (("carrier formats", load_format_book), ("lexicons", load_lexicon), ("playbook", load_playbook),
+             ("post offices", lambda: load_directory(overrides=config.kit.directory_overrides)))
+    for name, step in steps:
         try:
             step()
         except InboxAgentError as e:
             problems.append(f"{name}: {e}")
-    post = {"operator": "Post", "tracking_url": "https://post.example/{number}", "phone": "1", "contact_form": None,
-            "support_url": None, "claim_url": None, "who_may_claim": "sender", "wait_days": None}
-    sample = {"customer_name": "Sam", "order_numbers": ["1043"], "last_mile_number": "LA482915635FR",
-              "delivered_at": "2025-03-01", "events": [], "post": post, "sample": True,
-              "signature": config.store.signature, "store_name": config.store.name}
-    for template in ("customer_post_office_kit", "customer_ask_order_number"):
-        for language in ("en", "fr"):
-            try:
-                render(config.paths.templates, template, [language], sample)
-            except Exception as e:  # noqa: BLE001 - report every broken template
-                problems.append(f"template {template}.{language}: {type(e).__name__}: {e}")
+    problems += template_problems(config)
+    return problems
+
+
+def template_problems(config: Config) -> list[str]:
+    """Render every template in every required language; one line per failure."""
+    from pathlib import Path
+
+    from inbox_agent.render.context import sample_context
+    from inbox_agent.render.templates import CUSTOMER_TEMPLATES, PARTNER_TEMPLATES, render
+
+    problems = []
+    context = sample_context(config, "FR")
+    folder = Path(config.paths.templates)
+    required = [(t, lang) for t in CUSTOMER_TEMPLATES for lang in config.store.languages]
+    required += [(t, "en") for t in PARTNER_TEMPLATES]
+    for template, language in required:
+        if not (folder / f"{template}.{language}.txt.j2").is_file():
+            problems.append(f"template {template}.{language}: missing ({folder / f'{template}.{language}.txt.j2'})")
+            continue
+        try:
+            rendered = render(str(folder), template, [language], context, "picture@check")
+        except Exception as e:  # noqa: BLE001 - report every broken template
+            problems.append(f"template {template}.{language}: {type(e).__name__}: {e}")
+            continue
+        if not rendered.subject or not rendered.body.strip():
+            problems.append(f"template {template}.{language}: empty subject or body")
     return problems

@@ -153,6 +153,31 @@ def check(config_path: str | None) -> None:
     click.echo("config, rules and templates are valid")
 
 
+@main.command()
+@click.argument("template")
+@click.option("--lang", "language", default="en", show_default=True, help="Language of the message.")
+@click.option("--country", default="US", show_default=True, help="Destination country (its post office).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the .eml (and PNG) here.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def preview(template: str, language: str, country: str, out_dir: str | None, config_path: str | None) -> None:
+    """Print TEMPLATE rendered with sample case data; --out writes the .eml and the PNG."""
+    from inbox_agent.errors import PermanentError
+    from inbox_agent.render.preview import preview as render_preview
+    from inbox_agent.render.preview import write_preview
+
+    config = load_config(config_path, sections=("store", "kit", "paths"))
+    try:
+        result = render_preview(config, template, language, country)
+    except PermanentError as e:
+        click.echo(f"inbox-agent: {e}", err=True)
+        sys.exit(2)
+    click.echo(result.text)
+    if out_dir:
+        for path in write_preview(result, template, Path(out_dir)):
+            click.echo(f"wrote {path}", err=True)
+
+
 @main.group()
 def cases() -> None:
     """List and inspect cases."""

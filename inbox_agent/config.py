@@ -145,6 +145,7 @@ class RepliesConfig(Section):
 class KitConfig(Section):
     show_unverified: bool = False
     page_screenshot: bool = False
+    browser: str | None = None
     directory_overrides: str | None = None
 
 

@@ -1,8 +1,11 @@
-"""Compose a reply at decide time: render the template with the case's facts and build the MIME
-message with its fixed Message-ID, as an outbox row (`intent` of kind reply).
+"""Compose a message at decide time: render the template with the case's facts and build the
+MIME message with its fixed Message-ID, as an outbox row (`intent` of kind reply).
 
-The reply answers the customer's latest message (In-Reply-To/References), in the case's
-language, falling back to the store default.
+Customer messages answer the customer's latest message (In-Reply-To/References) in the case's
+language, falling back to the store default. Partner messages (distributor_*, supplier_*) go to
+the party's address on its own thread: the first starts a thread with the case tag in its
+subject, later ones answer the party's latest message on that thread. The post-office kit
+carries the picture of the tracking history.
 """
 
 from __future__ import annotations
@@ -14,58 +17,110 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_agent.domain import OutboxStatus
-from inbox_agent.render.directory import visible_facts
-from inbox_agent.render.message import build_message, new_message_id, reply_subject
+from inbox_agent.errors import PermanentError
+from inbox_agent.render.context import build_context
+from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
+from inbox_agent.render.picture import tracking_png
+from inbox_agent.render.screenshot import page_screenshot
 from inbox_agent.render.templates import render
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, InboundMessage, Intent
 
+PICTURE_TEMPLATES = ("customer_post_office_kit",)
 
-def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, now: datetime) -> Intent:
+
+def party_of(template: str) -> str:
+    """Who a template writes to: customer, distributor or supplier (its name's prefix)."""
+    return template.split("_", 1)[0]
+
+
+def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, now: datetime,
+                  extra: dict[str, Any] | None = None) -> Intent:
     existing = s.scalar(select(Intent).where(Intent.idempotency_key == key))
     if existing is not None:
         return existing
     store = rt.config.store
-    latest = s.scalars(select(InboundMessage).where(InboundMessage.case_id == case.id)
-                       .order_by(InboundMessage.id.desc())).first()
+    party = party_of(template)
+    recipient = case.customer if party == "customer" else _party_address(rt, case, party)
+    latest = _latest_from(s, case, party)
     summary = latest.summary if latest is not None else {}
-    context = _context(rt, case)
-    rendered = render(rt.config.paths.templates, template, [case.language, store.default_language], context)
+    view = _main_tracking(case)
+    picture = tracking_png_for(view) if template in PICTURE_TEMPLATES and view else None
+    context = build_context(
+        rt.config, customer_name=case.facts.get("customer_name") or "", customer_email=case.customer,
+        order_numbers=list(case.order_numbers), tracking=view,
+        tracking_numbers=[t["number"] for t in case.tracking_numbers],
+        customer_words=case.facts.get("customer_words") or "", done_so_far=case.facts.get("done_so_far") or [],
+        reminder_count=int((extra or {}).get("reminder_count", 0)),
+        new_tracking_number=case.facts.get("new_tracking_number") or "",
+        new_tracking_url=case.facts.get("new_tracking_url") or "", picture=picture is not None,
+        case_ref=f"C-{case.id}",
+    )
+    languages = [case.language, store.default_language] if party == "customer" else ["en"]
+    cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
+    rendered = render(rt.config.paths.templates, template, languages, context, cid if picture else None)
     intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
                     mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
-                    recipients=[case.customer], payload={"language": rendered.language},
+                    recipients=[recipient], payload={"language": rendered.language, "party": party},
                     created_at=now, updated_at=now)
     s.add(intent)
     s.flush()
-    domain = store.support_address.rsplit("@", 1)[-1]
-    intent.message_id = new_message_id(domain)
-    references = tuple(summary.get("thread_ids") or ())
+    intent.message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
+    if summary.get("subject"):
+        subject = reply_subject(summary["subject"], case.id)
+    elif party == "customer":
+        subject = reply_subject(rendered.subject, case.id)
+    else:
+        subject = f"{rendered.subject} {case_tag(case.id)}"
     intent.raw = build_message(
-        from_address=store.support_address, from_name=store.name, to=[case.customer],
-        subject=reply_subject(summary.get("subject") or rendered.subject, case.id), body=rendered.body,
-        message_id=intent.message_id, intent_id=intent.id, in_reply_to=summary.get("message_id"),
-        references=references,
+        from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
+        body=rendered.body, message_id=intent.message_id, intent_id=intent.id,
+        in_reply_to=summary.get("message_id"), references=tuple(summary.get("thread_ids") or ()),
+        html=rendered.html, picture=picture, picture_cid=cid if picture else None,
+        attachments=_page_screenshot(rt, context) if picture else (),
     )
     return intent
 
 
-def _context(rt: Runtime, case: Case) -> dict[str, Any]:
+def _page_screenshot(rt: Runtime, context: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:
+    """The post office's own tracking page, when the store turned screenshots on and it worked."""
+    url = context["post"].get("tracking_url")
+    if not rt.config.kit.page_screenshot or not url:
+        return ()
+    shot = page_screenshot(url, rt.config.kit.browser)
+    return (("post-office-tracking-page.png", shot),) if shot else ()
+
+
+def tracking_png_for(view: dict[str, Any]) -> bytes:
+    from inbox_agent.render.directory import visible_facts
+
+    last = (view.get("last_mile") or {}).get("number") or view.get("number") or ""
+    post = visible_facts(view.get("destination_country"), last, True) or {}
+    return tracking_png(view, str(post.get("operator") or "Tracking history"), last)
+
+
+def _main_tracking(case: Case) -> dict[str, Any] | None:
+    """The parcel the case is about: a delivered one first, else the first tracked."""
     tracking: dict[str, Any] = case.facts.get("tracking") or {}
-    status = next((t for t in tracking.values() if t.get("status") == "delivered"), None) or next(
+    return next((t for t in tracking.values() if t.get("status") == "delivered"), None) or next(
         iter(tracking.values()), None)
-    last_mile = (status or {}).get("last_mile") or {}
-    number = last_mile.get("number") or (status or {}).get("number") or ""
-    post = visible_facts((status or {}).get("destination_country"), number, rt.config.kit.show_unverified)
-    return {
-        "customer_name": case.facts.get("customer_name") or "",
-        "order_numbers": case.order_numbers,
-        "last_mile_number": number,
-        "delivered_at": ((status or {}).get("delivered_at") or "")[:10],
-        "events": (status or {}).get("events") or [],
-        "post": post or {"operator": "your post office", "tracking_url": None, "phone": None,
-                         "contact_form": None, "support_url": None, "claim_url": None,
-                         "who_may_claim": None, "wait_days": None},
-        "sample": bool((status or {}).get("sample")),
-        "signature": rt.config.store.signature,
-        "store_name": rt.config.store.name,
-    }
+
+
+def _latest_from(s: Session, case: Case, party: str) -> InboundMessage | None:
+    """The party's latest message on this case, to answer on its thread."""
+    rows = s.scalars(select(InboundMessage).where(InboundMessage.case_id == case.id)
+                     .order_by(InboundMessage.id.desc()))
+    return next((r for r in rows if r.summary.get("sender_role") == party), None)
+
+
+def _party_address(rt: Runtime, case: Case, party: str) -> str:
+    """The distributor's or supplier's address: the one on the case, else the first full address
+    configured under [parties]."""
+    known = case.facts.get(f"{party}_address")
+    if known:
+        return str(known)
+    configured = rt.config.parties.distributors if party == "distributor" else rt.config.parties.suppliers
+    address = next((a for a in configured if not a.startswith("@")), None)
+    if address is None:
+        raise PermanentError(f"no {party} address: set one under [parties] {party}s or on the case")
+    return address

@@ -55,10 +55,15 @@ def build_message(
     intent_id: int,
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
+    html: str | None = None,
+    picture: bytes | None = None,
+    picture_cid: str | None = None,
+    attachments: tuple[tuple[str, bytes], ...] = (),
 ) -> bytes:
+    """text/plain, plus text/html (with the picture inline) when `html` is given."""
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = email.utils.formataddr((one_line(from_name), from_address))
-    msg["To"] = ", ".join(to)
+    msg["To"] = ", ".join(one_line(a) for a in to)
     msg["Subject"] = one_line(subject)
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = message_id
@@ -68,6 +73,15 @@ def build_message(
     msg["Auto-Submitted"] = "auto-replied"
     msg[INTERNAL_HEADER] = str(intent_id)
     msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+        if picture is not None and picture_cid:
+            html_part = msg.get_body(preferencelist=("html",))
+            assert isinstance(html_part, EmailMessage)
+            html_part.add_related(picture, maintype="image", subtype="png", cid=f"<{picture_cid}>",
+                                  filename="tracking-history.png", disposition="inline")
+    for filename, data in attachments:
+        msg.add_attachment(data, maintype="image", subtype="png", filename=filename)
     return msg.as_bytes()
 
 

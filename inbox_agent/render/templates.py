@@ -1,47 +1,94 @@
-"""The Jinja2 environment: StrictUndefined (a missing variable is an error, never a blank) and
-autoescape for HTML templates. A template is `<name>.<lang>.txt.j2` with blocks `subject` and
-`body`; a missing language falls back to the store default, then English.
+"""Rendering outgoing messages: Jinja2 with StrictUndefined (a missing variable is an error, never
+a blank) and autoescape for HTML.
+
+A template is `templates/<name>.<lang>.txt.j2` with blocks `subject` and `body`. The HTML
+alternative is the same text laid out by `templates/_layout.html.j2` with autoescaping on, links
+made clickable after escaping, so customer words can never become markup. A missing language
+falls back to the store default, then English. Customer templates exist in every store
+language; partner templates (distributor, supplier) in English.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from markupsafe import Markup, escape
 
 from inbox_agent.errors import PermanentError
+from inbox_agent.rules import load_rules_file
+
+CUSTOMER_TEMPLATES = ("customer_ack", "customer_post_office_kit", "customer_followup", "customer_supplier_contacted",
+                      "customer_refund_confirmed", "customer_reship", "customer_solved", "customer_ask_order_number")
+PARTNER_TEMPLATES = ("distributor_last_mile_request", "distributor_reminder", "supplier_dnr_request",
+                     "supplier_refund_request", "supplier_reminder")
+TEMPLATES = CUSTOMER_TEMPLATES + PARTNER_TEMPLATES
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
 
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     body: str
+    html: str
     language: str
 
 
 @lru_cache(maxsize=4)
 def environment(folder: str) -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(folder),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         keep_trailing_newline=True,
     )
+    env.filters["linkify"] = linkify
+    return env
 
 
-def render(folder: str, name: str, languages: list[str], context: Mapping[str, Any]) -> Rendered:
-    """Render template `name` in the first of `languages` that exists."""
+def linkify(text: str) -> Markup:
+    """Escape `text`, then turn http(s) URLs into links; line breaks become <br>."""
+    out = []
+    last = 0
+    for m in _URL.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        url = escape(m.group(0))
+        out.append(Markup(f'<a href="{url}">{url}</a>'))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out).replace("\n", Markup("<br>\n"))
+
+
+def render(folder: str, name: str, languages: list[str], context: Mapping[str, Any],
+           picture_cid: str | None = None) -> Rendered:
+    """Render template `name` in the first of `languages` that exists (then English)."""
     env = environment(folder)
     for language in dict.fromkeys([*languages, "en"]):
         try:
             template = env.get_template(f"{name}.{language}.txt.j2")
         except TemplateNotFound:
             continue
-        ctx = template.new_context(dict(context))
-        subject = "".join(template.blocks["subject"](ctx))
-        body = "".join(template.blocks["body"](ctx))
-        return Rendered(" ".join(subject.split()), body.strip() + "\n", language)
+        values = {**context, "status_words": status_words(str(context.get("status") or ""), language)}
+        ctx = template.new_context(values)
+        subject = " ".join("".join(template.blocks["subject"](ctx)).split())
+        body = re.sub(r"\n{3,}", "\n\n", "".join(template.blocks["body"](ctx)).strip()) + "\n"
+        html = env.get_template("_layout.html.j2").render(
+            language=language, subject=subject, paragraphs=body.strip().split("\n\n"), picture_cid=picture_cid,
+            picture_alt=_picture_alt(context))
+        return Rendered(subject, body, html, language)
     raise PermanentError(f"template {name!r} exists in none of {languages + ['en']}")
+
+
+def status_words(status: str, language: str) -> str:
+    table = load_rules_file("status_words.yaml") or {}
+    words = table.get(language) or table.get("en") or {}
+    return str(words.get(status, status.replace("_", " ")))
+
+
+def _picture_alt(context: Mapping[str, Any]) -> str:
+    post = context.get("post") or {}
+    return f"Tracking history, {post.get('operator', '')} {context.get('last_mile_number', '')}".strip()

@@ -60,7 +60,8 @@ async def test_daemon_tracks_across_the_handover_with_live_adapters(
         drafts = await until(lambda: box.all_messages("Review"), what="a draft in Review")
     finally:
         await daemon.stop()
-    text = email.message_from_bytes(drafts[0].raw, policy=email.policy.default).get_body().get_content()
+    draft = email.message_from_bytes(drafts[0].raw, policy=email.policy.default)
+    text = draft.get_body(preferencelist=("plain",)).get_content()
     assert f"https://tools.usps.com/go/TrackConfirmAction?tLabels={IMPB}" in text
     assert "sample" not in text.lower()
     assert [r.url.path for r in fakes.requests] == ["/track/v2.2/register", "/track/v2.2/gettrackinfo",

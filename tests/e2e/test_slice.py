@@ -73,7 +73,7 @@ async def test_imap_slice_sends_exactly_the_approved_edit(dovecot, mailuser, smt
     assert len(recorder.messages) == 1
     sent = email.message_from_bytes(recorder.messages[0].data, policy=email.policy.default)
     original = email.message_from_bytes(complaint, policy=email.policy.default)
-    assert "Agent edit: please let us know" in sent.get_content()
+    assert "Agent edit: please let us know" in sent.get_body(preferencelist=("plain",)).get_content()
     assert sent["In-Reply-To"] == original["Message-ID"]
     assert original["Message-ID"] in sent["References"]
     assert sent["Auto-Submitted"] == "auto-replied"
@@ -132,6 +132,8 @@ async def test_maildir_slice_on_sqlite_and_postgresql(tmp_path: Path, database_u
     finally:
         await daemon.stop()
     assert len(sent) == 1 and b"Edited: let us know" in sent[0].raw
+    kit = email.message_from_bytes(sent[0].raw, policy=email.policy.default)
+    assert [p.get_content_type() for p in kit.walk()][-1] == "image/png"
     with daemon.db.transaction() as s:
         shunted = list(s.scalars(select(InboundMessage).where(InboundMessage.status == "SHUNTED")))
     assert [m.error for m in shunted] == ["empty message"]
