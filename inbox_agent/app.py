@@ -11,18 +11,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inbox_agent.config import Config, MaildirConfig
+from inbox_agent.config import Config, MaildirConfig, check_timers
 from inbox_agent.errors import TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
-from inbox_agent.stages import draft, ingest, process, review, send, track
+from inbox_agent.stages import draft, ingest, process, review, send, timers, track
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.database import Database
+from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 
@@ -39,14 +39,17 @@ def build_mailbox(config: Config) -> MailboxBackend:
 class Daemon:
     """All stages of one worker. `start()` then `await stopped`; `stop()` ends it cleanly."""
 
-    def __init__(self, config: Config, mailbox: MailboxBackend | None = None, worker: str = "worker-1") -> None:
+    def __init__(self, config: Config, mailbox: MailboxBackend | None = None, worker: str = "worker-1",
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        check_timers(config)
         self.config = config
         self.db = Database(config.database.url)
         self.db.create()
         self.mailbox = mailbox or build_mailbox(config)
         cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
-        tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country)
-        self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker)
+        tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock)
+        self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker,
+                          clock=clock)
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
         self._stop = asyncio.Event()
@@ -70,6 +73,7 @@ class Daemon:
             "draft": (self._threaded(draft.run_once), ("send",), 5.0),
             "review": (self._threaded(review.run_once), ("send", "process"), self.review_poll),
             "send": (lambda: send.run_once(self.rt), ("process",), 2.0),
+            "timers": (self._threaded(timers.run_once), ("process",), 1.0),
         }
         for name in loops:
             self._kicks[name] = asyncio.Event()

@@ -149,6 +149,31 @@ class KitConfig(Section):
     directory_overrides: str | None = None
 
 
+DEFAULT_TIMER_HOURS = {
+    "customer_followup": 5 * 24.0,
+    "customer_close": 14 * 24.0,
+    "distributor_reminder": 48.0,
+    "supplier_reminder": 48.0,
+}
+
+
+class PlaybookConfig(Section):
+    """Durations and switches of the playbook (the rules themselves are rules/playbook.yaml)."""
+
+    ack: bool = False
+    timers: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TIMER_HOURS))
+    dispute_window_days: float = Field(default=15.0, gt=0)
+    dispute_warning_days: float = Field(default=3.0, ge=0)
+
+    @field_validator("timers")
+    @classmethod
+    def _positive(cls, values: dict[str, float]) -> dict[str, float]:
+        for name, hours in values.items():
+            if hours <= 0:
+                raise ValueError(f"timer {name!r} must last more than 0 hours")
+        return {**DEFAULT_TIMER_HOURS, **values}
+
+
 class PathsConfig(Section):
     rules: str = str(PROJECT_ROOT / "rules")
     templates: str = str(PROJECT_ROOT / "templates")
@@ -166,6 +191,7 @@ class Config(Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     kit: KitConfig = Field(default_factory=KitConfig)
+    playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     source: str = "<embedded default>"
 
@@ -225,3 +251,12 @@ def _config_error(source: str, error: ValidationError) -> ConfigError:
     else:
         expected = f"{first['msg']} (got {first.get('input')!r})"
     return ConfigError(source, key, expected)
+
+
+def check_timers(config: Config) -> None:
+    """Every timer the playbook starts has a duration; ConfigError names the missing one."""
+    from inbox_agent.playbook import load_playbook
+
+    missing = sorted(load_playbook().timers() - set(config.playbook.timers) - {"dispute_warning"})
+    if missing:
+        raise ConfigError(config.source, "playbook.timers", f"a duration in hours for {', '.join(missing)}")

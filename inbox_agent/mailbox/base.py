@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 INTERNAL_HEADER = "X-Inbox-Agent-Intent"
+NOTE_HEADER = "X-Inbox-Agent-Note"  # marks our notes in "Needs attention", so a crash never copies twice
 SEEN_KEYWORD = "$InboxAgentSeen"
 
 

@@ -14,9 +14,11 @@ from typing import Any
 from inbox_agent.errors import ConfigError
 from inbox_agent.rules import load_rules_file
 
-_CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "has_tracking", "has_order",
-               "tracking_delivered", "last_mile_known", "template"}
-_ACTIONS = {"track", "reply", "close", "attention"}
+CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "bounce", "has_tracking", "has_order",
+              "has_new_tracking", "tracking_delivered", "tracking_failed", "last_mile_known", "last_mile_trackable",
+              "sender_only", "template", "party", "timer", "count", "ack"}
+ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate"}
+_NEEDS_ARGUMENT = {"reply", "close", "timer", "cancel", "escalate"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Rule:
 class Playbook:
     states: tuple[str, ...]
     rules: tuple[Rule, ...]
+    final_states: tuple[str, ...] = ()
+
+    def timers(self) -> set[str]:
+        """Every timer a rule starts: each needs a duration in the config."""
+        return {arg for rule in self.rules for kind, arg in rule.actions if kind == "timer"}
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,20 @@ class Decision:
 @lru_cache(maxsize=1)
 def load_playbook() -> Playbook:
     """Load and validate rules/playbook.yaml; ConfigError names the rule and the key at fault."""
+    from inbox_agent.render.templates import TEMPLATES
+
     data = load_rules_file("playbook.yaml")
     states = tuple(data.get("states") or [])
+    finals = tuple(data.get("final_states") or [])
+    for final in finals:
+        if final not in states:
+            raise ConfigError("rules/playbook.yaml", "final_states", f"{final!r} is not a declared state")
     rules = []
     for i, raw in enumerate(data.get("rules") or []):
         where = f"rules[{i}]"
         name = raw.get("name") or where
         when = raw.get("when") or {}
-        unknown = set(when) - _CONDITIONS
+        unknown = set(when) - CONDITIONS
         if unknown:
             raise ConfigError("rules/playbook.yaml", f"{name}.when", f"unknown condition {sorted(unknown)}")
         then = raw.get("then") or {}
@@ -62,16 +75,20 @@ def load_playbook() -> Playbook:
         for s in when.get("state", []):
             if s not in states:
                 raise ConfigError("rules/playbook.yaml", f"{name}.when.state", f"{s!r} is not a declared state")
-        rules.append(Rule(name, when, target, tuple(_action(a, name) for a in then.get("actions") or [])))
-    return Playbook(states, tuple(rules))
+        actions = tuple(_action(a, name) for a in then.get("actions") or [])
+        for kind, arg in actions:
+            if kind == "reply" and arg not in TEMPLATES:
+                raise ConfigError("rules/playbook.yaml", f"{name}.then.actions", f"no template named {arg!r}")
+        rules.append(Rule(name, when, target, actions))
+    return Playbook(states, tuple(rules), finals)
 
 
 def _action(raw: Any, rule: str) -> tuple[str, str]:
-    if isinstance(raw, str) and raw in _ACTIONS:
+    if isinstance(raw, str) and raw in ACTIONS and raw not in _NEEDS_ARGUMENT:
         return raw, ""
     if isinstance(raw, dict) and len(raw) == 1:
         kind, arg = next(iter(raw.items()))
-        if kind in _ACTIONS:
+        if kind in ACTIONS and arg not in (None, ""):
             return str(kind), str(arg)
     raise ConfigError("rules/playbook.yaml", f"{rule}.then.actions", f"unknown action {raw!r}")
 
@@ -95,3 +112,25 @@ def _matches(when: Mapping[str, Any], state: str, event_kind: str, facts: Mappin
             return None
         why.append(f"{key}={actual}")
     return why
+
+
+def mermaid(playbook: Playbook) -> str:
+    """The playbook as a Mermaid state diagram: one edge per rule that changes the state (rules that
+    keep the state show as a self-loop), labelled with the rule's name and its actions."""
+    lines = ["stateDiagram-v2", "    [*] --> new"]
+    for rule in playbook.rules:
+        sources = rule.when.get("state") or ["*any*"]
+        for source in sources if isinstance(sources, list) else [sources]:
+            target = rule.state or source
+            if target == "*any*":
+                continue
+            actions = ", ".join(f"{k} {a}" if k in ("reply", "timer", "cancel", "close") else k
+                                for k, a in rule.actions)
+            label = rule.name + (f" / {actions}" if actions else "")
+            lines.append(f"    {_node(source)} --> {_node(target)}: {label}")
+    lines += [f"    {state} --> [*]" for state in playbook.final_states]
+    return "\n".join(lines) + "\n"
+
+
+def _node(state: str) -> str:
+    return "any_state" if state == "*any*" else state

@@ -44,7 +44,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     recipient = case.customer if party == "customer" else _party_address(rt, case, party)
     latest = _latest_from(s, case, party)
     summary = latest.summary if latest is not None else {}
-    view = _main_tracking(case)
+    view = main_tracking(case)
     picture = tracking_png_for(view) if template in PICTURE_TEMPLATES and view else None
     context = build_context(
         rt.config, customer_name=case.facts.get("customer_name") or "", customer_email=case.customer,
@@ -99,11 +99,20 @@ def tracking_png_for(view: dict[str, Any]) -> bytes:
     return tracking_png(view, str(post.get("operator") or "Tracking history"), last)
 
 
-def _main_tracking(case: Case) -> dict[str, Any] | None:
-    """The parcel the case is about: a delivered one first, else the first tracked."""
+def main_tracking(case: Case) -> dict[str, Any] | None:
+    """The parcel view the case is about: the distributor's last-mile number once tracked, else
+    a delivered parcel whose post office knows it, else any delivered one, else the first."""
     tracking: dict[str, Any] = case.facts.get("tracking") or {}
-    return next((t for t in tracking.values() if t.get("status") == "delivered"), None) or next(
-        iter(tracking.values()), None)
+    views = list(tracking.values())
+    given = tracking.get(case.facts.get("last_mile_number") or "")
+    if given and given.get("status") != "not_found":
+        return dict(given)
+    for wanted in (lambda v: v.get("status") == "delivered" and v.get("last_mile_status") not in (None, "not_found"),
+                   lambda v: v.get("status") == "delivered", lambda v: True):
+        found = next((v for v in views if wanted(v)), None)
+        if found is not None:
+            return dict(found)
+    return None
 
 
 def _latest_from(s: Session, case: Case, party: str) -> InboundMessage | None:

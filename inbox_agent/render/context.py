@@ -46,6 +46,7 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
         "other_numbers": [n for n in tracking_numbers if n != view.get("number")],
         "last_mile_number": number,
         "last_mile_carrier": last_mile.get("carrier") or "",
+        "tracking_url": view.get("tracking_url") or "",
         "status": view.get("status") or "",
         "delivered_at": (view.get("delivered_at") or "")[:10],
         "destination_country": view.get("destination_country") or "",

@@ -1,7 +1,8 @@
-"""draft: intent(reply) -> a draft in the Review folder (or straight to send when automatic).
+"""draft: intent(reply) -> a draft in the Review folder (or straight to send when automatic);
+intent(note) -> a message for people in the "Needs attention" folder.
 
-Promise: before APPEND, Review is searched for the fixed Message-ID, so a crash between APPEND
-and the commit never makes two drafts.
+Promise: before APPEND, the folder is searched for the fixed Message-ID (our note header for
+notes), so a crash between APPEND and the commit never makes two copies.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from inbox_agent.domain import OutboxStatus
+from inbox_agent.mailbox.base import NOTE_HEADER
 from inbox_agent.render.message import prepare_approved
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Intent
@@ -25,9 +27,32 @@ def run_once(rt: Runtime) -> int:
             ready, _, _ = prepare_approved(intent.raw, intent.message_id)
             _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
             continue
-        found = rt.mailbox.find_header(review, "Message-ID", intent.message_id)
-        uid = found[0] if found else rt.mailbox.append(review, intent.raw, draft=True)
+        uid = _already_there(rt, intent.message_id) or rt.mailbox.append(review, intent.raw, draft=True)
         _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
+    return len(pending) + _notes(rt)
+
+
+def _already_there(rt: Runtime, message_id: str) -> str | None:
+    """The draft's uid if a copy exists: in Review, or already moved on by an agent (Approved,
+    Rejected) before the crash let us record it."""
+    folders = rt.folders
+    for folder in (folders.review, folders.approved, folders.rejected):
+        found = rt.mailbox.find_header(folder, "Message-ID", message_id)
+        if found:
+            return found[0]
+    return None
+
+
+def _notes(rt: Runtime) -> int:
+    with rt.db.transaction() as s:
+        pending = list(s.scalars(select(Intent).where(Intent.kind == "note",
+                                                      Intent.status == OutboxStatus.PENDING).order_by(Intent.id)))
+    folder = rt.folders.attention
+    for note in pending:
+        assert note.raw is not None and note.message_id is not None
+        if not rt.mailbox.find_header(folder, NOTE_HEADER, note.message_id):
+            rt.mailbox.append(folder, note.raw)
+        _update(rt, note.id, OutboxStatus.DONE)
     return len(pending)
 
 

@@ -7,6 +7,7 @@ is stored with its reason and set aside; the next message goes on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor
 
 MAX_RAW_BYTES = 25 * 1024 * 1024
+_QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]+>)")
 
 
 def run_once(rt: Runtime) -> int:
@@ -52,6 +54,7 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) ->
         "from": parsed.from_address, "from_name": parsed.from_name, "subject": parsed.subject,
         "message_id": parsed.message_id, "thread_ids": list(parsed.thread_ids),
         "automated": list(parsed.automated), "bulk": list(parsed.bulk), "new_text": parsed.new_text[:4000],
+        "bounce": parsed.is_bounce, "quoted_ids": _quoted_ids(stored.raw, parsed.message_id) if parsed.is_bounce else [],
     }
     if extraction is not None:
         summary.update(extraction.contract())
@@ -85,3 +88,9 @@ def _record_duplicate(rt: Runtime, row: InboundMessage, key: str) -> None:
             s.add(dup)
     except IntegrityError:
         pass
+
+
+def _quoted_ids(raw: bytes, own: str | None) -> list[str]:
+    """Message-IDs quoted inside a bounce (the returned message's headers), to find our case."""
+    text = raw.decode("latin-1")
+    return [m for m in dict.fromkeys(_QUOTED_ID.findall(text)) if m != own][:20]

@@ -1,8 +1,8 @@
 """process: event -> case state + decision log + intents, in one transaction.
 
-`decide()` is pure; this stage gathers its facts, applies the decision and commits everything
-together, so a crash repeats the step with the same result. An event that fails three times is
-set aside (shunted) with its error and processing goes on.
+`decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
+commits everything together, so a crash repeats the step with the same result. An event that
+fails three times is set aside (shunted) with its error and processing goes on.
 """
 
 from __future__ import annotations
@@ -12,15 +12,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inbox_agent.domain import CUSTOMER_INTENTS, OutboxStatus, WorkStatus
-from inbox_agent.playbook import Decision, decide, load_playbook
-from inbox_agent.render.compose import compose_reply
+from inbox_agent.domain import CUSTOMER_INTENTS, WorkStatus
+from inbox_agent.playbook import decide, load_playbook
 from inbox_agent.render.message import case_id_in_subject
+from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
 from inbox_agent.stages.claims import MAX_ATTEMPTS, claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Case, CaseMessage, DecisionLog, Event, InboundMessage, Intent
+from inbox_agent.store.tables import Case, CaseMessage, Event, InboundMessage
 
-OPEN_STATES_EXCLUDED = ("solved", "closed")
+FINAL_STATES = ("solved", "refunded", "unresolved", "closed")
+_WORDS_KEPT = 3
+_DONE_SENTENCES = {
+    "customer_post_office_kit": "sent the customer the post office's contact details, tracking link and tracking history",
+    "customer_followup": "followed up with the customer",
+    "distributor_last_mile_request": "asked the distributor for the post office tracking number",
+}
 
 
 def run_once(rt: Runtime) -> int:
@@ -62,46 +68,44 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
         facts = _message_facts(inbound.summary)
         case = _find_case(s, inbound.summary) or _open_case(s, inbound, facts, now)
         if case is not None:
-            inbound.case_id = case.id
-            event.case_id = case.id
-            _remember_numbers(case, inbound.summary)
+            inbound.case_id = event.case_id = case.id
+            facts["has_new_tracking"] = _remember_message(case, inbound.summary)
             if inbound.message_id:
                 s.merge(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
                                     party=inbound.summary.get("sender_role", "unknown"), at=now))
     else:
         case = s.get(Case, event.case_id) if event.case_id else None
         facts = dict(event.payload.get("facts", {}))
+        if case is not None and event.kind == "reply.sent":
+            _remember_done(case, str(facts.get("template")), now)
     if case is None:
+        if inbound is not None and not (facts["automated"] or facts["bulk"]):
+            leave_for_people(rt, s, inbound, None, now)
         event.status = WorkStatus.DONE
         return
-    facts.update(_case_facts(case))
+    facts.update(case_facts(rt, case))
     decision = decide(load_playbook(), case.state, event.kind, facts)
-    _apply(rt, s, case, event, decision, inbound, now)
+    apply_decision(rt, s, case, event, decision, inbound, facts, now)
     event.status = WorkStatus.DONE
 
 
 def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
+    automated = bool(summary.get("automated"))
     return {
         "intent": summary.get("intent"),
         "role": summary.get("sender_role"),
-        "automated": bool(summary.get("automated")),
+        "automated": automated,
         "bulk": bool(summary.get("bulk")),
+        "bounce": bool(summary.get("bounce")) and automated,
         "has_tracking": bool(summary.get("tracking")),
         "has_order": bool(summary.get("order_numbers")),
     }
 
 
-def _case_facts(case: Case) -> dict[str, Any]:
-    tracking = case.facts.get("tracking") or {}
-    return {
-        "tracking_delivered": any(t.get("status") == "delivered" for t in tracking.values()),
-        "last_mile_known": any(t.get("last_mile") for t in tracking.values()),
-    }
-
-
 def _find_case(s: Session, summary: dict[str, Any]) -> Case | None:
-    """Threading: our Message-IDs, then the subject's case tag, then same customer + same number."""
-    for mid in reversed(summary.get("thread_ids") or []):
+    """Threading: our Message-IDs (in the thread, or quoted by a bounce), then the subject's case
+    tag, then an open case of the same customer with the same order or tracking number."""
+    for mid in [*reversed(summary.get("thread_ids") or []), *(summary.get("quoted_ids") or [])]:
         link = s.get(CaseMessage, mid)
         if link is not None:
             return s.get(Case, link.case_id)
@@ -112,7 +116,7 @@ def _find_case(s: Session, summary: dict[str, Any]) -> Case | None:
     if not numbers:
         return None
     candidates = s.scalars(select(Case).where(Case.customer == summary.get("from", ""),
-                                              Case.state.not_in(OPEN_STATES_EXCLUDED)))
+                                              Case.state.not_in(FINAL_STATES)).order_by(Case.id))
     for case in candidates:
         known = set(case.order_numbers) | {t["number"] for t in case.tracking_numbers}
         if known & numbers:
@@ -135,30 +139,34 @@ def _open_case(s: Session, inbound: InboundMessage, facts: dict[str, Any], now: 
     return case
 
 
-def _remember_numbers(case: Case, summary: dict[str, Any]) -> None:
-    orders = list(dict.fromkeys([*case.order_numbers, *(summary.get("order_numbers") or [])]))
+def _remember_message(case: Case, summary: dict[str, Any]) -> bool:
+    """Keep what the message tells the case: numbers, the customer's words, a partner's address,
+    a new tracking number (the distributor's last mile, a supplier's reship). True when the
+    message carries a tracking number the case did not have."""
+    role = summary.get("sender_role")
     seen = {t["number"] for t in case.tracking_numbers}
-    tracking = [*case.tracking_numbers, *(t for t in summary.get("tracking") or [] if t["number"] not in seen)]
-    case.order_numbers, case.tracking_numbers = orders, tracking
-    if not case.language and summary.get("language"):
+    new_numbers = [t for t in summary.get("tracking") or [] if t["number"] not in seen]
+    facts = dict(case.facts)
+    if role == "customer" and summary.get("intent") in ("delivered_not_received", "where_is_my_order") and (
+            words := (summary.get("new_text") or "").strip()):
+        facts["customer_words"] = "\n\n".join([*(facts.get("customer_words") or "").split("\n\n"), words][-_WORDS_KEPT:]
+                                              ).strip()
+    if role in ("distributor", "supplier"):
+        facts[f"{role}_address"] = summary.get("from")
+    if new_numbers and role == "distributor":
+        facts["last_mile_number"] = new_numbers[0]["number"]
+    if new_numbers and role == "supplier":
+        facts["new_tracking_number"] = new_numbers[0]["number"]
+    case.facts = facts
+    case.order_numbers = list(dict.fromkeys([*case.order_numbers, *(summary.get("order_numbers") or [])]))
+    case.tracking_numbers = [*case.tracking_numbers, *new_numbers]
+    if not case.language and summary.get("language") and role == "customer":
         case.language = summary["language"]
+    return bool(new_numbers)
 
 
-def _apply(rt: Runtime, s: Session, case: Case, event: Event, decision: Decision,
-           inbound: InboundMessage | None, now: Any) -> None:
-    s.add(DecisionLog(case_id=case.id, event_id=event.id, rule=decision.rule, from_state=decision.from_state,
-                      to_state=decision.to_state, why=decision.why, at=now))
-    if decision.to_state != case.state:
-        case.state = decision.to_state
-        case.version += 1
-    for kind, arg in decision.actions:
-        if kind == "track":
-            numbers = [t["number"] for t in case.tracking_numbers]
-            s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{case.id}:{event.id}",
-                         payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
-        elif kind == "reply":
-            s.add(compose_reply(rt, s, case, arg, f"reply:{case.id}:{event.id}:{arg}", now))
-        elif kind == "close":
-            case.closed_at, case.outcome = now, arg
-        elif kind == "attention":
-            case.facts = {**case.facts, "attention": decision.rule}
+def _remember_done(case: Case, template: str, now: Any) -> None:
+    sentence = _DONE_SENTENCES.get(template)
+    if sentence:
+        done = [*(case.facts.get("done_so_far") or []), f"{sentence} ({now:%Y-%m-%d})"]
+        case.facts = {**case.facts, "done_so_far": list(dict.fromkeys(done))}

@@ -94,10 +94,11 @@ def _finish(rt: Runtime, intent_id: int, status: OutboxStatus | None, error: str
             return
         intent.status = status
         if status == OutboxStatus.SENT and intent.message_id:
+            party = str(intent.payload.get("party", "customer"))
             s.merge(CaseMessage(message_id=intent.message_id, case_id=intent.case_id, direction="out",
-                                party="customer", at=now))
+                                party=party, at=now))
             s.add(Event(kind="reply.sent", case_id=intent.case_id,
-                        payload={"facts": {"template": intent.template}}, status=WorkStatus.PENDING,
+                        payload={"facts": {"template": intent.template, "party": party}}, status=WorkStatus.PENDING,
                         created_at=now))
         if error:
             rt.log(f"send: intent {intent_id} {status.value}: {error}")

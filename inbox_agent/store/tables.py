@@ -81,12 +81,13 @@ class Event(Base):
 
 
 class Intent(Base):
-    """The transactional outbox: `track` lookups and `reply` messages, built at decide time."""
+    """The transactional outbox, built at decide time: `track` lookups, `reply` messages, and
+    `note`s for people (a message copied to, or a case summary left in, "Needs attention")."""
 
     __tablename__ = "intent"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     template: Mapped[str | None] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(10), default="draft")

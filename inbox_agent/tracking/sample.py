@@ -18,7 +18,7 @@ from inbox_agent.render.directory import visible_facts
 from inbox_agent.rules import load_rules_file
 from inbox_agent.tracking.carriers import country_post
 from inbox_agent.tracking.providers.seventeen_track import parse_accepted
-from inbox_agent.tracking.status import TrackingStatus, iso
+from inbox_agent.tracking.status import LastMile, TrackingStatus, iso
 
 _POST_NAMES = {"usps": "USPS", "laposte": "La Poste", "australia_post": "Australia Post", "royal_mail": "Royal Mail",
                "canada_post": "Canada Post", "deutsche_post": "Deutsche Post", "correos": "Correos", "postnl": "PostNL",
@@ -31,10 +31,19 @@ _POST_COUNTRY = {"usps": "US", "laposte": "FR", "australia_post": "AU", "royal_m
 def sample_status(number: str, now: datetime, default_country: str = "US") -> TrackingStatus:
     """A plausible, clearly labelled TrackingStatus for `number`."""
     status = parse_accepted(sample_payload(number, now, default_country), now)
+    if status.last_mile is None and _tracked_by_destination_post(number):
+        post = country_post(status.destination_country) or "unknown"
+        status = replace(status, last_mile=LastMile(post, number))
     facts = visible_facts(status.destination_country, status.last_mile.number, False) if status.last_mile else None
     return replace(status, provider="sample", sample=True,
                    tracking_url=(facts or {}).get("tracking_url") or status.tracking_url,
                    last_mile_status=status.status if status.last_mile else None)
+
+
+def _tracked_by_destination_post(number: str) -> bool:
+    """S10 numbers and the posts' own numbers are tracked at the destination post as they are."""
+    identified = load_format_book().identify(number)
+    return identified is not None and (identified.format.id == "s10" or identified.carrier in _POST_COUNTRY)
 
 
 def sample_payload(number: str, now: datetime, default_country: str = "US") -> dict[str, Any]:

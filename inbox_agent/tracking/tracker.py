@@ -57,7 +57,14 @@ class Tracker:
             session = _Session(self, client, now)
             origins = await session.first_answers(numbers)
             lasts = await session.last_miles(origins)
-        return {n: merge(origins[n], lasts.get(n), session.legs.get(n, [])) for n, _ in numbers}
+        return {n: self._own_post(merge(origins[n], lasts.get(n), session.legs.get(n, []))) for n, _ in numbers}
+
+    def _own_post(self, status: TrackingStatus) -> TrackingStatus:
+        """A number tracked directly at a destination post is its own last mile, trackable there."""
+        adapter = self.adapters.get(status.provider)
+        if status.last_mile is None and adapter is not None and adapter.post and status.found:
+            return replace(status, last_mile=LastMile(adapter.post, status.number), last_mile_status=status.status)
+        return status
 
 
 class SampleTracker(Tracker):
@@ -72,8 +79,7 @@ class SampleTracker(Tracker):
         now = self.clock()
         results = {}
         for number, _ in numbers:
-            status = sample_status(number, now, self.default_country)
-            results[number] = replace(status, last_mile_status=status.status if status.last_mile else None)
+            results[number] = sample_status(number, now, self.default_country)
         return results
 
 

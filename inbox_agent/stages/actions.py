@@ -1,0 +1,152 @@
+"""Carrying out a decision inside the process stage's transaction: state, intents, timers, notes.
+
+Everything here only writes rows; the I/O (lookups, drafts, notes in the mailbox, SMTP) happens
+in later stages that consume those rows, so a crash before the commit leaves nothing behind and
+a crash after it repeats nothing.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from inbox_agent.domain import OutboxStatus
+from inbox_agent.mailbox.base import NOTE_HEADER
+from inbox_agent.playbook import Decision
+from inbox_agent.render.compose import compose_reply, main_tracking
+from inbox_agent.render.directory import visible_facts
+from inbox_agent.render.message import new_message_id, one_line
+from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
+
+DISPUTE_TIMER = "dispute_warning"
+
+
+def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
+    """The facts the playbook reads about a case (its tracking, its post office, the store's switches)."""
+    views = list((case.facts.get("tracking") or {}).values())
+    main = main_tracking(case) or {}
+    number = (main.get("last_mile") or {}).get("number") or main.get("number") or ""
+    post = visible_facts(main.get("destination_country"), number, rt.config.kit.show_unverified,
+                         rt.config.kit.directory_overrides)
+    return {
+        "tracking_delivered": any(v.get("status") == "delivered" for v in views),
+        "tracking_failed": bool(views) and all(v.get("status") == "not_found" for v in views),
+        "last_mile_known": any(v.get("last_mile") for v in views),
+        "last_mile_trackable": any(v.get("last_mile_status") not in (None, "not_found") for v in views),
+        "sender_only": bool(post and post["sender_only"]),
+        "ack": rt.config.playbook.ack,
+    }
+
+
+def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: Decision,
+                   inbound: InboundMessage | None, facts: dict[str, Any], now: datetime) -> None:
+    s.add(DecisionLog(case_id=case.id, event_id=event.id, rule=decision.rule, from_state=decision.from_state,
+                      to_state=decision.to_state, why=decision.why, at=now))
+    if decision.to_state != case.state:
+        case.state = decision.to_state
+        case.version += 1
+    for index, (kind, arg) in enumerate(decision.actions):
+        key = f"{case.id}:{event.id}:{index}"
+        if kind == "track":
+            numbers = [t["number"] for t in case.tracking_numbers]
+            s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{key}",
+                         payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
+        elif kind == "reply":
+            extra = {"reminder_count": facts.get("count", 0)} if facts.get("timer") else None
+            s.add(compose_reply(rt, s, case, arg, f"reply:{key}:{arg}", now, extra))
+        elif kind == "close":
+            case.closed_at, case.outcome = now, arg
+            _cancel(s, case, "all")
+        elif kind == "timer":
+            _start_timer(rt, s, case, arg, now)
+        elif kind == "cancel":
+            _cancel(s, case, arg)
+        elif kind == "escalate":
+            case.facts = {**case.facts, "escalations": [*(case.facts.get("escalations") or []), arg]}
+            s.add(_note(rt, case.id, f"note:{key}", _summary_message(rt, case, arg, inbound), now))
+        elif kind == "attention" and inbound is not None:
+            leave_for_people(rt, s, inbound, case.id, now)
+
+
+def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime) -> None:
+    """A copy of the message for the "Needs attention" folder; nothing is sent."""
+    if inbound.raw:
+        s.add(_note(rt, case_id, f"note:inbound:{inbound.id}", inbound.raw, now))
+
+
+def _note(rt: Runtime, case_id: int | None, key: str, raw: bytes, now: datetime) -> Intent:
+    note_id = new_message_id(rt.config.store.support_address.rsplit("@", 1)[-1])
+    header = f"{NOTE_HEADER}: {note_id}\r\n".encode()
+    return Intent(kind="note", case_id=case_id, idempotency_key=key, message_id=note_id, raw=header + raw,
+                  payload={"folder": "attention"}, status=OutboxStatus.PENDING, created_at=now, updated_at=now)
+
+
+def _start_timer(rt: Runtime, s: Session, case: Case, name: str, now: datetime) -> None:
+    due = _dispute_due(rt, case, now) if name == DISPUTE_TIMER else now + timedelta(
+        hours=rt.config.playbook.timers[name])
+    timer = s.scalar(select(Timer).where(Timer.case_id == case.id, Timer.name == name))
+    if timer is None:
+        s.add(Timer(case_id=case.id, name=name, due_at=due, fired=False))
+    else:
+        timer.due_at, timer.fired = due, False
+
+
+def _dispute_due(rt: Runtime, case: Case, now: datetime) -> datetime:
+    """Warn `dispute_warning_days` before the AliExpress dispute window closes (it opens at delivery)."""
+    delivered = (main_tracking(case) or {}).get("delivered_at")
+    try:
+        anchor = datetime.fromisoformat(delivered) if delivered else case.opened_at
+    except ValueError:
+        anchor = case.opened_at
+    if anchor.tzinfo is None:
+        anchor = anchor.replace(tzinfo=now.tzinfo)
+    config = rt.config.playbook
+    return max(now, anchor + timedelta(days=config.dispute_window_days - config.dispute_warning_days))
+
+
+def _cancel(s: Session, case: Case, name: str) -> None:
+    where = [Timer.case_id == case.id] + ([] if name == "all" else [Timer.name == name])
+    s.execute(delete(Timer).where(*where))
+    counts = dict(case.facts.get("timer_counts") or {})
+    for timer in list(counts) if name == "all" else [name]:
+        counts.pop(timer, None)
+    case.facts = {**case.facts, "timer_counts": counts}
+
+
+def _summary_message(rt: Runtime, case: Case, reason: str, inbound: InboundMessage | None) -> bytes:
+    """What a person needs to take over: why, the case in a few lines, the message that caused it."""
+    store = rt.config.store
+    main = main_tracking(case) or {}
+    last_mile = main.get("last_mile") or {}
+    lines = [
+        f"Case C-{case.id} needs a person: {reason}", "",
+        f"Customer: {case.customer} (language {case.language or 'unknown'})",
+        f"State: {case.state}",
+        f"Orders: {', '.join(case.order_numbers) or 'none'}",
+        f"Tracking: {', '.join(t['number'] for t in case.tracking_numbers) or 'none'}"
+        + (f" -> {main.get('status')}" if main else ""),
+    ]
+    if last_mile:
+        lines.append(f"Last mile: {last_mile.get('carrier')} {last_mile.get('number')} "
+                     f"(post office says: {main.get('last_mile_status') or 'not asked'})")
+    lines += [f"Done so far: {step}" for step in case.facts.get("done_so_far") or []]
+    if inbound is not None:
+        lines += ["", f"The message from {inbound.summary.get('from')} ({inbound.summary.get('sender_role')}):",
+                  *(f"> {line}" for line in (inbound.summary.get("new_text") or "").splitlines())]
+    if case.facts.get("customer_words"):
+        lines += ["", "The customer's words:", *(f"> {line}" for line in case.facts["customer_words"].splitlines())]
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = email.utils.formataddr((one_line(store.name), store.support_address))
+    msg["To"] = store.support_address
+    msg["Subject"] = one_line(f"[Needs attention] C-{case.id}: {reason}")
+    msg["Date"] = email.utils.formatdate(localtime=False)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content("\n".join(lines) + "\n")
+    return msg.as_bytes()
