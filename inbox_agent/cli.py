@@ -183,21 +183,82 @@ def cases() -> None:
     """List and inspect cases."""
 
 
+@cases.command("list")
+@click.option("--state", help="Only cases in this state.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per case.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def cases_list(state: str | None, as_json: bool, config_path: str | None) -> None:
+    """List cases, newest first."""
+    from inbox_agent.timeline import case_rows
+
+    rows = case_rows(_database(config_path), state)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "state", "customer", "orders", "tracking", "opened", "outcome")
+    for row in rows:
+        table.add_row(str(row["id"]), row["state"], row["customer"], ", ".join(row["orders"]),
+                      ", ".join(row["tracking"]), row["opened_at"][:16], row["outcome"] or "")
+    Console().print(table)
+
+
 @cases.command("show")
 @click.argument("case_id", type=int)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @_config_errors_exit_2
 def cases_show(case_id: int, config_path: str | None) -> None:
-    """Print a case's timeline."""
-    from inbox_agent.store.database import Database
+    """Print a case's timeline: messages, decisions with their rule, tracking, timers."""
     from inbox_agent.timeline import case_timeline
 
-    config = load_config(config_path, sections=("database",))
-    found = case_timeline(Database(config.database.url), case_id)
+    found = case_timeline(_database(config_path), case_id)
     if found is None:
         click.echo(f"no case {case_id}", err=True)
         sys.exit(1)
     click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+
+
+@cases.command("close")
+@click.argument("case_id", type=int)
+@click.option("--reason", required=True, help="Why it is closed (kept as the outcome).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def cases_close(case_id: int, reason: str, config_path: str | None) -> None:
+    """Close a case by hand: its timers stop and nothing more is sent for it."""
+    from inbox_agent.store.database import utcnow
+    from inbox_agent.timeline import close_case
+
+    if not close_case(_database(config_path), case_id, reason, utcnow()):
+        click.echo(f"no case {case_id}", err=True)
+        sys.exit(1)
+    click.echo(f"case {case_id} closed: {reason}")
+
+
+def _database(config_path: str | None) -> Any:
+    from inbox_agent.store.database import Database
+
+    config = load_config(config_path, sections=("database",))
+    db = Database(config.database.url)
+    db.create()
+    return db
+
+
+@main.group()
+def playbook() -> None:
+    """The playbook (rules/playbook.yaml)."""
+
+
+@playbook.command("graph")
+def playbook_graph() -> None:
+    """Print the playbook as a Mermaid state diagram."""
+    from inbox_agent.playbook import load_playbook
+    from inbox_agent.playbook.engine import mermaid
+
+    click.echo(mermaid(load_playbook()), nl=False)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ class DecisionLog(Base):
     __tablename__ = "decision_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
     rule: Mapped[str] = mapped_column(String(100))
     from_state: Mapped[str] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))

@@ -33,6 +33,7 @@ class Parcel:
     last_mile_provider: str = "USPS"
     last_mile_key: int = 21051
     delivered: bool = True
+    hidden_last_mile: bool = False  # the origin trackers do not know the last-mile number
 
 
 @dataclass
@@ -191,6 +192,7 @@ def _address(country: str) -> dict[str, Any]:
 def seventeen_item(p: Parcel) -> dict[str, Any]:
     """A /gettrackinfo accepted[] item shaped like the documented v2.2 example."""
     status = ("Delivered", "Delivered_Other") if p.delivered else ("InTransit", "InTransit_Arrival")
+    shown = None if p.hidden_last_mile else p.last_mile
     last_events = [{"time_iso": "2026-07-10T14:15:00-07:00", "time_utc": "2026-07-10T21:15:00Z",
                     "description": "Delivered, In/At Mailbox", "location": "LAS VEGAS, NV 89101", "stage": "Delivered",
                     "sub_status": "Delivered_Other", "address": _address(p.destination)}] if p.delivered else []
@@ -201,7 +203,7 @@ def seventeen_item(p: Parcel) -> dict[str, Any]:
                                "homepage": "http://www.chinapost.com.cn", "country": "CN"},
                   "service_type": None, "latest_sync_status": "Success", "latest_sync_time": "2026-07-10T21:30:00Z",
                   "events_hash": 111, "events": origin_events}]
-    if p.last_mile:
+    if p.last_mile and not p.hidden_last_mile:
         provider = {"key": p.last_mile_key, "name": p.last_mile_provider, "alias": p.last_mile_provider, "tel": None,
                     "homepage": None, "country": p.destination}
         providers.insert(0, {"provider": provider,
@@ -217,8 +219,8 @@ def seventeen_item(p: Parcel) -> dict[str, Any]:
                        "time_utc": "2026-07-10T21:15:00Z" if p.delivered else None}],
         "misc_info": {"risk_factor": 0, "service_type": "ePacket", "weight_raw": "0.2kg", "weight_kg": "0.20",
                       "pieces": None, "dimensions": None, "customer_number": None, "reference_number": None,
-                      "local_number": p.last_mile or "", "local_provider": p.last_mile_provider if p.last_mile else "",
-                      "local_key": p.last_mile_key if p.last_mile else 0},
+                      "local_number": shown or "", "local_provider": p.last_mile_provider if shown else "",
+                      "local_key": p.last_mile_key if shown else 0},
         "tracking": {"providers_hash": 12345, "providers": providers},
     }}
 
@@ -238,7 +240,7 @@ def cainiao_entry(p: Parcel) -> dict[str, Any]:
         "status": "DELIVERED" if p.delivered else "TRANSITING", "statusDesc": "Delivered" if p.delivered else "In transit",
         "latestTrace": details[0], "detailList": details,
     }
-    if p.last_mile:
+    if p.last_mile and not p.hidden_last_mile:
         entry.update(copyRealMailNo=p.last_mile, realMailNo=f"Latest Tracking Number:\t{p.last_mile}",
                      destCpInfo={"cpName": p.last_mile_provider, "cpCode": p.last_mile_provider.upper()})
     return entry

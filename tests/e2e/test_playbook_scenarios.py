@@ -1,0 +1,207 @@
+"""The playbook end to end, with time: real Dovecot, real aiosmtpd, fake carriers, a moved clock.
+
+(a) kit sent, customer received it -> solved
+(b) post office cannot track -> distributor asked -> answers with the number -> kit -> still
+    nothing -> supplier emailed with the customer's words -> refund -> customer told -> refunded,
+    also with the daemon restarted between every two steps (f)
+(c) supplier silent -> two reminders -> escalation, before the dispute deadline
+(d) an auto-responding customer never gets more than one message
+(e) two cases of one customer stay apart
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
+from tests.support.scenario import DISTRIBUTOR, SUPPLIER, Scenario, db_path, text_of
+
+CUSTOMER = "Jamie Customer <jamie@example.org>"
+JAMIE = "jamie@example.org"
+ORIGIN = "LV123456785CN"
+IMPB = "9400111206206406260787"
+COMPLAINT = (f"Hello, my order #1043 shows as delivered, tracking number {ORIGIN}, but I never received it. "
+             "Nothing in my mailbox.")
+STILL_NOTHING = "I contacted the post office as you said but still nothing. I have not received the parcel."
+
+
+@pytest.fixture
+def fakes() -> FakeCarriers:
+    return FakeCarriers(usps_knows_s10=False)
+
+
+@pytest.fixture
+def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
+    server = fakes.serve()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def scenario(dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path,  # type: ignore[no-untyped-def]
+                   monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Scenario]:
+    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
+                        ("USPS_SECRET", USPS_SECRET)):
+        monkeypatch.setenv(name, value)
+    scene = Scenario(dovecot, mailuser, smtp_server, carriers, db_path(tmp_path))
+    await scene.start()
+    yield scene
+    await scene.stop()
+
+
+async def test_a_kit_then_received_is_solved(scenario: Scenario, fakes: FakeCarriers) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    kit = await scenario.wait_sent(JAMIE, 1, "the post-office kit")
+    assert f"tLabels={IMPB}" in text_of(kit)
+    assert [p.get_content_type() for p in kit.walk()][-1] == "image/png"
+    await scenario.wait_state(1, "awaiting_customer")
+    scenario.deliver(CUSTOMER, "", "Good news, the parcel arrived today, I got it. Thank you!", answering=kit)
+    thanks = await scenario.wait_sent(JAMIE, 2, "the thank-you")
+    case = await scenario.wait_state(1, "solved")
+    assert case.outcome == "solved" and "arrived" in text_of(thanks)
+    assert thanks["In-Reply-To"] is not None and str(thanks["Subject"]).endswith("[#C-1]")
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["straight", "restart-between-steps"])
+async def test_b_distributor_then_supplier_refund(scenario: Scenario, fakes: FakeCarriers, restart: bool) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB, hidden_last_mile=True))
+
+    async def step() -> None:
+        if restart:
+            await scenario.restart()
+
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    request = await scenario.wait_sent(DISTRIBUTOR, 1, "the request to the distributor")
+    body = text_of(request)
+    assert "please provide us the post office tracking number" in body.lower()
+    assert ORIGIN in body and JAMIE in body and "[#C-1]" in str(request["Subject"])
+    await step()
+    scenario.deliver(f"Fastlane Ops <{DISTRIBUTOR}>", "", f"Hello, the post office tracking number is {IMPB} (USPS).",
+                     answering=request)
+    kit = await scenario.wait_sent(JAMIE, 1, "the kit with the distributor's number")
+    assert f"tLabels={IMPB}" in text_of(kit)
+    await scenario.wait_state(1, "awaiting_customer")
+    await step()
+    scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
+    to_supplier = await scenario.wait_sent(SUPPLIER, 1, "the request to the supplier")
+    told = await scenario.wait_sent(JAMIE, 2, "the customer told the supplier is contacted")
+    supplier_text = text_of(to_supplier)
+    assert "this order appears as delivered but my client has not received it yet" in supplier_text.lower()
+    assert "> I contacted the post office as you said but still nothing." in supplier_text
+    assert "> Hello, my order #1043 shows as delivered" in supplier_text
+    assert "supplier" in text_of(told).lower()
+    await step()
+    scenario.deliver(f"Brightleaf <{SUPPLIER}>", "",
+                     "Dear customer, we have issued a full refund for this order through AliExpress.",
+                     answering=to_supplier)
+    refund = await scenario.wait_sent(JAMIE, 3, "the refund confirmation")
+    case = await scenario.wait_state(1, "refunded")
+    assert "refund" in text_of(refund).lower() and case.outcome == "refunded"
+    assert [len(scenario.sent(a)) for a in (JAMIE, DISTRIBUTOR, SUPPLIER)] == [3, 1, 1]
+    assert all(status == "SENT" for _, status in scenario.intents())
+
+
+async def test_c_silent_supplier_is_reminded_twice_then_escalated_before_the_deadline(
+        scenario: Scenario, fakes: FakeCarriers) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    await scenario.wait_state(1, "awaiting_customer")
+    await scenario.advance(24)
+    scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
+    await scenario.wait_sent(SUPPLIER, 1, "the request to the supplier")
+    await scenario.wait_state(1, "awaiting_supplier")
+    for reminder in (1, 2):
+        await scenario.advance(48)
+        sent = await scenario.wait_sent(SUPPLIER, 1 + reminder, f"reminder {reminder}")
+        assert f"reminder {reminder}" in text_of(sent) and "[#C-1]" in str(sent["Subject"])
+    await scenario.advance(48)
+    case = await scenario.wait_state(1, "needs_attention")
+    deadline = "2026-07-25"
+    assert scenario.clock.now.date().isoformat() < deadline
+    notes = [m for m in scenario.attention() if "[Needs attention] C-1" in str(m["Subject"])]
+    assert any("two reminders" in str(m["Subject"]) for m in notes)
+    assert "supplier has not answered" in case.facts["escalations"][-1]
+    assert len(scenario.sent(SUPPLIER)) == 3
+
+
+async def test_d_auto_responder_customer_gets_one_message(scenario: Scenario, fakes: FakeCarriers) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    for _ in range(3):
+        scenario.deliver(CUSTOMER, "", "I am out of the office until Monday and will reply when I am back.",
+                         answering=kit, headers={"Auto-Submitted": "auto-replied"})
+    await scenario.advance(1)
+    scenario.deliver("Mailer-Daemon <postmaster@people.example>", "Out of office", "Automatic reply: away",
+                     headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"})
+    await _all_events_done(scenario, inbound=5)
+    assert len(scenario.sent(JAMIE)) == 1
+
+
+async def test_e_two_cases_of_one_customer_stay_apart(scenario: Scenario, fakes: FakeCarriers) -> None:
+    second = "RR123456785US"
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB)).add(Parcel(second, destination="US"))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    first_kit = await scenario.wait_sent(JAMIE, 1, "the first kit")
+    scenario.deliver(CUSTOMER, "Order #2077 tracking says delivered but not here",
+                     f"Hi, second order #2077 with tracking {second} says delivered but I never got it.")
+    second_kit = await scenario.wait_sent(JAMIE, 2, "the second kit")
+    assert "[#C-1]" in str(first_kit["Subject"]) and "[#C-2]" in str(second_kit["Subject"])
+    assert second in text_of(second_kit) and IMPB in text_of(first_kit)
+    await scenario.wait_state(2, "awaiting_customer")
+    scenario.deliver(CUSTOMER, "", "Good news, the parcel arrived today, I got it. Thank you!", answering=first_kit)
+    await scenario.wait_state(1, "solved")
+    await _all_events_done(scenario, inbound=3)
+    assert scenario.case(2).state == "awaiting_customer"
+    assert scenario.case(1).order_numbers == ["1043"] and scenario.case(2).order_numbers == ["2077"]
+
+
+async def _all_events_done(scenario: Scenario, inbound: int) -> None:
+    """Wait until `inbound` messages were read and every event they caused was processed."""
+    from sqlalchemy import func, select
+
+    from inbox_agent.store.tables import Event, InboundMessage
+    from tests.support.wait import until
+
+    def settled() -> bool:
+        assert scenario.daemon is not None
+        with scenario.daemon.db.transaction() as s:
+            pending = s.scalar(select(func.count()).select_from(Event).where(Event.status == "PENDING"))
+            read = s.scalar(select(func.count()).select_from(InboundMessage))
+        return pending == 0 and read == inbound
+
+    await until(settled, timeout=20, what="every event processed")
+
+
+async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, fakes: FakeCarriers) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    await scenario.wait_state(1, "awaiting_customer")
+    dsn = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.people.example>\r\nTo: support@store.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce-1@mx.people.example>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered: mailbox full.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.people.example\r\n\r\n"
+        "Final-Recipient: rfc822; jamie@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: support@store.example\r\nTo: jamie@example.org\r\nMessage-ID: {kit['Message-ID']}\r\n"
+        "Subject: Your parcel\r\n--b--\r\n"
+    )
+    scenario.dovecot.deliver(scenario.user, dsn.encode())
+    case = await scenario.wait_state(1, "needs_attention")
+    assert case.facts["escalations"] == ["a message we sent bounced"]
+    await _all_events_done(scenario, inbound=2)
+    assert len(scenario.sent(JAMIE)) == 1
