@@ -7,7 +7,7 @@ translation is found here and not in front of a customer.
 
 from __future__ import annotations
 
-from inbox_agent.config import Config
+from inbox_agent.config import Config, check_timers
 from inbox_agent.errors import InboxAgentError
 
 
@@ -25,6 +25,10 @@ def run_checks(config: Config) -> list[str]:
             step()
         except InboxAgentError as e:
             problems.append(f"{name}: {e}")
+    try:
+        check_timers(config)
+    except InboxAgentError as e:
+        problems.append(f"playbook timers: {e}")
     problems += template_problems(config)
     return problems
 
