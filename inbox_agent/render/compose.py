@@ -100,13 +100,15 @@ def tracking_png_for(view: dict[str, Any]) -> bytes:
 
 
 def main_tracking(case: Case) -> dict[str, Any] | None:
-    """The parcel view the case is about: the distributor's last-mile number once tracked, else
-    a delivered parcel whose post office knows it, else any delivered one, else the first."""
+    """The parcel view the case is about: a replacement parcel once tracked, the distributor's
+    last-mile number once tracked, else a delivered parcel whose post office knows it, else any
+    delivered one, else the first."""
     tracking: dict[str, Any] = case.facts.get("tracking") or {}
     views = list(tracking.values())
-    given = tracking.get(case.facts.get("last_mile_number") or "")
-    if given and given.get("status") != "not_found":
-        return dict(given)
+    for fact in ("new_tracking_number", "last_mile_number"):
+        given = tracking.get(case.facts.get(fact) or "")
+        if given and given.get("status") != "not_found":
+            return dict(given)
     for wanted in (lambda v: v.get("status") == "delivered" and v.get("last_mile_status") not in (None, "not_found"),
                    lambda v: v.get("status") == "delivered", lambda v: True):
         found = next((v for v in views if wanted(v)), None)

@@ -115,3 +115,18 @@ def visible_facts(country: str | None, number: str, show_unverified: bool,
     facts["carrier"] = entry.get("carrier")
     facts["sender_only"] = facts["who_may_claim"] == "sender"
     return facts
+
+
+def public_tracking_url(number: str) -> str:
+    """A public page that tracks `number`: its courier's (tracking_number_data), else the post of
+    its S10 country from the directory, else 17TRACK's, which tracks almost anything."""
+    from inbox_agent.extract.formats import load_format_book
+
+    identified = load_format_book().identify(number)
+    if identified is not None and identified.format.tracking_url:
+        return identified.format.tracking_url.replace("%s", identified.number)
+    if identified is not None and identified.format.id == "s10":
+        post = visible_facts(identified.number[-2:], identified.number, False)
+        if post and post["tracking_url"]:
+            return str(post["tracking_url"])
+    return f"https://t.17track.net/en#nums={number}"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from inbox_agent.domain import CUSTOMER_INTENTS, WorkStatus
 from inbox_agent.playbook import decide, load_playbook
+from inbox_agent.render.directory import public_tracking_url
 from inbox_agent.render.message import case_id_in_subject
 from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
 from inbox_agent.stages.claims import MAX_ATTEMPTS, claim_ids
@@ -157,6 +158,7 @@ def _remember_message(case: Case, summary: dict[str, Any]) -> bool:
         facts["last_mile_number"] = new_numbers[0]["number"]
     if new_numbers and role == "supplier":
         facts["new_tracking_number"] = new_numbers[0]["number"]
+        facts["new_tracking_url"] = public_tracking_url(new_numbers[0]["number"])
     case.facts = facts
     case.order_numbers = list(dict.fromkeys([*case.order_numbers, *(summary.get("order_numbers") or [])]))
     case.tracking_numbers = [*case.tracking_numbers, *new_numbers]

@@ -205,3 +205,38 @@ async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, 
     assert case.facts["escalations"] == ["a message we sent bounced"]
     await _all_events_done(scenario, inbound=2)
     assert len(scenario.sent(JAMIE)) == 1
+
+
+async def test_supplier_asks_for_proof_then_reships(scenario: Scenario, fakes: FakeCarriers) -> None:
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    await scenario.wait_state(1, "awaiting_customer")
+    scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
+    to_supplier = await scenario.wait_sent(SUPPLIER, 1, "the request to the supplier")
+    scenario.deliver(f"Brightleaf <{SUPPLIER}>", "", "Hello, please send us a photo of the mailbox and a statement "
+                     "from the post office so we can open a claim.", answering=to_supplier)
+    note = await _note_about(scenario, "the supplier asks for proof")
+    assert "> Hello, please send us a photo of the mailbox" in text_of(note)
+    assert f"Last mile: usps {IMPB}" in text_of(note) and "> I contacted the post office" in text_of(note)
+    assert scenario.case(1).state == "awaiting_supplier"
+    scenario.deliver(f"Brightleaf <{SUPPLIER}>", "", "Dear friend, we will resend a new package for your client. "
+                     "New tracking number LP00799912345678.", answering=to_supplier)
+    reship = await scenario.wait_sent(JAMIE, 3, "the new tracking number")
+    assert "LP00799912345678" in text_of(reship)
+    assert "https://global.cainiao.com/newDetail.htm?mailNoList=LP00799912345678" in text_of(reship)
+    await scenario.wait_state(1, "watching_reship")
+    await scenario.advance(121)
+    followup = await scenario.wait_sent(JAMIE, 4, "the follow-up on the new parcel")
+    assert "https://global.cainiao.com/newDetail.htm?mailNoList=LP00799912345678" in text_of(followup)
+    assert IMPB not in text_of(followup)
+
+
+async def _note_about(scenario: Scenario, words: str):  # type: ignore[no-untyped-def]
+    from tests.support.wait import until
+
+    def find():  # type: ignore[no-untyped-def]
+        return next((m for m in scenario.attention() if words in str(m["Subject"])), None)
+
+    return await until(find, timeout=20, what=f"a note: {words}")

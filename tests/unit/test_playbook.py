@@ -78,7 +78,7 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
     ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_refund"}, "supplier_refunded",
      "refunded", ["cancel all", "reply customer_refund_confirmed", "close refunded"]),
     ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_reship"}, "supplier_reshipped",
-     "watching_reship", ["cancel all", "reply customer_reship", "timer customer_followup"]),
+     "watching_reship", ["cancel all", "reply customer_reship", "track", "timer customer_followup"]),
     ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_info_request"},
      "supplier_asks_for_proof", "awaiting_supplier", ["escalate"]),
     ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_declined"}, "supplier_declined",
