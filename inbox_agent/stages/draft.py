@@ -17,9 +17,7 @@ from inbox_agent.store.tables import Intent
 
 
 def run_once(rt: Runtime) -> int:
-    with rt.db.transaction() as s:
-        pending = list(s.scalars(select(Intent).where(Intent.kind == "reply",
-                                                      Intent.status == OutboxStatus.PENDING).order_by(Intent.id)))
+    pending = _pending(rt, "reply")
     review = rt.folders.review
     for intent in pending:
         assert intent.raw is not None and intent.message_id is not None
@@ -43,10 +41,14 @@ def _already_there(rt: Runtime, message_id: str) -> str | None:
     return None
 
 
-def _notes(rt: Runtime) -> int:
+def _pending(rt: Runtime, kind: str) -> list[Intent]:
     with rt.db.transaction() as s:
-        pending = list(s.scalars(select(Intent).where(Intent.kind == "note",
-                                                      Intent.status == OutboxStatus.PENDING).order_by(Intent.id)))
+        return list(s.scalars(select(Intent).where(Intent.kind == kind, Intent.status == OutboxStatus.PENDING)
+                              .order_by(Intent.id)))
+
+
+def _notes(rt: Runtime) -> int:
+    pending = _pending(rt, "note")
     folder = rt.folders.attention
     for note in pending:
         assert note.raw is not None and note.message_id is not None

@@ -108,10 +108,7 @@ async def test_b_distributor_then_supplier_refund(scenario: Scenario, fakes: Fak
 
 async def test_c_silent_supplier_is_reminded_twice_then_escalated_before_the_deadline(
         scenario: Scenario, fakes: FakeCarriers) -> None:
-    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
-    fakes.usps_knows_s10 = True
-    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
-    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    kit = await _kit_sent(scenario, fakes)
     await scenario.wait_state(1, "awaiting_customer")
     await scenario.advance(24)
     scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
@@ -132,10 +129,7 @@ async def test_c_silent_supplier_is_reminded_twice_then_escalated_before_the_dea
 
 
 async def test_d_auto_responder_customer_gets_one_message(scenario: Scenario, fakes: FakeCarriers) -> None:
-    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
-    fakes.usps_knows_s10 = True
-    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
-    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    kit = await _kit_sent(scenario, fakes)
     for _ in range(3):
         scenario.deliver(CUSTOMER, "", "I am out of the office until Monday and will reply when I am back.",
                          answering=kit, headers={"Auto-Submitted": "auto-replied"})
@@ -183,10 +177,7 @@ async def _all_events_done(scenario: Scenario, inbound: int) -> None:
 
 
 async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, fakes: FakeCarriers) -> None:
-    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
-    fakes.usps_knows_s10 = True
-    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
-    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    kit = await _kit_sent(scenario, fakes)
     await scenario.wait_state(1, "awaiting_customer")
     dsn = (
         "From: Mail Delivery System <MAILER-DAEMON@mx.people.example>\r\nTo: support@store.example\r\n"
@@ -208,10 +199,7 @@ async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, 
 
 
 async def test_supplier_asks_for_proof_then_reships(scenario: Scenario, fakes: FakeCarriers) -> None:
-    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
-    fakes.usps_knows_s10 = True
-    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
-    kit = await scenario.wait_sent(JAMIE, 1, "the kit")
+    kit = await _kit_sent(scenario, fakes)
     await scenario.wait_state(1, "awaiting_customer")
     scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
     to_supplier = await scenario.wait_sent(SUPPLIER, 1, "the request to the supplier")
@@ -240,3 +228,11 @@ async def _note_about(scenario: Scenario, words: str):  # type: ignore[no-untype
         return next((m for m in scenario.attention() if words in str(m["Subject"])), None)
 
     return await until(find, timeout=20, what=f"a note: {words}")
+
+
+async def _kit_sent(scenario: Scenario, fakes: FakeCarriers):  # type: ignore[no-untyped-def]
+    """The common start: a complaint about a parcel USPS can track, answered with the kit."""
+    fakes.add(Parcel(ORIGIN, destination="US", last_mile=IMPB))
+    fakes.usps_knows_s10 = True
+    scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
+    return await scenario.wait_sent(JAMIE, 1, "the kit")
