@@ -108,6 +108,7 @@ def run(config_path: str | None) -> None:
     from inbox_agent.runner import run_daemon
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     config = load_config(config_path)
     asyncio.run(run_daemon(config, echo=click.echo))
 

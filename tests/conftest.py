@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.smtp import RecordingHandler
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(os.environ.get("INBOX_AGENT_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 CORPUS = SHARED / "corpus" / "dev"
 POSTGRES_URL = os.environ.get("INBOX_AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 _users = itertools.count()

@@ -236,3 +236,16 @@ async def _kit_sent(scenario: Scenario, fakes: FakeCarriers):  # type: ignore[no
     fakes.usps_knows_s10 = True
     scenario.deliver(CUSTOMER, "Order #1043 delivered but not received", COMPLAINT)
     return await scenario.wait_sent(JAMIE, 1, "the kit")
+
+
+async def test_silent_customer_gets_one_follow_up_then_the_case_closes_unresolved(
+        scenario: Scenario, fakes: FakeCarriers) -> None:
+    await _kit_sent(scenario, fakes)
+    await scenario.wait_state(1, "awaiting_customer")
+    await scenario.advance(119)
+    await scenario.advance(2)
+    followup = await scenario.wait_sent(JAMIE, 2, "the follow-up after five days")
+    assert "Has it turned up?" in text_of(followup)
+    await scenario.advance(24 * 14 + 1)
+    case = await scenario.wait_state(1, "unresolved")
+    assert case.outcome == "unresolved" and len(scenario.sent(JAMIE)) == 2
