@@ -27,5 +27,9 @@ class PermanentError(InboxAgentError):
     """Set the item aside with this reason: retrying cannot help."""
 
 
+class MissingParty(PermanentError):
+    """A message is due to a distributor or supplier whose address nobody gave us: a person writes it."""
+
+
 class SendOutcomeUnknown(InboxAgentError):
     """A message may or may not have left: a person decides, never an automatic resend."""

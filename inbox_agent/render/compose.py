@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_agent.domain import OutboxStatus
-from inbox_agent.errors import PermanentError
+from inbox_agent.errors import MissingParty
 from inbox_agent.render.context import build_context
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
 from inbox_agent.render.picture import tracking_png
@@ -133,5 +133,5 @@ def _party_address(rt: Runtime, case: Case, party: str) -> str:
     configured = rt.config.parties.distributors if party == "distributor" else rt.config.parties.suppliers
     address = next((a for a in configured if not a.startswith("@")), None)
     if address is None:
-        raise PermanentError(f"no {party} address: set one under [parties] {party}s or on the case")
+        raise MissingParty(f"no {party} address is known: set one under [parties] {party}s")
     return address

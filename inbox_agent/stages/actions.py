@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from inbox_agent.domain import OutboxStatus
+from inbox_agent.errors import MissingParty
 from inbox_agent.mailbox.base import NOTE_HEADER
 from inbox_agent.playbook import Decision
 from inbox_agent.render.compose import compose_reply, main_tracking
@@ -47,6 +48,8 @@ def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
 
 def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: Decision,
                    inbound: InboundMessage | None, facts: dict[str, Any], now: datetime) -> None:
+    """Apply the actions in order. A message due to a partner we have no address for stops the
+    rest (the customer is not told the supplier was contacted when it was not): a person takes over."""
     s.add(DecisionLog(case_id=case.id, event_id=event.id, rule=decision.rule, from_state=decision.from_state,
                       to_state=decision.to_state, why=decision.why, at=now))
     if decision.to_state != case.state:
@@ -60,7 +63,12 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
                          payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
         elif kind == "reply":
             extra = {"reminder_count": facts.get("count", 0)} if facts.get("timer") else None
-            s.add(compose_reply(rt, s, case, arg, f"reply:{key}:{arg}", now, extra))
+            try:
+                s.add(compose_reply(rt, s, case, arg, f"reply:{key}:{arg}", now, extra))
+            except MissingParty as e:
+                _escalate(rt, s, case, f"{arg} was not sent: {e}", inbound, f"note:{key}", now)
+                case.state = "needs_attention"
+                break
         elif kind == "close":
             case.closed_at, case.outcome = now, arg
             _cancel(s, case, "all")
@@ -69,10 +77,15 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
         elif kind == "cancel":
             _cancel(s, case, arg)
         elif kind == "escalate":
-            case.facts = {**case.facts, "escalations": [*(case.facts.get("escalations") or []), arg]}
-            s.add(_note(rt, case.id, f"note:{key}", _summary_message(rt, case, arg, inbound), now))
+            _escalate(rt, s, case, arg, inbound, f"note:{key}", now)
         elif kind == "attention" and inbound is not None:
             leave_for_people(rt, s, inbound, case.id, now)
+
+
+def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: InboundMessage | None, key: str,
+              now: datetime) -> None:
+    case.facts = {**case.facts, "escalations": [*(case.facts.get("escalations") or []), reason]}
+    s.add(_note(rt, case.id, key, _summary_message(rt, case, reason, inbound), now))
 
 
 def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime) -> None:

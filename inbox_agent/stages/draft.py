@@ -7,6 +7,8 @@ notes), so a crash between APPEND and the commit never makes two copies.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from inbox_agent.domain import OutboxStatus
@@ -21,13 +23,29 @@ def run_once(rt: Runtime) -> int:
     review = rt.folders.review
     for intent in pending:
         assert intent.raw is not None and intent.message_id is not None
-        if intent.mode == "auto":
+        if intent.mode == "auto" and not _over_auto_limit(rt, intent):
             ready, _, _ = prepare_approved(intent.raw, intent.message_id)
             _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
             continue
         uid = _already_there(rt, intent.message_id) or rt.mailbox.append(review, intent.raw, draft=True)
         _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
     return len(pending) + _notes(rt)
+
+
+def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
+    """A loop guard: past [replies] max_auto_per_sender_per_day automatic messages to the same
+    address in 24 hours, the next one waits in Review for a person instead."""
+    since = rt.clock() - timedelta(days=1)
+    with rt.db.transaction() as s:
+        recent = s.scalars(select(Intent.recipients).where(
+            Intent.kind == "reply", Intent.mode == "auto", Intent.id != intent.id, Intent.updated_at >= since,
+            Intent.status.in_([OutboxStatus.APPROVED, OutboxStatus.SENDING, OutboxStatus.SENT])))
+        count = sum(1 for recipients in recent if set(recipients) & set(intent.recipients))
+    over = count >= rt.config.replies.max_auto_per_sender_per_day
+    if over:
+        rt.log(f"draft: {count} automatic messages to {', '.join(intent.recipients)} today; intent {intent.id} "
+               "waits in Review")
+    return over
 
 
 def _already_there(rt: Runtime, message_id: str) -> str | None:

@@ -15,7 +15,7 @@ from imapclient import IMAPClient
 from sqlalchemy import func, select
 
 from inbox_agent.app import Daemon
-from inbox_agent.config import Config, DatabaseConfig, ImapConfig, MaildirConfig, SmtpConfig, StoreConfig
+from inbox_agent.config import Config, DatabaseConfig, ImapConfig, MaildirConfig, RepliesConfig, SmtpConfig, StoreConfig
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Case, InboundMessage, Intent
@@ -157,3 +157,54 @@ def _count_where(config: Config, table: type, **where: str) -> int:
         for k, v in where.items():
             query = query.where(getattr(table, k) == v)
         return int(s.scalar(query) or 0)
+
+
+async def test_automatic_replies_are_capped_per_address_per_day(tmp_path: Path) -> None:
+    config = Config(store=StoreConfig(support_address=SUPPORT),
+                    database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail"), poll_seconds=0.05),
+                    replies=RepliesConfig(mode="auto", max_auto_per_sender_per_day=1))
+    daemon = Daemon(config)
+    box = daemon.mailbox
+    assert isinstance(box, MaildirBackend)
+    await daemon.start()
+    try:
+        box.append("INBOX", sample_complaint(SUPPORT))
+        await until(lambda: box.all_messages("Sent"), what="the first automatic reply")
+        second = sample_complaint(SUPPORT, number="YT2506321874502931").replace(b"#1043", b"#2088")
+        box.append("INBOX", second)
+        held = await until(lambda: box.all_messages("Review"), what="the second reply held for a person")
+    finally:
+        await daemon.stop()
+    assert len(box.all_messages("Sent")) == 1 and len(held) == 1
+
+
+async def test_no_supplier_address_hands_the_case_to_a_person(tmp_path: Path) -> None:
+    config = Config(store=StoreConfig(support_address=SUPPORT),
+                    database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail"), poll_seconds=0.05),
+                    replies=RepliesConfig(mode="auto"))
+    daemon = Daemon(config)
+    box = daemon.mailbox
+    assert isinstance(box, MaildirBackend)
+    await daemon.start()
+    try:
+        complaint = sample_complaint(SUPPORT)
+        box.append("INBOX", complaint)
+        await until(lambda: box.all_messages("Sent"), what="the kit")
+        await until(lambda: _state(daemon) == "awaiting_customer", what="the kit recorded as sent")
+        again = complaint.replace(b"Message-ID: <", b"Message-ID: <again-").replace(
+            b"Nothing in my mailbox or on the porch.", b"Still nothing, I have not received the parcel.")
+        box.append("INBOX", again)
+        notes = await until(lambda: box.all_messages("Needs attention"), what="a note for a person")
+    finally:
+        await daemon.stop()
+    assert _state(daemon) == "needs_attention"
+    assert b"supplier_dnr_request was not sent" in notes[0].raw
+    assert len(box.all_messages("Sent")) == 1, "the customer is not told the supplier was contacted"
+
+
+def _state(daemon: Daemon) -> str:
+    with daemon.db.transaction() as s:
+        case = s.get(Case, 1)
+        return case.state if case else ""
