@@ -68,6 +68,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold_hits = [p.pattern for p in cold.patterns if p.search(new_words)]
     purchase = [m.group(0) for m in cold.purchase.finditer(new_words)] + [t.number for t in tracking]
     role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase)
+    if role is Role.UNKNOWN and len(cold_hits) >= 2:
+        orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
     compact_new = re.sub(r"[\s\-]", "", new_words).upper()
     new_tracking = any(t.number in compact_new for t in tracking)
     subject_is_reply = parsed.subject_topic != parsed.subject.strip()
