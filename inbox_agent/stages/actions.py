@@ -89,9 +89,12 @@ def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: Inbound
 
 
 def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime) -> None:
-    """A copy of the message for the "Needs attention" folder; nothing is sent."""
+    """Move the message to the "Needs attention" folder; nothing is sent. (The draft stage copies
+    it there first and only then removes it from the inbox, so it is never lost.)"""
     if inbound.raw:
-        s.add(_note(rt, case_id, f"note:inbound:{inbound.id}", inbound.raw, now))
+        note = _note(rt, case_id, f"note:inbound:{inbound.id}", inbound.raw, now)
+        note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}
+        s.add(note)
 
 
 def _note(rt: Runtime, case_id: int | None, key: str, raw: bytes, now: datetime) -> Intent:

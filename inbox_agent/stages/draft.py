@@ -72,6 +72,9 @@ def _notes(rt: Runtime) -> int:
         assert note.raw is not None and note.message_id is not None
         if not rt.mailbox.find_header(folder, NOTE_HEADER, note.message_id):
             rt.mailbox.append(folder, note.raw)
+        source = note.payload.get("move_from")
+        if source:
+            rt.mailbox.delete(source[0], [source[1]])
         _update(rt, note.id, OutboxStatus.DONE)
     return len(pending)
 

@@ -49,6 +49,11 @@ def country_post(country: str | None) -> str | None:
     return _names()["posts"].get((country or "").upper()) if country else None
 
 
+def post_country(carrier: str) -> str | None:
+    """The country whose national post `carrier` is (the first listed, for a post of several)."""
+    return next((country for country, post in _names()["posts"].items() if post == carrier), None)
+
+
 def country_code(value: object) -> str | None:
     """ISO 3166-1 alpha-2 for a code (alpha-2 or alpha-3) or a country name; None when unknown."""
     text = str(value or "").strip()

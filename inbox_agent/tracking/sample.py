@@ -16,16 +16,13 @@ from typing import Any
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.render.directory import visible_facts
 from inbox_agent.rules import load_rules_file
-from inbox_agent.tracking.carriers import country_post
+from inbox_agent.tracking.carriers import country_post, post_country
 from inbox_agent.tracking.providers.seventeen_track import parse_accepted
 from inbox_agent.tracking.status import LastMile, TrackingStatus, iso
 
 _POST_NAMES = {"usps": "USPS", "laposte": "La Poste", "australia_post": "Australia Post", "royal_mail": "Royal Mail",
                "canada_post": "Canada Post", "deutsche_post": "Deutsche Post", "correos": "Correos", "postnl": "PostNL",
                "poste_italiane": "Poste Italiane", "correios": "Correios", "bpost": "bpost"}
-_POST_COUNTRY = {"usps": "US", "laposte": "FR", "australia_post": "AU", "royal_mail": "GB", "canada_post": "CA",
-                 "deutsche_post": "DE", "correos": "ES", "postnl": "NL", "poste_italiane": "IT", "correios": "BR",
-                 "bpost": "BE"}
 
 
 def sample_status(number: str, now: datetime, default_country: str = "US") -> TrackingStatus:
@@ -43,7 +40,7 @@ def sample_status(number: str, now: datetime, default_country: str = "US") -> Tr
 def _tracked_by_destination_post(number: str) -> bool:
     """S10 numbers and the posts' own numbers are tracked at the destination post as they are."""
     identified = load_format_book().identify(number)
-    return identified is not None and (identified.format.id == "s10" or identified.carrier in _POST_COUNTRY)
+    return identified is not None and (identified.format.id == "s10" or post_country(identified.carrier) is not None)
 
 
 def sample_payload(number: str, now: datetime, default_country: str = "US") -> dict[str, Any]:
@@ -55,8 +52,8 @@ def sample_payload(number: str, now: datetime, default_country: str = "US") -> d
         destination = str(known.get("destination_country", default_country))
         last = known.get("last_mile") or {}
         post, local = last.get("carrier") or country_post(destination), last.get("number", "")
-    elif carrier in _POST_COUNTRY:
-        destination, post, local = _POST_COUNTRY[carrier], carrier, number
+    elif (home := post_country(carrier)) is not None:
+        destination, post, local = home, carrier, number
     else:
         destination, post, local = default_country, country_post(default_country), ""
     delivered = now.astimezone(UTC) - timedelta(days=3)

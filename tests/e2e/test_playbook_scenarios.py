@@ -249,3 +249,27 @@ async def test_silent_customer_gets_one_follow_up_then_the_case_closes_unresolve
     await scenario.advance(24 * 14 + 1)
     case = await scenario.wait_state(1, "unresolved")
     assert case.outcome == "unresolved" and len(scenario.sent(JAMIE)) == 2
+
+
+async def test_a_message_nobody_can_place_is_moved_to_needs_attention(scenario: Scenario) -> None:
+    from imapclient import IMAPClient
+
+    message_id = scenario.deliver("Partner Desk <partners@wholesale.example>", "Wholesale inquiry",
+                                  "Hello, we would like to discuss becoming a wholesale partner of your store.")
+    moved = await _note_about_id(scenario, message_id)
+    assert "wholesale partner" in text_of(moved)
+    client = IMAPClient("127.0.0.1", port=scenario.dovecot.port, ssl=False, timeout=10)
+    client.login(scenario.user, "secret")
+    client.select_folder("INBOX", readonly=True)
+    assert client.search("ALL") == []
+    client.logout()
+    assert scenario.sent() == []
+
+
+async def _note_about_id(scenario: Scenario, message_id: str):  # type: ignore[no-untyped-def]
+    from tests.support.wait import until
+
+    def find():  # type: ignore[no-untyped-def]
+        return next((m for m in scenario.attention() if m["Message-ID"] == message_id), None)
+
+    return await until(find, timeout=20, what=f"{message_id} in Needs attention")
