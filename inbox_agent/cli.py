@@ -48,7 +48,7 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
     """Print one JSON object per FILE (JSON Lines): intent, role, language, numbers."""
     from inbox_agent.reading import read_file
 
-    config = load_config(config_path, sections=("parties", "store"))
+    config = load_config(config_path, sections=("parties", "store", "paths"))
     failed = False
     out = sys.stdout
     for name in files:
@@ -70,7 +70,7 @@ def track(config_path: str | None, as_json: bool, numbers: tuple[str, ...]) -> N
     """Track NUMBERs across the hand-over: origin leg, last-mile number, destination post."""
     from inbox_agent.tracking.lookup import track_numbers
 
-    config = load_config(config_path, sections=("store", "tracking", "database"))
+    config = load_config(config_path, sections=("store", "tracking", "database", "paths"))
     statuses, notes = track_numbers(config, numbers, cache_in_database=_has_section(config_path, "database"))
     for note in notes:
         click.echo(f"inbox-agent: {note}", err=True)

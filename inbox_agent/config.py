@@ -237,6 +237,12 @@ def load_config(path: str | Path | None, sections: Iterable[str] | None = None) 
         raise _config_error(source, e) from None
     if config.imap is not None and config.maildir is not None:
         raise ConfigError(source, "imap/maildir", "set one mailbox, not both")
+    if "paths" in picked and "rules" in (picked.get("paths") or {}):
+        if not Path(config.paths.rules).is_dir():
+            raise ConfigError(source, "paths.rules", f"a folder of rules ({config.paths.rules} is not one)")
+        from inbox_agent.rules import use_rules_dir
+
+        use_rules_dir(config.paths.rules)
     return config
 
 

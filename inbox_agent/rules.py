@@ -18,8 +18,18 @@ from inbox_agent.errors import ConfigError
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 
+_chosen: Path | None = None
+
+
+def use_rules_dir(path: str | Path) -> None:
+    """Read rules from `path` from now on (a store's own copy, `[paths] rules`)."""
+    global _chosen
+    _chosen = Path(path)
+
+
 def rules_dir() -> Path:
-    return Path(os.environ.get("INBOX_AGENT_RULES") or DEFAULT_RULES_DIR)
+    """`[paths] rules` when a config set it, else INBOX_AGENT_RULES, else the project's rules/."""
+    return _chosen or Path(os.environ.get("INBOX_AGENT_RULES") or DEFAULT_RULES_DIR)
 
 
 @lru_cache(maxsize=64)

@@ -51,3 +51,45 @@ def test_cli_exit_2_on_bad_config(tmp_path: Path) -> None:
 def test_example_config_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
     assert config.imap is not None and config.imap.password_env
+
+
+def test_example_config_documents_every_key() -> None:
+    """Every setting of every section is named in config.example.toml (set or commented)."""
+    from inbox_agent.config import Config, TrackingProvider
+
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    missing = []
+    for section, field in Config.model_fields.items():
+        if section == "source":
+            continue
+        model = field.annotation
+        inner = getattr(model, "__args__", (model,))[0] if not hasattr(model, "model_fields") else model
+        for key in getattr(inner, "model_fields", {}):
+            if key not in text:
+                missing.append(f"{section}.{key}")
+    missing += [f"tracking.<provider>.{k}" for k in TrackingProvider.model_fields if k not in text]
+    assert missing == []
+
+
+def test_a_store_can_use_its_own_rules_folder(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from inbox_agent.rules import DEFAULT_RULES_DIR
+
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    lexicon = rules / "lexicons" / "en.yaml"
+    lexicon.write_text(lexicon.read_text().replace("\n  received:\n", "\n  received:\n    'zebra crossing': 9\n", 1))
+    config = tmp_path / "store.toml"
+    config.write_text(f'[paths]\nrules = "{rules}"\n')
+    mail = tmp_path / "m.eml"
+    mail.write_text("From: a@example.org\nSubject: hello\nMessage-ID: <z@example.org>\n\nThe zebra crossing.\n")
+    run = [sys.executable, "-m", "inbox_agent.cli", "parse"]
+    ours = subprocess.run([*run, "--config", str(config), str(mail)], capture_output=True, text=True, check=False)
+    default = subprocess.run([*run, str(mail)], capture_output=True, text=True, check=False)
+    assert '"intent": "received"' in ours.stdout and '"intent": "received"' not in default.stdout
+    config.write_text(f'[paths]\nrules = "{tmp_path / "nowhere"}"\n')
+    broken = subprocess.run([*run, "--config", str(config), str(mail)], capture_output=True, text=True, check=False)
+    assert broken.returncode == 2 and "paths.rules" in broken.stderr
