@@ -115,7 +115,11 @@ class _Session:
         for name in self._origin_order(numbers):
             adapter = self.tracker.adapters[name]
             wanted = [n for n, c in numbers if (n not in answers or not answers[n].found) and adapter.accepts(n, c)]
-            for number, result in (await self.ask(name, wanted)).items():
+            results = await self.ask(name, wanted)
+            for number in wanted:
+                if number not in results:
+                    failures.setdefault(number, []).append(f"{name}: said nothing about this number")
+            for number, result in results.items():
                 if isinstance(result, str):
                     failures.setdefault(number, []).append(result)
                 elif number not in answers or result.found:
@@ -171,6 +175,10 @@ class _Session:
             except TimeoutError:
                 fetched = {}
                 out.update({n: f"{name}: gave no answer in time" for n in batch})
+            except Exception as e:  # noqa: BLE001 - a payload no parser foresaw is that provider's failure
+                fetched = {}
+                out.update({n: f"{name}: answered something we could not read ({type(e).__name__}: {e})"
+                            for n in batch})
             for number, status in fetched.items():
                 self.tracker.cache.put(status, self.now)
                 out[number] = status

@@ -335,3 +335,27 @@ def test_adapter_over_http_with_its_credentials(name: str) -> None:
                             transport=_serving(payload, expect=expect))
     status = one(refused, number, carrier)
     assert status.retry and (status.error or "").startswith(f"{name}: refused")
+
+
+@pytest.mark.parametrize("payload, status, retry, events", [
+    ({"code": 0, "data": {"accepted": [{"number": ORIGIN, "track_info": ["not", "a", "mapping"]}]}},
+     "not_found", False, 0),
+    ({"code": 0, "data": {"accepted": [{"number": ORIGIN, "track_info": {
+        "latest_status": {"status": "SomethingNew"},
+        "tracking": {"providers": [{"events": [{"time_iso": 12, "description": None}]}]}}}]}},
+     "in_transit", False, 1),
+    ({"code": 0, "data": {"accepted": "nope"}}, "not_found", True, 0),
+])
+def test_a_payload_of_the_wrong_types_never_crashes(payload: dict[str, Any], status: str, retry: bool,
+                                                    events: int) -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN))
+
+    def odd(request: httpx.Request) -> httpx.Response | None:
+        return httpx.Response(200, json=payload) if request.url.path.endswith("/gettrackinfo") else None
+
+    fakes.fail_next(1, lambda r: None)
+    fakes.fail_next(1, odd)
+    answer = one(tracker(fakes, "seventeen_track"), ORIGIN, "china_post")
+    assert (answer.status, answer.retry, len(answer.events)) == (status, retry, events)
+    if retry:
+        assert answer.error == "seventeen_track: said nothing about this number"

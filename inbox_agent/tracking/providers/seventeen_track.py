@@ -79,7 +79,8 @@ def parse_accepted(item: dict[str, Any], now: datetime) -> TrackingStatus:
     number = text(field(item, "number"))
     info = field(item, "track_info") or {}
     sub = text(field(info, "latest_status", "sub_status"))
-    status = "returned" if sub in _RETURNED else _MAIN.get(text(field(info, "latest_status", "status")), "in_transit")
+    main = text(field(info, "latest_status", "status"))
+    status = "returned" if sub in _RETURNED else _MAIN.get(main, "in_transit") if main else "not_found"
     events = []
     for provider in field(info, "tracking", "providers") or []:
         name = text(field(provider, "provider", "name"))
