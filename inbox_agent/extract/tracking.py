@@ -26,6 +26,9 @@ _MAX_GROUPS = 34
 _MAX_LEN = 34
 _MIN_LEN = 10
 _CONTEXT_CHARS = 48
+_PREFIX_LETTERS = 4
+_SUFFIX_LETTERS = 3
+_INNER_LETTERS = 2  # LaserShip writes "1LS CX VE00 58631Y"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
         size = lengths[j + 1] - lengths[i]
         if size < _MIN_LEN:
             break
-        if digits[j + 1] - digits[i] < 4:
+        if digits[j + 1] - digits[i] < 4 or not _plausible_split(run, i, j):
             continue
         candidate = re.sub(r"\s", "", text[run[i].start() : run[j].end()]).upper()
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
@@ -117,6 +120,20 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
             continue
         return identified, j
     return None
+
+
+def _plausible_split(run: list[re.Match[str]], i: int, j: int) -> bool:
+    """Whether groups i..j can be one number written in pieces: words are not pieces. A group of
+    letters alone must be short: a prefix ("LP", "YT"), an S10 country ("CN") or a courier's
+    inner code ("CX"); "CN4471 est indiqué" is a number followed by words."""
+    for k in range(i, j + 1):
+        piece = run[k].group(0)
+        if any(c.isdigit() for c in piece):
+            continue
+        edge_limit = _PREFIX_LETTERS if k == i else _SUFFIX_LETTERS if k == j else _INNER_LETTERS
+        if len(piece) > edge_limit:
+            return False
+    return True
 
 
 def _has_tracking_context(before: str) -> bool:

@@ -1,0 +1,28 @@
+"""General reading rules, each on text written for the rule (not from the corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.extract.tracking import find_tracking_numbers
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Bonjour, ma commande CN4471 est indiquée livrée.", ["4471"]),
+    ("Hi, order SS-10432 says delivered but nothing came.", ["10432"]),
+    ("Order MM#2051 is missing.", ["2051"]),
+    ("I placed my order in 2025 and nothing came.", []),
+])
+def test_store_orders_behind_a_letter_prefix(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("Bonjour, ma commande CN4471 est indiquée livrée mais je n'ai rien reçu.", []),
+    ("Tracking: LP 0061 2849 3051 72 shows delivered.", ["LP00612849305172"]),
+    ("Your parcel RR 123 456 785 FR arrived.", ["RR123456785FR"]),
+    ("LaserShip 1LS CX VE00 58631Y", ["1LSCXVE0058631Y"]),
+])
+def test_words_are_never_pieces_of_a_tracking_number(text: str, numbers: list[str]) -> None:
+    assert [f.number for f in find_tracking_numbers(text)] == numbers
