@@ -113,7 +113,8 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
             continue
         candidate = re.sub(r"\s", "", text[run[i].start() : run[j].end()]).upper()
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
-        identified = book.identify(candidate, hint=before)
+        after = text[run[j].end() : run[j].end() + _CONTEXT_CHARS]
+        identified = book.identify(candidate, hint=f"{before} {after}")
         if identified is None:
             continue
         if not identified.format.strong and not _has_tracking_context(before):
