@@ -32,6 +32,8 @@ def test_words_are_never_pieces_of_a_tracking_number(text: str, numbers: list[st
     ("Het pakket (3SDFC0123456789) staat als bezorgd.", [("3SDFC0123456789", "postnl")]),
     ("Die Sendung 00340434511539026190 wurde laut DHL zugestellt.", [("00340434511539026190", "dhl")]),
     ("DHL shipment JJD000390007882366 delivered", [("JJD000390007882366", "dhl")]),
+    ("the last-mile number: La Poste 6A12345678901.", [("6A12345678901", "laposte")]),
+    ("Call me at 6A12345678901 please", []),
 ])
 def test_european_last_mile_numbers(text: str, found: list[tuple[str, str]]) -> None:
     assert [(f.number, f.carrier) for f in find_tracking_numbers(text)] == found
