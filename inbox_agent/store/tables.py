@@ -67,11 +67,10 @@ class CaseMessage(Base):
     at: Mapped[datetime]
 
 
-class Event(Base):
-    __tablename__ = "event"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+class Queued:
+    """Columns of a row some stage works through: its status, how often it failed and why, and
+    the claim that lets several workers share the queue (stages/claims.py)."""
+
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -80,7 +79,14 @@ class Event(Base):
     created_at: Mapped[datetime]
 
 
-class Intent(Base):
+class Event(Queued, Base):
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+
+
+class Intent(Queued, Base):
     """The transactional outbox, built at decide time: `track` lookups, `reply` messages, and
     `note`s for people (a message copied to, or a case summary left in, "Needs attention")."""
 
@@ -95,12 +101,6 @@ class Intent(Base):
     recipients: Mapped[list[Any]] = mapped_column(default=list)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
