@@ -47,7 +47,11 @@ class RetryPolicy:
 
 
 class RateLimiter:
-    """At most `per_second` calls per second, shared by every event loop and thread of a provider."""
+    """At most `per_second` calls per second, shared by every event loop and thread of a provider.
+
+    Not aiolimiter: its limiter belongs to one event loop, while the tracker runs a loop per round
+    of lookups (asyncio.run in a worker thread) and a provider's budget must outlive them.
+    """
 
     def __init__(self, per_second: float | None) -> None:
         self.interval = 1.0 / per_second if per_second else 0.0
