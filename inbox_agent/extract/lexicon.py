@@ -13,16 +13,16 @@ from functools import lru_cache
 
 from inbox_agent.domain import Intent
 from inbox_agent.errors import ConfigError
+from inbox_agent.extract.patterns import Caseless, caseless
 from inbox_agent.rules import load_rules_file, rules_dir
 
 
 @dataclass(frozen=True)
 class Phrase:
     intent: Intent
-    pattern: re.Pattern[str]
+    pattern: Caseless
     weight: float
     language: str
-    lowered: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -37,12 +37,11 @@ def load_lexicon() -> tuple[Phrase, ...]:
             except ValueError:
                 raise ConfigError(str(path), f"intents.{intent_name}", "not an intent name") from None
             for pattern, weight in patterns.items():
-                lowered = _lowercase_only(pattern)
                 try:
-                    compiled = re.compile(pattern, 0 if lowered else re.IGNORECASE)
+                    compiled = caseless(pattern)
                 except re.error as e:
                     raise ConfigError(str(path), f"intents.{intent_name}", f"bad pattern {pattern!r}: {e}") from None
-                phrases.append(Phrase(intent, compiled, float(weight), language, lowered))
+                phrases.append(Phrase(intent, compiled, float(weight), language))
     return tuple(phrases)
 
 
@@ -56,7 +55,7 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     why: list[str] = []
     lower = text.lower()
     for phrase in load_lexicon():
-        m = phrase.pattern.search(lower if phrase.lowered else text)
+        m = phrase.pattern.search(text, lower)
         if m:
             key = (phrase.intent, phrase.language)
             per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
@@ -66,9 +65,3 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
         totals[intent] = max(totals.get(intent, 0.0), value)
     return totals, why
 
-
-def _lowercase_only(pattern: str) -> bool:
-    """Whether `pattern` can run case-sensitively on lower-cased text with the same meaning: no
-    upper-case letters and no upper-case escapes (\\S, \\W, ...). Case-insensitive matching is
-    several times slower in `re`, and the lexicons are searched on every message."""
-    return pattern == pattern.lower() and not re.search(r"\\[A-Z]", pattern)

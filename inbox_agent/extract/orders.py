@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from inbox_agent.extract.patterns import Caseless, caseless
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28
@@ -18,7 +19,7 @@ _BEFORE = 28
 
 @dataclass(frozen=True)
 class _OrderRules:
-    store: tuple[re.Pattern[str], ...]
+    store: tuple[Caseless, ...]
     not_store_before: re.Pattern[str]
     marketplace: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -30,7 +31,7 @@ def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
     flags = re.IGNORECASE
     return _OrderRules(
-        store=tuple(re.compile(p, flags) for p in data["store_patterns"]),
+        store=tuple(caseless(p) for p in data["store_patterns"]),
         not_store_before=re.compile(
             rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$", flags
         ),
@@ -44,8 +45,9 @@ def find_order_numbers(text: str, tracking_numbers: list[str]) -> list[str]:
     """Order numbers in `text` in order of first appearance, without duplicates."""
     rules = _rules()
     hits: list[tuple[int, str]] = []
+    lower = text.lower()
     for pattern in rules.store:
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(text, lower):
             number = m.group(1)
             hash_at = m.start(1)
             before = text[max(0, m.start() - _BEFORE) : m.start()]

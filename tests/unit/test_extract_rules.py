@@ -37,3 +37,16 @@ def test_words_are_never_pieces_of_a_tracking_number(text: str, numbers: list[st
 ])
 def test_european_last_mile_numbers(text: str, found: list[tuple[str, str]]) -> None:
     assert [(f.number, f.carrier) for f in find_tracking_numbers(text)] == found
+
+
+def test_caseless_patterns_match_any_case_and_keep_positions() -> None:
+    from inbox_agent.extract.patterns import caseless
+
+    order = caseless(r"order (\d+)")
+    text = "ORDER 1043 and Order 2051"
+    assert [m.group(1) for m in order.finditer(text, text.lower())] == ["1043", "2051"]
+    dotted = "İstanbul order 7788"  # lower-casing İ changes the length: the slower path is taken
+    found = order.finditer(dotted, dotted.lower())
+    assert [(m.group(1), m.start(1)) for m in found] == [("7788", dotted.index("7788"))]
+    mixed = caseless(r"[A-Z]{2}#(\d+)")
+    assert mixed.search("ref mm#2051", "ref mm#2051") is not None
