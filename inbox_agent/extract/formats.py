@@ -18,6 +18,7 @@ from typing import Any
 
 from inbox_agent.errors import ConfigError
 from inbox_agent.extract.checksums import ALGORITHMS
+from inbox_agent.extract.prefilter import PatternFilter
 from inbox_agent.rules import load_rules_file, rules_dir
 
 _PCRE_GROUP = re.compile(r"\(\?<(?![=!])")
@@ -99,23 +100,29 @@ class FormatBook:
     carriers: Mapping[str, str]
     s10_countries: Mapping[str, str]
     s10_services: tuple[tuple[str, re.Pattern[str], str], ...]
-    any_format: re.Pattern[str] | None = None
+    prefilter: PatternFilter | None = None
 
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
         best first: strong formats, then formats with a check digit, then the rest."""
         compact = re.sub(r"\s", "", text).upper()
         forms = dict.fromkeys((compact, compact.replace("-", "")))
-        if self.any_format is not None and not any(self.any_format.fullmatch(f) for f in forms):
-            return []
+        possible = {form: self._possible(form) for form in forms}
         found: list[Identified] = []
-        for fmt in self.formats:
+        for index in sorted(set().union(*possible.values())):
+            fmt = self.formats[index]
             for form in forms:
-                m = fmt.validate(form)
+                m = fmt.validate(form) if index in possible[form] else None
                 if m is not None:
                     found.append(Identified(fmt.trackable(m).replace("-", ""), self.carrier_of(fmt, m), fmt))
                     break
         return found
+
+    def _possible(self, form: str) -> set[int]:
+        """Indices of the formats whose pattern may match `form` (all of them without a filter)."""
+        if self.prefilter is None:
+            return set(range(len(self.formats)))
+        return set(self.prefilter.candidates(form))
 
     def identify(self, text: str, hint: str = "") -> Identified | None:
         """The best format for one number; `hint` (words written near it) breaks ties between
@@ -156,17 +163,8 @@ def load_format_book(base: Path | None = None) -> FormatBook:
     services = tuple(
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
-    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services,
-                      _union(formats))
-
-
-def _union(formats: list[NumberFormat]) -> re.Pattern[str] | None:
-    """One pattern matching what any format's pattern matches: a cheap first test before the
-    per-format checks. None when the patterns cannot be combined (the test is then skipped)."""
-    try:
-        return re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', f.pattern.pattern)})" for f in formats))
-    except re.error:
-        return None
+    prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False)
+    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter)
 
 
 def load_format_file(path: Path, strong: set[str] | None = None) -> list[NumberFormat]:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from inbox_agent.domain import Intent
 from inbox_agent.errors import ConfigError
-from inbox_agent.extract.patterns import Caseless, caseless
+from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.rules import load_rules_file, rules_dir
 
 
@@ -45,6 +45,11 @@ def load_lexicon() -> tuple[Phrase, ...]:
     return tuple(phrases)
 
 
+@lru_cache(maxsize=1)
+def _phrase_set() -> CaselessSet:
+    return CaselessSet([p.pattern for p in load_lexicon()])
+
+
 def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str]]:
     """Weight per intent over `text`, and the matched phrases as 'intent: "words"'.
 
@@ -53,13 +58,12 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     """
     per_language: dict[tuple[Intent, str], float] = {}
     why: list[str] = []
-    lower = text.lower()
-    for phrase in load_lexicon():
-        m = phrase.pattern.search(text, lower)
-        if m:
-            key = (phrase.intent, phrase.language)
-            per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
-            why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
+    phrases = load_lexicon()
+    for index, m in _phrase_set().searches(text, text.lower()):
+        phrase = phrases[index]
+        key = (phrase.intent, phrase.language)
+        per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
+        why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
     totals: dict[Intent, float] = {}
     for (intent, _), value in per_language.items():
         totals[intent] = max(totals.get(intent, 0.0), value)

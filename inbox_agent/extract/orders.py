@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from inbox_agent.extract.patterns import Caseless, caseless
+from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28
@@ -19,9 +19,8 @@ _BEFORE = 28
 
 @dataclass(frozen=True)
 class _OrderRules:
-    store: tuple[Caseless, ...]
+    patterns: CaselessSet  # the store patterns, then the marketplace one (last)
     not_store_before: re.Pattern[str]
-    marketplace: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
 
@@ -31,11 +30,13 @@ def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
     flags = re.IGNORECASE
     return _OrderRules(
-        store=tuple(caseless(p) for p in data["store_patterns"]),
+        patterns=CaselessSet([
+            *(caseless(p) for p in data["store_patterns"]),
+            caseless(rf"(?<![\d.,]){data['marketplace_digits']}(?![\d.,]\d)"),
+        ]),
         not_store_before=re.compile(
             rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$", flags
         ),
-        marketplace=re.compile(rf"(?<![\d.,]){data['marketplace_digits']}(?![\d.,]\d)"),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$", flags),
     )
@@ -46,20 +47,36 @@ def find_order_numbers(text: str, tracking_numbers: list[str]) -> list[str]:
     rules = _rules()
     hits: list[tuple[int, str]] = []
     lower = text.lower()
-    for pattern in rules.store:
-        for m in pattern.finditer(text, lower):
-            number = m.group(1)
-            hash_at = m.start(1)
-            before = text[max(0, m.start() - _BEFORE) : m.start()]
-            if rules.not_store_before.search(before + text[m.start() : hash_at].split("#")[0]):
-                continue
-            hits.append((m.start(1), number))
-    for m in rules.marketplace.finditer(text):
+    marketplace = len(rules.patterns.members) - 1
+    for index in rules.patterns.candidates(text, lower):
+        matches = rules.patterns.members[index].finditer(text, lower)
+        if index == marketplace:
+            hits += _marketplace_hits(text, matches, rules)
+        else:
+            hits += _store_hits(text, matches, rules)
+    ordered = [n for _, n in sorted(hits)]
+    return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
+
+
+def _store_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
+    """Store orders, unless the words before the number make it a ticket, an invoice, an item..."""
+    hits = []
+    for m in matches:
+        before = text[max(0, m.start() - _BEFORE) : m.start()]
+        if rules.not_store_before.search(before + text[m.start() : m.start(1)].split("#")[0]):
+            continue
+        hits.append((m.start(1), m.group(1)))
+    return hits
+
+
+def _marketplace_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
+    """Marketplace orders, unless the number is a product id or follows a refund, card, phone..."""
+    hits = []
+    for m in matches:
         number = m.group(0)
         if any(p.search(number) for p in rules.marketplace_exclude):
             continue
         if rules.not_marketplace_before.search(text[max(0, m.start() - 20) : m.start()]):
             continue
         hits.append((m.start(), number))
-    ordered = [n for _, n in sorted(hits)]
-    return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
+    return hits

@@ -1,15 +1,18 @@
 """Case-insensitive patterns, compiled for speed.
 
-`re.IGNORECASE` makes Python's matcher several times slower. A pattern with no upper-case
-letters and no upper-case escapes (\\S, \\W, ...) means the same thing run case-sensitively on
-lower-cased text, so such patterns are compiled without the flag and searched in `lower(text)`.
+`re.IGNORECASE` makes Python's matcher several times slower. A pattern that names no upper-case
+character (class escapes such as \\S or \\W are fine) means the same thing run case-sensitively
+on lower-cased text, so such patterns are compiled without the flag and searched in `lower(text)`.
 Lower-casing keeps positions when it keeps the length (nearly always); otherwise the flag is used.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from inbox_agent.extract.prefilter import PatternFilter, names_no_upper_case
 
 
 @dataclass(frozen=True)
@@ -34,5 +37,29 @@ class Caseless:
 
 def caseless(pattern: str, flags: int = 0) -> Caseless:
     """Compile `pattern` to match regardless of case (see the module docstring)."""
-    lowered = pattern == pattern.lower()
+    lowered = names_no_upper_case(pattern)
     return Caseless(re.compile(pattern, flags if lowered else flags | re.IGNORECASE), lowered)
+
+
+class CaselessSet:
+    """Caseless patterns searched together: RE2 names the few that can match a text in one pass
+    (see prefilter.py), and only those are run. Results are exactly those of running them all."""
+
+    def __init__(self, members: Sequence[Caseless]) -> None:
+        self.members = tuple(members)
+        self._filter = PatternFilter([m.pattern for m in self.members])
+
+    def candidates(self, text: str, lower: str) -> list[int]:
+        """Indices, ascending, of the members worth running on `text` (`lower` is its lower case)."""
+        if len(lower) != len(text):
+            return list(range(len(self.members)))
+        return self._filter.candidates(lower)
+
+    def searches(self, text: str, lower: str) -> list[tuple[int, re.Match[str]]]:
+        """(index, first match) of every member that matches, in member order."""
+        found = []
+        for index in self.candidates(text, lower):
+            m = self.members[index].search(text, lower)
+            if m:
+                found.append((index, m))
+        return found

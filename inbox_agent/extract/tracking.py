@@ -20,7 +20,6 @@ from inbox_agent.rules import load_rules_file
 
 _GROUP = re.compile(r"[A-Za-z0-9]+")
 _JOINER = r"(?:[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?)"
-_RUN = re.compile(rf"[A-Za-z0-9]+(?:{_JOINER}[A-Za-z0-9]+)*")
 _DIGIT = re.compile(r"[0-9]")
 _MAX_GROUPS = 34
 _MAX_LEN = 34
@@ -29,6 +28,10 @@ _CONTEXT_CHARS = 48
 _PREFIX_LETTERS = 4
 _SUFFIX_LETTERS = 3
 _INNER_LETTERS = 2  # LaserShip writes "1LS CX VE00 58631Y"
+# A piece of a number holds a digit or is a short prefix/suffix: a word (letters only, longer
+# than any prefix) never is, so runs stop at words ("CN4471 est indiqué" is no number).
+_PIECE = rf"(?:[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[A-Za-z]{{1,{_PREFIX_LETTERS}}}(?![A-Za-z0-9]))"
+_RUN = re.compile(rf"(?<![A-Za-z0-9]){_PIECE}(?:{_JOINER}{_PIECE})*")
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,12 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
 
 
 def _runs(text: str) -> list[list[re.Match[str]]]:
-    """Runs of groups joined by a space or dash, keeping only runs with enough digits to hold a
-    number (most runs are prose: found by one regex scan, dropped without looking at their words)."""
+    """Runs of groups joined by a space or dash that may hold a number, with enough characters
+    and digits for one. Most of a text is prose, dates or prices: one regex scan drops it."""
     runs = []
     for run in _RUN.finditer(text):
-        if len(_DIGIT.findall(text, run.start(), run.end())) >= 4:
+        written = run.group(0)
+        if len(written) >= _MIN_LEN and len(_DIGIT.findall(written)) >= 4:
             runs.append(list(_GROUP.finditer(text, run.start(), run.end())))
     return runs
 
@@ -87,7 +91,8 @@ def _prefix_sums(run: list[re.Match[str]]) -> tuple[list[int], list[int]]:
     for m in run:
         piece = m.group(0)
         lengths.append(lengths[-1] + len(piece))
-        digits.append(digits[-1] + sum(c.isdigit() for c in piece))
+        count = len(piece) if piece.isdigit() else 0 if piece.isalpha() else len(_DIGIT.findall(piece))
+        digits.append(digits[-1] + count)
     return lengths, digits
 
 

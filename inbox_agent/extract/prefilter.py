@@ -1,0 +1,177 @@
+"""Which of many patterns can match a text, found in one pass with RE2's pattern set.
+
+Searching a text with a hundred Python patterns costs a hundred scans. RE2's `Set` runs them all
+at once (one lazily built DFA, linear in the text), so the rules engines ask it first and then
+run Python's `re` only on the few patterns it names, for the match itself.
+
+Invariant: the filter never misses. Each pattern is rewritten into an RE2 pattern that matches
+at least what the Python one matches: Unicode classes are spelled as Unicode properties, and
+what RE2 lacks or spells differently (look-arounds, word boundaries, anchors, back-references)
+is widened (dropped, or turned into "any text"). A filter for lower-cased text (the default)
+keeps IGNORECASE patterns case-insensitive (their letters match their lower-case forms) and
+always runs a case-sensitive one that names an upper-case letter. A pattern that cannot be
+rewritten, or a set RE2 cannot build, means "always run": slower, still right.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+import re2
+
+_TOKEN = re.compile(r"\\.|.", re.DOTALL)
+_DFA_MEMORY = 64 << 20  # RE2's default (8 MiB) makes the set's DFA thrash on a hundred patterns
+_ANY = r"(?s:.)"
+_WORD = r"\p{L}\p{N}_"
+_SPACE = r"\s\x{b}\x{1c}-\x{1f}\x{85}\p{Z}"
+_IN_CLASS = {
+    sre.CATEGORY_DIGIT: r"\p{Nd}",
+    sre.CATEGORY_NOT_DIGIT: r"\P{Nd}",
+    sre.CATEGORY_WORD: _WORD,
+    sre.CATEGORY_SPACE: _SPACE,
+}
+_ALONE = {
+    sre.CATEGORY_NOT_WORD: rf"[^{_WORD}]",
+    sre.CATEGORY_NOT_SPACE: rf"[^{_SPACE}]",
+}
+
+
+class _Untranslatable(Exception):
+    """A construct this module does not know; the pattern is then always run."""
+
+
+class PatternFilter:
+    """The indices of the patterns of a list that may match a text (a superset, never fewer)."""
+
+    def __init__(self, patterns: Sequence[re.Pattern[str]], *, whole: bool = False, lowered: bool = True) -> None:
+        """`whole`: a pattern must match the whole text (fullmatch), not somewhere in it.
+        `lowered`: texts given to `candidates` are lower-cased (see the module docstring)."""
+        self._count = len(patterns)
+        self._always: list[int] = []
+        self._set: Any = None
+        options = re2.Options()
+        options.max_mem = _DFA_MEMORY
+        options.log_errors = False
+        candidate = re2.Set.FullMatchSet(options) if whole else re2.Set.SearchSet(options)
+        slots: list[int] = []
+        for index, pattern in enumerate(patterns):
+            try:
+                candidate.Add(_for_lowered_text(pattern) if lowered else _as_is(pattern))
+            except (_Untranslatable, re2.error):
+                self._always.append(index)
+                continue
+            slots.append(index)
+        try:
+            candidate.Compile()
+        except re2.error:
+            self._always = list(range(self._count))
+            return
+        self._set = candidate
+        self._slots = slots
+
+    def candidates(self, text: str) -> list[int]:
+        """Indices, in ascending order, of the patterns that may match `text`."""
+        if self._set is None:
+            return list(self._always)
+        found = self._set.Match(text) or []
+        if not self._always:
+            return sorted(self._slots[i] for i in found)
+        return sorted({self._slots[i] for i in found} | set(self._always))
+
+
+def _as_is(pattern: re.Pattern[str]) -> str:
+    translated = to_re2(pattern.pattern, pattern.flags)
+    return f"(?i){translated}" if pattern.flags & re.IGNORECASE else translated
+
+
+def _for_lowered_text(pattern: re.Pattern[str]) -> str:
+    if pattern.flags & re.IGNORECASE:
+        return _as_is(pattern)
+    if not names_no_upper_case(pattern.pattern):
+        raise _Untranslatable("case-sensitive pattern with upper-case letters")
+    return to_re2(pattern.pattern, pattern.flags)
+
+
+def names_no_upper_case(pattern: str) -> bool:
+    """Whether `pattern` names no upper-case character, so it means the same on lower-cased text.
+
+    Class escapes (\\S, \\W, \\D) and assertions (\\B, \\A, \\Z) are not letters; code-point
+    escapes (\\x, \\u, \\U, \\N) might name an upper-case one, so they count as upper case.
+    """
+    for token in _TOKEN.findall(pattern):
+        if token[0] == "\\":
+            if token[1] in "xuUN":
+                return False
+        elif token != token.lower():
+            return False
+    return True
+
+
+def to_re2(pattern: str, flags: int = 0) -> str:
+    """An RE2 pattern matching at least what the Python `pattern` matches (see module docstring)."""
+    return _sequence(sre_parse.parse(pattern, flags))
+
+
+def _sequence(items: Any) -> str:
+    return "".join(_item(op, av) for op, av in items)
+
+
+def _item(op: Any, av: Any) -> str:
+    if op is sre.LITERAL:
+        return _char(av)
+    if op is sre.NOT_LITERAL:
+        return f"[^{_char(av)}]"
+    if op is sre.ANY:
+        return _ANY
+    if op is sre.IN:
+        return _charset(av)
+    if op is sre.BRANCH:
+        return "(?:" + "|".join(_sequence(branch) for branch in av[1]) + ")"
+    if op is sre.SUBPATTERN:
+        _, add, remove, body = av
+        case = "i" if add & re.IGNORECASE else "-i" if remove & re.IGNORECASE else ""
+        return f"(?{case}:{_sequence(body)})"
+    if op is sre.ATOMIC_GROUP:
+        return f"(?:{_sequence(av)})"
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return _repeat(*av)
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        return ""
+    if op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
+        return f"{_ANY}*"
+    raise _Untranslatable(str(op))
+
+
+def _repeat(low: int, high: Any, body: Any) -> str:
+    inner = f"(?:{_sequence(body)})"
+    if high is sre.MAXREPEAT or high > 1000:
+        return f"{inner}{{{min(low, 1000)},}}" if low else f"{inner}*"
+    return f"{inner}{{{low},{high}}}"
+
+
+def _charset(items: Any) -> str:
+    """A character class; categories RE2 cannot combine widen the class to any character."""
+    if len(items) == 1 and items[0][0] is sre.CATEGORY and items[0][1] in _ALONE:
+        return _ALONE[items[0][1]]
+    negate = bool(items) and items[0][0] is sre.NEGATE
+    parts = []
+    for op, av in items[1:] if negate else items:
+        if op is sre.LITERAL:
+            parts.append(_char(av))
+        elif op is sre.RANGE:
+            parts.append(f"{_char(av[0])}-{_char(av[1])}")
+        elif op is sre.CATEGORY and av in _IN_CLASS:
+            parts.append(_IN_CLASS[av])
+        elif negate:
+            raise _Untranslatable(f"negated class with {av}")
+        else:
+            return _ANY
+    return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
+def _char(code: int) -> str:
+    return f"\\x{{{code:x}}}"

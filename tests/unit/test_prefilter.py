@@ -1,0 +1,121 @@
+"""The RE2 pre-filter never misses a pattern that Python's `re` would match."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inbox_agent.extract.formats import load_format_book
+from inbox_agent.extract.lexicon import load_lexicon
+from inbox_agent.extract.orders import _rules as order_rules
+from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.extract.prefilter import PatternFilter, names_no_upper_case, to_re2
+from inbox_agent.parse import parse_email
+
+
+def _matching(patterns: list[re.Pattern[str]], text: str) -> set[int]:
+    return {i for i, p in enumerate(patterns) if p.search(text)}
+
+
+@pytest.mark.parametrize("pattern, text", [
+    (r"refund(?:ed)?(?! id)", "your refunded amount"),
+    (r"(?<=n°)\d+", "commande n°1043"),
+    (r"\bcaf\w\b", "un café noir"),
+    (r"colis\sperdu", "colis\u00a0perdu"),
+    (r"[^\s\d]{3}", "été"),
+    (r"\d{3}", "١٢٣"),
+    (r"(a)\1", "aa"),
+    (r"^livr[ée]$", "un\nlivré\ndeux"),
+])
+def test_python_constructs_are_widened_never_narrowed(pattern: str, text: str) -> None:
+    compiled = re.compile(pattern, re.MULTILINE)
+    assert compiled.search(text)
+    assert PatternFilter([compiled]).candidates(text.lower()) == [0]
+
+
+def test_a_pattern_that_cannot_match_is_left_out() -> None:
+    patterns = [re.compile(r"colis perdu"), re.compile(r"never arrived"), re.compile(r"\d{16}")]
+    assert PatternFilter(patterns).candidates("my parcel never arrived") == [1]
+
+
+def test_case_insensitive_patterns_see_lowered_text() -> None:
+    patterns = [re.compile(r"Never Arrived", re.IGNORECASE), re.compile(r"[A-Z]{2}\d+")]
+    found = PatternFilter(patterns).candidates("it never arrived, ab12")
+    assert found == [0, 1]  # the case-sensitive upper-case pattern is always run
+
+
+def test_whole_text_filter_for_number_formats() -> None:
+    book = load_format_book()
+    possible = {book.formats[i].id for i in book.prefilter.candidates("RR123456785CN")} if book.prefilter else set()
+    assert "s10" in possible
+    assert len(possible) < len(book.formats)
+
+
+def test_names_no_upper_case() -> None:
+    assert names_no_upper_case(r"[^\S\n]*order\W+(\d+)\b")
+    assert not names_no_upper_case(r"[A-Z]{2}")
+    assert not names_no_upper_case(r"\x41")
+    assert not names_no_upper_case(r"\\S")
+
+
+def test_untranslatable_pattern_is_always_run() -> None:
+    negated = re.compile(r"[^\W\d]x")  # "a letter, then x": RE2 cannot spell this class
+    assert PatternFilter([negated, re.compile("zz")]).candidates("nothing to see") == [0]
+
+
+@cache
+def _lexicon_set() -> CaselessSet:
+    return CaselessSet([p.pattern for p in load_lexicon()])
+
+
+def _rule_texts(corpus: Path) -> list[str]:
+    texts = []
+    for path in sorted(corpus.glob("*.eml")):
+        parsed = parse_email(path.read_bytes())
+        texts += [parsed.all_text, parsed.new_text, parsed.subject_topic]
+    return texts
+
+
+def test_lexicon_and_order_sets_agree_with_running_every_pattern(corpus: Path) -> None:
+    sets = [_lexicon_set(), order_rules().patterns]
+    for text in _rule_texts(corpus):
+        lower = text.lower()
+        for group in sets:
+            everything = {i for i, m in enumerate(group.members) if m.search(text, lower)}
+            assert everything <= set(group.candidates(text, lower)), text[:80]
+
+
+def test_format_filter_agrees_with_every_format_on_the_courier_data() -> None:
+    book = load_format_book()
+    assert book.prefilter is not None
+    samples = ["RR123456785CN", "1Z999AA10123456784", "9400111899223334445561", "LP00612849305172",
+               "YT2507305518826043", "3SDFC0123456789", "JJD000390007882366", "00340434511539026190"]
+    for text in samples:
+        everything = {i for i, f in enumerate(book.formats) if f.pattern.fullmatch(text)}
+        assert everything and everything <= set(book.prefilter.candidates(text)), text
+
+
+_PIECES = ["never", "not", "arrived", "received", "refund", "refunded", " id", "tracking", "delivered", "says",
+           "n'ai", "rien", "reçu", "livré", "colis", "pas", "ricevuto", "il pacco", "zugestellt", "nie",
+           "bezorgd", "maar", "llegó", "pedido", "chegou", "order", "#", "1043", "Ä", "İ", "É", " ", "  ",
+           "\n", "\u00a0", ",", ".", "'", "-"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_no_lexicon_phrase_is_missed_on_any_text(text: str) -> None:
+    group = _lexicon_set()
+    lower = text.lower()
+    everything = {i for i, m in enumerate(group.members) if m.search(text, lower)}
+    assert everything <= set(group.candidates(text, lower))
+
+
+def test_translation_spells_unicode_classes() -> None:
+    assert r"\p{L}" in to_re2(r"\w+") and r"\p{Nd}" in to_re2(r"\d")
+    assert to_re2(r"a(?!b)") == to_re2("a")
+    assert caseless(r"order \d+").lowered
