@@ -17,6 +17,7 @@ from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.intent import classify_intent
 from inbox_agent.extract.language import detect_language
 from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.extract.role import classify_role
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
 from inbox_agent.parse.message import ParsedEmail
@@ -45,17 +46,14 @@ class Extraction:
 
 @dataclass(frozen=True)
 class _ColdRules:
-    patterns: tuple[re.Pattern[str], ...]
-    purchase: re.Pattern[str]
+    patterns: CaselessSet
+    purchase: Caseless
 
 
 @lru_cache(maxsize=1)
 def _cold_rules() -> _ColdRules:
     data = load_rules_file("cold_senders.yaml")
-    return _ColdRules(
-        tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"]),
-        re.compile(data["purchase_words"], re.IGNORECASE),
-    )
+    return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]))
 
 
 def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...]) -> Extraction:
@@ -65,8 +63,9 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     automated = bool(parsed.automated)
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"
-    cold_hits = [p.pattern for p in cold.patterns if p.search(new_words)]
-    purchase = [m.group(0) for m in cold.purchase.finditer(new_words)] + [t.number for t in tracking]
+    new_lower = new_words.lower()
+    cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
+    purchase = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] + [t.number for t in tracking]
     role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase)
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own

@@ -34,6 +34,10 @@ _IN_CLASS = {
     sre.CATEGORY_WORD: _WORD,
     sre.CATEGORY_SPACE: _SPACE,
 }
+_COMPLEMENT = {
+    sre.CATEGORY_NOT_WORD: f"[{_WORD}]",
+    sre.CATEGORY_NOT_SPACE: f"[{_SPACE}]",
+}
 _ALONE = {
     sre.CATEGORY_NOT_WORD: rf"[^{_WORD}]",
     sre.CATEGORY_NOT_SPACE: rf"[^{_SPACE}]",
@@ -154,7 +158,8 @@ def _repeat(low: int, high: Any, body: Any) -> str:
 
 
 def _charset(items: Any) -> str:
-    """A character class; categories RE2 cannot combine widen the class to any character."""
+    """A character class. Categories RE2 cannot combine widen it: in a plain class to any
+    character; in a negated one, "not (\\S or ...)" to \\s ("not non-space" is at most space)."""
     if len(items) == 1 and items[0][0] is sre.CATEGORY and items[0][1] in _ALONE:
         return _ALONE[items[0][1]]
     negate = bool(items) and items[0][0] is sre.NEGATE
@@ -166,6 +171,8 @@ def _charset(items: Any) -> str:
             parts.append(f"{_char(av[0])}-{_char(av[1])}")
         elif op is sre.CATEGORY and av in _IN_CLASS:
             parts.append(_IN_CLASS[av])
+        elif negate and op is sre.CATEGORY and av in _COMPLEMENT:
+            return _COMPLEMENT[av]
         elif negate:
             raise _Untranslatable(f"negated class with {av}")
         else:

@@ -63,9 +63,12 @@ def test_names_no_upper_case() -> None:
     assert not names_no_upper_case(r"\\S")
 
 
-def test_untranslatable_pattern_is_always_run() -> None:
-    negated = re.compile(r"[^\W\d]x")  # "a letter, then x": RE2 cannot spell this class
-    assert PatternFilter([negated, re.compile("zz")]).candidates("nothing to see") == [0]
+def test_negated_classes_of_negated_categories_are_widened() -> None:
+    letter_x = re.compile(r"[^\W\d]x")  # "a letter, then x": RE2 cannot spell this class
+    blank = re.compile(r"n°[^\S\n]\d")  # a space but not a line break
+    patterns = [letter_x, blank]
+    assert PatternFilter(patterns).candidates("éx and n°\u00a05") == [0, 1]
+    assert PatternFilter(patterns).candidates("nothing to see") == []
 
 
 @cache
