@@ -128,8 +128,11 @@ class FormatBook:
         """The best format for one number; `hint` (words written near it) breaks ties between
         couriers whose formats overlap, e.g. "Purolator 287809468872" versus FedEx 12 digits."""
         found = self.candidates(text)
-        if not found:
-            return None
+        return self.choose(found, hint) if found else None
+
+    def choose(self, found: list[Identified], hint: str) -> Identified:
+        """The best of several formats accepting one number (non-empty `found`, best first):
+        the first whose courier is named in `hint`, else the first."""
         if hint and len(found) > 1:
             lowered = hint.lower()
             for item in found:

@@ -1,8 +1,8 @@
 """Which of many patterns can match a text, found in one pass with RE2's pattern set.
 
-Searching a text with a hundred Python patterns costs a hundred scans. RE2's `Set` runs them all
-at once (one lazily built DFA, linear in the text), so the rules engines ask it first and then
-run Python's `re` only on the few patterns it names, for the match itself.
+Searching a text with a hundred Python patterns costs a hundred scans. RE2's `Set` runs a
+dozen at once (one lazily built DFA, linear in the text), so the rules engines ask a few sets
+first and then run Python's `re` only on the few patterns they name, for the match itself.
 
 Invariant: the filter never misses. Each pattern is rewritten into an RE2 pattern that matches
 at least what the Python one matches: Unicode classes are spelled as Unicode properties, and
@@ -24,8 +24,12 @@ from typing import Any
 import re2
 
 _TOKEN = re.compile(r"\\.|.", re.DOTALL)
-_DFA_MEMORY = 64 << 20  # RE2's default (8 MiB) makes the set's DFA thrash on a hundred patterns
+# Patterns per RE2 set: one DFA over a hundred phrase patterns has so many states that a new
+# text costs a millisecond to build them; sets of a dozen stay small (tens of microseconds).
+_PATTERNS_PER_SET = 12
 _ANY = r"(?s:.)"
+_RANGE_KEPT = 2  # "{3,5}" is kept, "{0,30}" is opened
+_EXACT_REPEAT_MAX = 24  # longer exact counts are lowered (still a wider filter)
 _WORD = r"\p{L}\p{N}_"
 _SPACE = r"\s\x{b}\x{1c}-\x{1f}\x{85}\p{Z}"
 _IN_CLASS = {
@@ -56,35 +60,40 @@ class PatternFilter:
         `lowered`: texts given to `candidates` are lower-cased (see the module docstring)."""
         self._count = len(patterns)
         self._always: list[int] = []
-        self._set: Any = None
-        options = re2.Options()
-        options.max_mem = _DFA_MEMORY
-        options.log_errors = False
-        candidate = re2.Set.FullMatchSet(options) if whole else re2.Set.SearchSet(options)
-        slots: list[int] = []
+        translated: list[tuple[int, str]] = []
         for index, pattern in enumerate(patterns):
             try:
-                candidate.Add(_for_lowered_text(pattern) if lowered else _as_is(pattern))
-            except (_Untranslatable, re2.error):
+                translated.append((index, _for_lowered_text(pattern) if lowered else _as_is(pattern)))
+            except _Untranslatable:
                 self._always.append(index)
-                continue
-            slots.append(index)
+        self._sets: list[tuple[Any, list[int]]] = []
+        for start in range(0, len(translated), _PATTERNS_PER_SET):
+            self._add_set(translated[start : start + _PATTERNS_PER_SET], whole)
+
+    def _add_set(self, members: list[tuple[int, str]], whole: bool) -> None:
+        """One RE2 set over `members`; its members are always run if RE2 refuses any of them."""
+        options = re2.Options()
+        options.log_errors = False
+        built = re2.Set.FullMatchSet(options) if whole else re2.Set.SearchSet(options)
         try:
-            candidate.Compile()
+            for _, pattern in members:
+                built.Add(pattern)
+            built.Compile()
         except re2.error:
-            self._always = list(range(self._count))
+            self._always += [index for index, _ in members]
             return
-        self._set = candidate
-        self._slots = slots
+        self._sets.append((built, [index for index, _ in members]))
 
     def candidates(self, text: str) -> list[int]:
         """Indices, in ascending order, of the patterns that may match `text`."""
-        if self._set is None:
-            return list(self._always)
-        found = self._set.Match(text) or []
-        if not self._always:
-            return sorted(self._slots[i] for i in found)
-        return sorted({self._slots[i] for i in found} | set(self._always))
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only, so run everything
+            return list(range(self._count))
+        found = list(self._always)
+        for built, slots in self._sets:
+            found += [slots[i] for i in built.Match(encoded) or ()]
+        return sorted(found)
 
 
 def _as_is(pattern: re.Pattern[str]) -> str:
@@ -151,9 +160,12 @@ def _item(op: Any, av: Any) -> str:
 
 
 def _repeat(low: int, high: Any, body: Any) -> str:
+    """A repeat; a wide range ("{0,30}") becomes open-ended: counting would multiply the states
+    of the set's DFA, and an open end only widens the filter."""
     inner = f"(?:{_sequence(body)})"
-    if high is sre.MAXREPEAT or high > 1000:
-        return f"{inner}{{{min(low, 1000)},}}" if low else f"{inner}*"
+    low = min(low, _EXACT_REPEAT_MAX)
+    if high is sre.MAXREPEAT or high - low > _RANGE_KEPT:
+        return f"{inner}{{{low},}}" if low else f"{inner}*"
     return f"{inner}{{{low},{high}}}"
 
 

@@ -21,6 +21,7 @@ from inbox_agent.rules import load_rules_file
 _GROUP = re.compile(r"[A-Za-z0-9]+")
 _JOINER = r"(?:[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?)"
 _DIGIT = re.compile(r"[0-9]")
+_BLANKS = re.compile(r"\s")
 _MAX_GROUPS = 34
 _MAX_LEN = 34
 _MIN_LEN = 10
@@ -31,7 +32,8 @@ _INNER_LETTERS = 2  # LaserShip writes "1LS CX VE00 58631Y"
 # A piece of a number holds a digit or is a short prefix/suffix: a word (letters only, longer
 # than any prefix) never is, so runs stop at words ("CN4471 est indiqué" is no number).
 _PIECE = rf"(?:[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[A-Za-z]{{1,{_PREFIX_LETTERS}}}(?![A-Za-z0-9]))"
-_RUN = re.compile(rf"(?<![A-Za-z0-9]){_PIECE}(?:{_JOINER}{_PIECE})*")
+_RUN = re.compile(rf"[A-Za-z0-9]+(?:{_JOINER}[A-Za-z0-9]+)*")
+_NUMBER_LIKE = re.compile(rf"(?<![A-Za-z0-9]){_PIECE}(?:{_JOINER}{_PIECE})*")
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,19 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
 
 def _runs(text: str) -> list[list[re.Match[str]]]:
     """Runs of groups joined by a space or dash that may hold a number, with enough characters
-    and digits for one. Most of a text is prose, dates or prices: one regex scan drops it."""
+    and digits for one. Most of a text is prose, dates or prices: a first regex scan drops the
+    runs too short or without digits, a second one cuts what is left at words."""
     runs = []
     for run in _RUN.finditer(text):
-        written = run.group(0)
-        if len(written) >= _MIN_LEN and len(_DIGIT.findall(written)) >= 4:
-            runs.append(list(_GROUP.finditer(text, run.start(), run.end())))
+        if _may_hold_number(run.group(0)):
+            for part in _NUMBER_LIKE.finditer(text, run.start(), run.end()):
+                if _may_hold_number(part.group(0)):
+                    runs.append(list(_GROUP.finditer(text, part.start(), part.end())))
     return runs
+
+
+def _may_hold_number(written: str) -> bool:
+    return len(written) >= _MIN_LEN and len(_DIGIT.findall(written)) >= 4
 
 
 def _prefix_sums(run: list[re.Match[str]]) -> tuple[list[int], list[int]]:
@@ -116,12 +124,12 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
             break
         if digits[j + 1] - digits[i] < 4 or not _plausible_split(run, i, j):
             continue
-        candidate = re.sub(r"\s", "", text[run[i].start() : run[j].end()]).upper()
+        found = book.candidates(_BLANKS.sub("", text[run[i].start() : run[j].end()]).upper())
+        if not found:
+            continue
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
         after = text[run[j].end() : run[j].end() + _CONTEXT_CHARS]
-        identified = book.identify(candidate, hint=f"{before} {after}")
-        if identified is None:
-            continue
+        identified = book.choose(found, f"{before} {after}")
         if not identified.format.strong and not _has_tracking_context(before):
             continue
         return identified, j

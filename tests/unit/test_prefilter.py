@@ -122,3 +122,14 @@ def test_translation_spells_unicode_classes() -> None:
     assert r"\p{L}" in to_re2(r"\w+") and r"\p{Nd}" in to_re2(r"\d")
     assert to_re2(r"a(?!b)") == to_re2("a")
     assert caseless(r"order \d+").lowered
+
+
+def test_text_that_is_not_utf8_runs_every_pattern() -> None:
+    patterns = [re.compile("a\ud800"), re.compile("zz")]
+    assert PatternFilter(patterns).candidates("xa\ud800") == [0, 1]
+    assert PatternFilter(patterns).candidates("zz") == [1]
+
+
+def test_many_patterns_are_split_over_several_sets() -> None:
+    words = [re.compile(f"word{n}x") for n in range(40)]
+    assert PatternFilter(words).candidates("a word7x and a word33x") == [7, 33]
