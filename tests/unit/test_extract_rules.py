@@ -50,3 +50,22 @@ def test_caseless_patterns_match_any_case_and_keep_positions() -> None:
     assert [(m.group(1), m.start(1)) for m in found] == [("7788", dotted.index("7788"))]
     mixed = caseless(r"[A-Z]{2}#(\d+)")
     assert mixed.search("ref mm#2051", "ref mm#2051") is not None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Buongiorno, finalmente il pacco è arrivato ieri sera. Tutto perfetto!", "received"),
+    ("Salve, il pacco non è arrivato ieri e il tracciamento dice consegnato.", "delivered_not_received"),
+    ("I ordered a lamp almost a month ago and still nothing. Can you tell me when it will arrive?",
+     "where_is_my_order"),
+])
+def test_customer_phrasings(text: str, intent: str) -> None:
+    from inbox_agent.domain import Role
+    from inbox_agent.extract.intent import classify_intent
+
+    found, _ = classify_intent(Role.CUSTOMER, False, text, "", False, False)
+    assert found.value == intent
+
+
+def test_abbreviated_order_words() -> None:
+    assert find_order_numbers("Bestellnr. 2211, Auftragsnr 2212 und ordernr: 2213", []) == ["2211", "2212", "2213"]
+    assert find_order_numbers("My order. 2025 was a good year.", []) == []
