@@ -3,6 +3,10 @@
 All languages are scored together, so a message is read right even when its language is
 misdetected or mixed. `score()` returns the total weight per intent and the phrases that matched
 (the `why` of `--explain`).
+
+A file may also name its negation words and the intents they cancel (`negation:`): a phrase of
+such an intent does not count when a negation word is in it or just before it in the same
+clause ("ist nicht angekommen", "the parcel never arrived", "niet aangekomen" are no receipts).
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from inbox_agent.domain import Intent
 from inbox_agent.errors import ConfigError
 from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.rules import load_rules_file, rules_dir
+
+_NEGATION_REACH = 30
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Phrase:
     pattern: Caseless
     weight: float
     language: str
+    negation: Caseless | None = None  # words that cancel this phrase (its language's, if any)
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +40,7 @@ def load_lexicon() -> tuple[Phrase, ...]:
     for path in sorted((rules_dir() / "lexicons").glob("*.yaml")):
         data = load_rules_file(f"lexicons/{path.name}")
         language = str(data.get("language", path.stem))
+        negation, negated = _negation(path, data.get("negation"))
         for intent_name, patterns in (data.get("intents") or {}).items():
             try:
                 intent = Intent(intent_name)
@@ -41,8 +51,22 @@ def load_lexicon() -> tuple[Phrase, ...]:
                     compiled = caseless(pattern)
                 except re.error as e:
                     raise ConfigError(str(path), f"intents.{intent_name}", f"bad pattern {pattern!r}: {e}") from None
-                phrases.append(Phrase(intent, compiled, float(weight), language))
+                phrases.append(Phrase(intent, compiled, float(weight), language,
+                                      negation if intent in negated else None))
     return tuple(phrases)
+
+
+def _negation(path: Path, spec: Any) -> tuple[Caseless | None, set[Intent]]:
+    """The `negation:` block of one file: its words pattern and the intents it cancels."""
+    if spec is None:
+        return None, set()
+    try:
+        words = caseless(str(spec["words"]))
+        return words, {Intent(name) for name in spec["intents"]}
+    except (KeyError, TypeError) as e:
+        raise ConfigError(str(path), "negation", f"needs `words` (a pattern) and `intents` (a list): {e}") from None
+    except ValueError as e:
+        raise ConfigError(str(path), "negation", str(e)) from None
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +83,12 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     per_language: dict[tuple[Intent, str], float] = {}
     why: list[str] = []
     phrases = load_lexicon()
-    for index, m in _phrase_set().searches(text, text.lower()):
+    lower = text.lower()
+    for index, m in _phrase_set().searches(text, lower):
         phrase = phrases[index]
+        if phrase.negation is not None and _negated(phrase.negation, text, lower, m):
+            why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language}) cancelled by a negation')
+            continue
         key = (phrase.intent, phrase.language)
         per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
         why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
@@ -69,3 +97,12 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
         totals[intent] = max(totals.get(intent, 0.0), value)
     return totals, why
 
+
+
+def _negated(negation: Caseless, text: str, lower: str, m: re.Match[str]) -> bool:
+    """Whether a negation word is in the match or before it in the same clause (at most
+    `_NEGATION_REACH` characters back, never past . , ; ! ? or a line break)."""
+    start = max(0, m.start() - _NEGATION_REACH)
+    clause_start = max(start, *(text.rfind(c, start, m.start()) + 1 for c in ".,;!?\n"))
+    piece_text, piece_lower = text[clause_start : m.end()], lower[clause_start : m.end()]
+    return negation.search(piece_text, piece_lower) is not None

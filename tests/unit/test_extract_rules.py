@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from inbox_agent.extract.orders import find_order_numbers
@@ -57,6 +59,15 @@ def test_caseless_patterns_match_any_case_and_keep_positions() -> None:
     ("Salve, il pacco non è arrivato ieri e il tracciamento dice consegnato.", "delivered_not_received"),
     ("I ordered a lamp almost a month ago and still nothing. Can you tell me when it will arrive?",
      "where_is_my_order"),
+    ("Hi, the parcel never arrived.", "delivered_not_received"),
+    ("Mein Paket ist leider nicht angekommen.", "delivered_not_received"),
+    ("Het pakket is niet aangekomen.", "delivered_not_received"),
+    ("A encomenda não chegou hoje.", "delivered_not_received"),
+    ("Es ist heute angekommen, vielen Dank!", "received"),
+    ("Nothing was missing, it arrived today.", "received"),
+    ("Il est arrivé ce matin, merci !", "received"),
+    ("Ya me llegó, gracias.", "received"),
+    ("Já chegou, obrigado!", "received"),
 ])
 def test_customer_phrasings(text: str, intent: str) -> None:
     from inbox_agent.domain import Role
@@ -69,3 +80,15 @@ def test_customer_phrasings(text: str, intent: str) -> None:
 def test_abbreviated_order_words() -> None:
     assert find_order_numbers("Bestellnr. 2211, Auftragsnr 2212 und ordernr: 2213", []) == ["2211", "2212", "2213"]
     assert find_order_numbers("My order. 2025 was a good year.", []) == []
+
+
+def test_a_negation_block_needs_words_and_intents(tmp_path: Path) -> None:
+    from inbox_agent.errors import ConfigError
+    from inbox_agent.extract.lexicon import _negation
+
+    with pytest.raises(ConfigError, match="negation"):
+        _negation(tmp_path / "xx.yaml", {"words": "nope"})
+    with pytest.raises(ConfigError, match="negation"):
+        _negation(tmp_path / "xx.yaml", {"words": "nope", "intents": ["not_an_intent"]})
+    words, intents = _negation(tmp_path / "xx.yaml", {"words": r"\bnope\b", "intents": ["received"]})
+    assert words is not None and [i.value for i in intents] == ["received"]
