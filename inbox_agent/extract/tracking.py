@@ -60,11 +60,12 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
     """Every valid tracking number in `text`, once each, in order of first appearance."""
     book = book or load_format_book()
     found: dict[str, FoundNumber] = {}
+    formats = _FormatsOf(book)
     for run in _runs(text):
         lengths, digits = _prefix_sums(run)
         i = 0
         while i < len(run):
-            hit = _longest_at(text, run, i, book, lengths, digits)
+            hit = _longest_at(text, run, i, formats, lengths, digits)
             if hit is None:
                 i += 1
                 continue
@@ -108,7 +109,21 @@ def _worth_trying(first: str) -> bool:
     return len(first) <= 4 or any(c.isdigit() for c in first)
 
 
-def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
+class _FormatsOf:
+    """The formats accepting a candidate, asked once per candidate string within one text (a
+    thread quotes the same numbers again and again)."""
+
+    def __init__(self, book: FormatBook) -> None:
+        self.book = book
+        self._known: dict[str, list[Identified]] = {}
+
+    def __call__(self, candidate: str) -> list[Identified]:
+        if candidate not in self._known:
+            self._known[candidate] = self.book.candidates(candidate)
+        return self._known[candidate]
+
+
+def _longest_at(text: str, run: list[re.Match[str]], i: int, formats: _FormatsOf,
                 lengths: list[int], digits: list[int]) -> tuple[Identified, int] | None:
     """The longest window of groups starting at group i that is a valid number, and its last group."""
     if not _worth_trying(run[i].group(0)):
@@ -124,12 +139,12 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, book: FormatBook,
             break
         if digits[j + 1] - digits[i] < 4 or not _plausible_split(run, i, j):
             continue
-        found = book.candidates(_BLANKS.sub("", text[run[i].start() : run[j].end()]).upper())
+        found = formats(_BLANKS.sub("", text[run[i].start() : run[j].end()]).upper())
         if not found:
             continue
         before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
         after = text[run[j].end() : run[j].end() + _CONTEXT_CHARS]
-        identified = book.choose(found, f"{before} {after}")
+        identified = formats.book.choose(found, f"{before} {after}")
         if not identified.format.strong and not _has_tracking_context(before):
             continue
         return identified, j
