@@ -133,3 +133,46 @@ def test_text_that_is_not_utf8_runs_every_pattern() -> None:
 def test_many_patterns_are_split_over_several_sets() -> None:
     words = [re.compile(f"word{n}x") for n in range(40)]
     assert PatternFilter(words).candidates("a word7x and a word33x") == [7, 33]
+
+
+_ATOMS = ["a", "é", "b", "1", " ", "'", r"\w", r"\d", r"\s", r"\W", r"\S", r"[^\S\n]", r"[a-zé]", r"[^.\n]", r"\.",
+          "[^a1]", "."]
+_ALPHABET = list("aAébB1 '.\n\u00a0_-")
+
+
+@st.composite
+def _patterns(draw: st.DrawFn, depth: int = 0) -> str:
+    """Random Python patterns built from the constructs rule files use."""
+    pieces = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.integers(0, 9 if depth < 2 else 5))
+        if kind <= 5:
+            piece = draw(st.sampled_from(_ATOMS))
+        elif kind == 6:
+            piece = "(?:" + "|".join(draw(st.lists(_patterns(depth + 1), min_size=1, max_size=3))) + ")"
+        elif kind == 7:
+            piece = draw(st.sampled_from([r"\b", "^", "$", "(?!a)", "(?<=b)", "(?<!1)"]))
+        elif kind == 8:
+            piece = "(" + draw(_patterns(depth + 1)) + ")"
+        else:
+            piece = "(?i:" + draw(_patterns(depth + 1)) + ")"
+        # Only atoms take any quantifier: a repeated group of repeats makes Python's own matcher
+        # backtrack exponentially, which would test nothing of ours.
+        quantifiers = ["", "", "?", "*", "+", "{2}", "{0,30}", "{1,3}", "*?"] if kind <= 5 else ["", "?"]
+        pieces.append(piece if kind == 7 else piece + draw(st.sampled_from(quantifiers)))
+    return "".join(pieces)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_patterns(), st.booleans(), st.text(alphabet=st.sampled_from(_ALPHABET), max_size=40))
+def test_no_random_pattern_is_missed(pattern: str, ignore_case: bool, text: str) -> None:
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE if ignore_case else re.MULTILINE)
+    except re.error:
+        return
+    group = CaselessSet([caseless(pattern, re.MULTILINE)])
+    lower = text.lower()
+    if group.members[0].search(text, lower):
+        assert group.candidates(text, lower) == [0], (pattern, text)
+    if compiled.search(lower):
+        assert PatternFilter([compiled]).candidates(lower) == [0], (pattern, text)
