@@ -71,18 +71,25 @@ class PatternFilter:
             self._add_set(translated[start : start + _PATTERNS_PER_SET], whole)
 
     def _add_set(self, members: list[tuple[int, str]], whole: bool) -> None:
-        """One RE2 set over `members`; its members are always run if RE2 refuses any of them."""
+        """One RE2 set over `members`. A pattern RE2 refuses is always run; so is every member
+        when the set cannot be compiled."""
         options = re2.Options()
         options.log_errors = False
         built = re2.Set.FullMatchSet(options) if whole else re2.Set.SearchSet(options)
-        try:
-            for _, pattern in members:
+        slots = []
+        for index, pattern in members:
+            try:
                 built.Add(pattern)
+            except re2.error:
+                self._always.append(index)
+                continue
+            slots.append(index)
+        try:
             built.Compile()
         except re2.error:
-            self._always += [index for index, _ in members]
+            self._always += slots
             return
-        self._sets.append((built, [index for index, _ in members]))
+        self._sets.append((built, slots))
 
     def candidates(self, text: str) -> list[int]:
         """Indices, in ascending order, of the patterns that may match `text`."""
@@ -146,7 +153,8 @@ def _item(op: Any, av: Any) -> str:
         return "(?:" + "|".join(_sequence(branch) for branch in av[1]) + ")"
     if op is sre.SUBPATTERN:
         _, add, remove, body = av
-        case = "i" if add & re.IGNORECASE else "-i" if remove & re.IGNORECASE else ""
+        # "(?-i:...)" stays case-insensitive: the set may read lower-cased text, and wider is safe
+        case = "i" if (add | remove) & re.IGNORECASE else ""
         return f"(?{case}:{_sequence(body)})"
     if op is sre.ATOMIC_GROUP:
         return f"(?:{_sequence(av)})"

@@ -130,6 +130,17 @@ def test_text_that_is_not_utf8_runs_every_pattern() -> None:
     assert PatternFilter(patterns).candidates("zz") == [1]
 
 
+def test_a_pattern_re2_refuses_is_always_run_alone() -> None:
+    too_many_repeats = re.compile(r"(?:(?:a{24}){24}){24}")  # Python takes it, RE2 does not
+    patterns = [re.compile("colis"), too_many_repeats, re.compile("parcel")]
+    assert PatternFilter(patterns).candidates("a parcel") == [1, 2]
+
+
+def test_a_case_sensitive_part_of_a_caseless_pattern_is_widened() -> None:
+    pattern = re.compile(r"order (?-i:MM)#\d+", re.IGNORECASE)
+    assert PatternFilter([pattern]).candidates("order mm#2051") == [0]
+
+
 def test_many_patterns_are_split_over_several_sets() -> None:
     words = [re.compile(f"word{n}x") for n in range(40)]
     assert PatternFilter(words).candidates("a word7x and a word33x") == [7, 33]
