@@ -14,6 +14,7 @@ from typing import Any
 
 from inbox_agent.config import PartiesConfig
 from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.formats import load_format_book
 from inbox_agent.extract.intent import classify_intent
 from inbox_agent.extract.language import detect_language
 from inbox_agent.extract.orders import find_order_numbers
@@ -70,10 +71,11 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
     compact_new = re.sub(r"[\s\-]", "", new_words).upper()
-    new_tracking = any(t.number in compact_new for t in tracking)
+    origin = load_format_book().origin_carriers
+    new_last_mile = any(t.number in compact_new and t.carrier not in origin for t in tracking)
     subject_is_reply = parsed.subject_topic != parsed.subject.strip()
     intent, intent_why = classify_intent(
-        role, automated, parsed.new_text, parsed.subject_topic, subject_is_reply, new_tracking
+        role, automated, parsed.new_text, parsed.subject_topic, subject_is_reply, new_last_mile
     )
     language = None
     if not (parsed.is_bounce and automated):

@@ -101,6 +101,7 @@ class FormatBook:
     s10_countries: Mapping[str, str]
     s10_services: tuple[tuple[str, re.Pattern[str], str], ...]
     prefilter: PatternFilter | None = None
+    origin_carriers: frozenset[str] = frozenset()  # first-mile carriers out of China (carriers.yaml)
 
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
@@ -167,7 +168,8 @@ def load_format_book(base: Path | None = None) -> FormatBook:
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
     prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False)
-    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter)
+    return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter,
+                      frozenset(meta.get("origin_carriers", [])))
 
 
 def load_format_file(path: Path, strong: set[str] | None = None) -> list[NumberFormat]:

@@ -1,7 +1,8 @@
 """The one intent of a message, by the corpus policy's order of rules.
 
 1. machine-generated -> auto_reply (overrides everything);
-2. a distributor that states a tracking number in its newest text or subject -> last_mile_tracking;
+2. a distributor that states a last-mile (destination) tracking number in its newest text or
+   subject -> last_mile_tracking (numbers of carriers out of China are first-mile ones);
 3. a supplier -> the best supplier intent;
 4. anyone else -> the best customer intent;
 otherwise `other`. Only the newest text and the subject are read; the subject counts half when
@@ -22,7 +23,7 @@ def classify_intent(
     new_text: str,
     subject: str,
     subject_is_reply: bool,
-    new_tracking: bool,
+    new_last_mile: bool,
 ) -> tuple[Intent, list[str]]:
     """Return the intent and the reasons that decided it."""
     if automated:
@@ -33,8 +34,8 @@ def classify_intent(
         body_scores[intent] = body_scores.get(intent, 0.0) + value
     why += [f"subject {w}" for w in subject_why]
     if role is Role.DISTRIBUTOR:
-        if new_tracking:
-            return Intent.LAST_MILE_TRACKING, [*why, "distributor states a tracking number"]
+        if new_last_mile:
+            return Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"]
         return Intent.OTHER, why
     allowed = SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS
     candidates = {i: v for i, v in body_scores.items() if i in allowed or i is Intent.OTHER}

@@ -6,7 +6,9 @@ misdetected or mixed. `score()` returns the total weight per intent and the phra
 
 A file may also name its negation words and the intents they cancel (`negation:`): a phrase of
 such an intent does not count when a negation word is in it or just before it in the same
-clause ("ist nicht angekommen", "the parcel never arrived", "niet aangekomen" are no receipts).
+clause ("ist nicht angekommen", "the parcel never arrived", "niet aangekomen" are no receipts,
+"we can not resend" is no reshipment). A clause ends at punctuation and at the file's contrast
+words (`until`: "we cannot resend but we refund you" still refunds).
 """
 
 from __future__ import annotations
@@ -26,12 +28,18 @@ _NEGATION_REACH = 30
 
 
 @dataclass(frozen=True)
+class Negation:
+    words: Caseless
+    until: Caseless | None
+
+
+@dataclass(frozen=True)
 class Phrase:
     intent: Intent
     pattern: Caseless
     weight: float
     language: str
-    negation: Caseless | None = None  # words that cancel this phrase (its language's, if any)
+    negation: Negation | None = None  # what cancels this phrase (its language's, if any)
 
 
 @lru_cache(maxsize=1)
@@ -56,14 +64,16 @@ def load_lexicon() -> tuple[Phrase, ...]:
     return tuple(phrases)
 
 
-def _negation(path: Path, spec: Any) -> tuple[Caseless | None, set[Intent]]:
-    """The `negation:` block of one file: its words pattern and the intents it cancels."""
+def _negation(path: Path, spec: Any) -> tuple[Negation | None, set[Intent]]:
+    """The `negation:` block of one file: its words, contrast words and the intents it cancels."""
     if spec is None:
         return None, set()
     try:
-        words = caseless(str(spec["words"]))
-        return words, {Intent(name) for name in spec["intents"]}
-    except (KeyError, TypeError) as e:
+        until = caseless(str(spec["until"])) if spec.get("until") else None
+        return Negation(caseless(str(spec["words"])), until), {Intent(name) for name in spec["intents"]}
+    except re.error as e:
+        raise ConfigError(str(path), "negation", f"bad pattern: {e}") from None
+    except (KeyError, TypeError, AttributeError) as e:
         raise ConfigError(str(path), "negation", f"needs `words` (a pattern) and `intents` (a list): {e}") from None
     except ValueError as e:
         raise ConfigError(str(path), "negation", str(e)) from None
@@ -86,7 +96,7 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     lower = text.lower()
     for index, m in _phrase_set().searches(text, lower):
         phrase = phrases[index]
-        if phrase.negation is not None and _negated(phrase.negation, text, lower, m):
+        if phrase.negation is not None and _negated(phrase.negation, text, m):
             why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language}) cancelled by a negation')
             continue
         key = (phrase.intent, phrase.language)
@@ -98,11 +108,15 @@ def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str
     return totals, why
 
 
-
-def _negated(negation: Caseless, text: str, lower: str, m: re.Match[str]) -> bool:
+def _negated(negation: Negation, text: str, m: re.Match[str]) -> bool:
     """Whether a negation word is in the match or before it in the same clause (at most
-    `_NEGATION_REACH` characters back, never past . , ; ! ? or a line break)."""
+    `_NEGATION_REACH` characters back, never past . , ; ! ?, a line break or a contrast word)."""
     start = max(0, m.start() - _NEGATION_REACH)
     clause_start = max(start, *(text.rfind(c, start, m.start()) + 1 for c in ".,;!?\n"))
-    piece_text, piece_lower = text[clause_start : m.end()], lower[clause_start : m.end()]
-    return negation.search(piece_text, piece_lower) is not None
+    if negation.until is not None:
+        before = text[clause_start : m.start()]
+        contrasts = negation.until.finditer(before, before.lower())
+        if contrasts:
+            clause_start += contrasts[-1].end()
+    piece = text[clause_start : m.end()]
+    return negation.words.search(piece, piece.lower()) is not None

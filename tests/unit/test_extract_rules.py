@@ -92,3 +92,30 @@ def test_a_negation_block_needs_words_and_intents(tmp_path: Path) -> None:
         _negation(tmp_path / "xx.yaml", {"words": "nope", "intents": ["not_an_intent"]})
     words, intents = _negation(tmp_path / "xx.yaml", {"words": r"\bnope\b", "intents": ["received"]})
     assert words is not None and [i.value for i in intents] == ["received"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Logistic show the package is signed by receiver, so we can not do refund or resend.", "supplier_declined"),
+    ("We agree give you 100% money back, pls cancel the dispute and we return money.", "supplier_refund"),
+    ("Hi friend, we will ship another one for you at once, no extra charge.", "supplier_reship"),
+    ("Sorry we cannot resend this item but we refund you the full amount today.", "supplier_refund"),
+])
+def test_supplier_phrasings(text: str, intent: str) -> None:
+    from inbox_agent.domain import Role
+    from inbox_agent.extract.intent import classify_intent
+
+    found, _ = classify_intent(Role.SUPPLIER, False, text, "", False, False)
+    assert found.value == intent
+
+
+@pytest.mark.parametrize("body, intent", [
+    ("Hello, we are checking with the airline about LP00612849305172, will update soon.", "other"),
+    ("Hello, the last mile number of LP00612849305172 is RB123456785GB (Royal Mail).", "last_mile_tracking"),
+])
+def test_a_distributor_gives_last_mile_only_with_a_destination_number(body: str, intent: str) -> None:
+    from inbox_agent.config import Config, PartiesConfig
+    from inbox_agent.reading import read_bytes
+
+    raw = f"From: tom@relay.example\r\nSubject: RE: parcels\r\nMessage-ID: <x@relay.example>\r\n\r\n{body}\r\n"
+    _, extraction = read_bytes(raw.encode(), Config(parties=PartiesConfig(distributors=["@relay.example"])))
+    assert extraction is not None and extraction.intent.value == intent

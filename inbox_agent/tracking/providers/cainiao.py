@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from inbox_agent.extract.formats import load_format_book
 from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, text
 from inbox_agent.tracking.carriers import country_code
 from inbox_agent.tracking.http import Http, ProviderUnavailable, json_body
 from inbox_agent.tracking.lastmile import from_events, from_field
 from inbox_agent.tracking.status import TrackingEvent, TrackingStatus, iso, not_found
 
-_ORIGIN_CARRIERS = {"cainiao", "china_post", "china_ems", "yanwen", "4px", "yunexpress", "sf_express", "unknown"}
 _ACTIONS = {"GTMS_SIGNED": "delivered", "GTMS_STA_SIGNED": "available_for_pickup", "GTMS_DO_DEPART": "out_for_delivery"}
 _STATUSES = {"DELIVERED": "delivered", "WAIT_ACCEPT": "info_received", "DELIVERING": "out_for_delivery",
              "RETURN": "returned", "RETURNED": "returned", "DELIVERY_FAILED": "failed_attempt"}
@@ -29,7 +29,8 @@ class Cainiao(Adapter):
     rate_per_second = 2.0
 
     def accepts(self, number: str, carrier: str) -> bool:
-        return carrier in _ORIGIN_CARRIERS or (len(number) == 13 and number[:2].isalpha() and number[-2:].isalpha())
+        origin = carrier == "unknown" or carrier in load_format_book().origin_carriers
+        return origin or (len(number) == 13 and number[:2].isalpha() and number[-2:].isalpha())
 
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
         response = await http.request("GET", f"{self.base_url}/detail.json",
