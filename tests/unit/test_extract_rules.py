@@ -68,6 +68,16 @@ def test_caseless_patterns_match_any_case_and_keep_positions() -> None:
     ("Il est arrivé ce matin, merci !", "received"),
     ("Ya me llegó, gracias.", "received"),
     ("Já chegou, obrigado!", "received"),
+    ("¡Lo encontré! Estaba en casa de la vecina.", "received"),
+    ("Goed nieuws: de buurvrouw had het pakket aangenomen.", "received"),
+    ("Entwarnung: das Paket lag bei meinem Nachbarn.", "received"),
+    ("Finalement mon voisin l'avait récupéré, merci !", "received"),
+    ("Il pacco l'ho trovato dal vicino, grazie!", "received"),
+    ("Estava com o vizinho, obrigado!", "received"),
+    ("Ich habe nur einen Zettel gefunden, laut DHL zugestellt, aber nichts erhalten.", "delivered_not_received"),
+    # "cassetta" (Italian letterbox) is not the French "cassé" (broken)
+    ("Solo un avviso nella cassetta, il pacco risulta consegnato ma non ho ricevuto nulla.",
+     "delivered_not_received"),
 ])
 def test_customer_phrasings(text: str, intent: str) -> None:
     from inbox_agent.domain import Role
