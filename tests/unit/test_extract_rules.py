@@ -15,6 +15,12 @@ from inbox_agent.extract.tracking import find_tracking_numbers
     ("Hi, order SS-10432 says delivered but nothing came.", ["10432"]),
     ("Order MM#2051 is missing.", ["2051"]),
     ("I placed my order in 2025 and nothing came.", []),
+    ("Bonjour, ma commande est la 2205.", ["2205"]),
+    ("Pedido n.º 2206, factura 2207", ["2206"]),
+    ("Ordernummer: 2208, artikelnummer 55121", ["2208"]),
+    ("my order number is 2209 and my zip 10115", ["2209"]),
+    ("orders 2215 and 2216 both missing", ["2215", "2216"]),
+    ("the order is 100% wrong and cost 250 EUR", []),
 ])
 def test_store_orders_behind_a_letter_prefix(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
