@@ -28,8 +28,9 @@ def classify_intent(
     """Return the intent and the reasons that decided it."""
     if automated:
         return Intent.AUTO_REPLY, ["machine-generated message"]
-    body_scores, why = score(new_text)
-    subject_scores, subject_why = score(subject, 0.5 if subject_is_reply else 1.0)
+    (body_scores, why), (subject_scores, subject_why) = score(
+        [(new_text, 1.0), (subject, 0.5 if subject_is_reply else 1.0)]
+    )
     for intent, value in subject_scores.items():
         body_scores[intent] = body_scores.get(intent, 0.0) + value
     why += [f"subject {w}" for w in subject_why]

@@ -14,6 +14,7 @@ words (`until`: "we cannot resend but we refund you" still refunds).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,28 +85,32 @@ def _phrase_set() -> CaselessSet:
     return CaselessSet([p.pattern for p in load_lexicon()])
 
 
-def score(text: str, factor: float = 1.0) -> tuple[dict[Intent, float], list[str]]:
-    """Weight per intent over `text`, and the matched phrases as 'intent: "words"'.
+def score(parts: Sequence[tuple[str, float]]) -> list[tuple[dict[Intent, float], list[str]]]:
+    """For each (text, factor): the weight per intent over the text, and the matched phrases as
+    'intent: "words"'. The texts share one pass of the phrase filter.
 
     Within one language the weights of matching phrases add up; across languages the best
     language counts, so look-alike words ("refuse", "refus") are not counted twice.
     """
-    per_language: dict[tuple[Intent, str], float] = {}
-    why: list[str] = []
     phrases = load_lexicon()
-    lower = text.lower()
-    for index, m in _phrase_set().searches(text, lower):
-        phrase = phrases[index]
-        if phrase.negation is not None and _negated(phrase.negation, text, m):
-            why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language}) cancelled by a negation')
-            continue
-        key = (phrase.intent, phrase.language)
-        per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
-        why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
-    totals: dict[Intent, float] = {}
-    for (intent, _), value in per_language.items():
-        totals[intent] = max(totals.get(intent, 0.0), value)
-    return totals, why
+    texts = [text for text, _ in parts]
+    results = []
+    for (text, factor), matches in zip(parts, _phrase_set().searches_each(texts), strict=True):
+        per_language: dict[tuple[Intent, str], float] = {}
+        why: list[str] = []
+        for index, m in matches:
+            phrase = phrases[index]
+            if phrase.negation is not None and _negated(phrase.negation, text, m):
+                why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language}) cancelled by a negation')
+                continue
+            key = (phrase.intent, phrase.language)
+            per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
+            why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
+        totals: dict[Intent, float] = {}
+        for (intent, _), value in per_language.items():
+            totals[intent] = max(totals.get(intent, 0.0), value)
+        results.append((totals, why))
+    return results
 
 
 def _negated(negation: Negation, text: str, m: re.Match[str]) -> bool:

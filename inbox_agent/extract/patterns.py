@@ -57,9 +57,16 @@ class CaselessSet:
 
     def searches(self, text: str, lower: str) -> list[tuple[int, re.Match[str]]]:
         """(index, first match) of every member that matches, in member order."""
-        found = []
-        for index in self.candidates(text, lower):
-            m = self.members[index].search(text, lower)
-            if m:
-                found.append((index, m))
+        return self.searches_each([text])[0]
+
+    def searches_each(self, texts: Sequence[str]) -> list[list[tuple[int, re.Match[str]]]]:
+        """`searches` for several texts, with one pass of the filter over all of them (what can
+        match in one of them can match in them joined)."""
+        lowers = [t.lower() for t in texts]
+        joined = "\n".join(texts)
+        possible = self.candidates(joined, "\n".join(lowers))
+        found: list[list[tuple[int, re.Match[str]]]] = []
+        for text, lower in zip(texts, lowers, strict=True):
+            matches = ((index, self.members[index].search(text, lower)) for index in possible)
+            found.append([(index, m) for index, m in matches if m])
         return found
