@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install dev-install dovecot lint demo bench
+.PHONY: run test install dev-install dovecot browser lint demo bench screenshots
 
 $(BIN)/inbox-agent:
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,20 @@ dovecot:
 		echo "Dovecot is missing: run 'sudo apt-get install -y --no-install-recommends dovecot-imapd' and retry" >&2; exit 1; \
 	fi
 
-test: dev-install dovecot
+# Debian's Chromium for the real-browser check of the HTML messages, DejaVu for the picture's accents.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		(apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null)); \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium fonts-dejavu-core' and retry" >&2; exit 1; \
+	fi
+
+screenshots: dev-install browser
+	$(BIN)/inbox-agent screenshots --out var/screenshots
+
+test: dev-install dovecot browser
 	$(BIN)/pytest -q
 
 lint: dev-install

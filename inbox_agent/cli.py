@@ -179,6 +179,25 @@ def preview(template: str, language: str, country: str, out_dir: str | None, con
             click.echo(f"wrote {path}", err=True)
 
 
+@main.command()
+@click.option("--out", "out_dir", default="var/screenshots", show_default=True, type=click.Path(file_okay=False))
+@click.option("--country", default="US", show_default=True, help="Destination country of the sample case.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@_config_errors_exit_2
+def screenshots(out_dir: str, country: str, config_path: str | None) -> None:
+    """Screenshot every customer message in every store language at 375 and 1024 px (headless Chromium)."""
+    from inbox_agent.errors import PermanentError
+    from inbox_agent.render.gallery import gallery, write_screenshots
+
+    config = load_config(config_path, sections=("store", "kit", "paths"))
+    try:
+        written = write_screenshots(gallery(config, country), Path(out_dir), config.kit.browser)
+    except PermanentError as e:
+        click.echo(f"inbox-agent: {e}", err=True)
+        sys.exit(2)
+    click.echo(f"wrote {len(written)} screenshots to {out_dir}")
+
+
 @main.group()
 def cases() -> None:
     """List and inspect cases."""

@@ -28,10 +28,19 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class StoreWording(Section):
+    """The store's own words in one language; empty keys fall back to [store]."""
+
+    signature: str = ""
+    tagline: str = ""
+
+
 class StoreConfig(Section):
     name: str = "Demo Store"
     support_address: str = "support@store.example"
     signature: str = "The Demo Store support team"
+    tagline: str = ""
+    wording: dict[str, StoreWording] = Field(default_factory=dict)
     default_language: str = "en"
     default_country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))

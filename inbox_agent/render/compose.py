@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.errors import MissingParty
 from inbox_agent.render.context import build_context
+from inbox_agent.render.localize import reader_for
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
 from inbox_agent.render.picture import tracking_png
 from inbox_agent.render.screenshot import page_screenshot
-from inbox_agent.render.templates import render
+from inbox_agent.render.templates import picture_words, render, status_words
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, InboundMessage, Intent
 
@@ -45,7 +46,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     latest = _latest_from(s, case, party)
     summary = latest.summary if latest is not None else {}
     view = main_tracking(case)
-    picture = tracking_png_for(view) if template in PICTURE_TEMPLATES and view else None
+    wants_picture = template in PICTURE_TEMPLATES and view is not None
     context = build_context(
         rt.config, customer_name=case.facts.get("customer_name") or "", customer_email=case.customer,
         order_numbers=list(case.order_numbers), tracking=view,
@@ -53,12 +54,13 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
         customer_words=case.facts.get("customer_words") or "", done_so_far=case.facts.get("done_so_far") or [],
         reminder_count=int((extra or {}).get("reminder_count", 0)),
         new_tracking_number=case.facts.get("new_tracking_number") or "",
-        new_tracking_url=case.facts.get("new_tracking_url") or "", picture=picture is not None,
+        new_tracking_url=case.facts.get("new_tracking_url") or "", picture=wants_picture,
         case_ref=f"C-{case.id}",
     )
     languages = [case.language, store.default_language] if party == "customer" else ["en"]
     cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
-    rendered = render(rt.config.paths.templates, template, languages, context, cid if picture else None)
+    rendered = render(rt.config.paths.templates, template, languages, context, cid if wants_picture else None)
+    picture = tracking_png_for(view, rendered.language) if wants_picture and view is not None else None
     intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
                     mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
                     recipients=[recipient], payload={"language": rendered.language, "party": party},
@@ -91,12 +93,16 @@ def _page_screenshot(rt: Runtime, context: dict[str, Any]) -> tuple[tuple[str, b
     return (("post-office-tracking-page.png", shot),) if shot else ()
 
 
-def tracking_png_for(view: dict[str, Any]) -> bytes:
+def tracking_png_for(view: dict[str, Any], language: str) -> bytes:
+    """The tracking picture of `view`, in `language` for the destination's reader."""
     from inbox_agent.render.directory import visible_facts
 
     last = (view.get("last_mile") or {}).get("number") or view.get("number") or ""
-    post = visible_facts(view.get("destination_country"), last, True) or {}
-    return tracking_png(view, str(post.get("operator") or "Tracking history"), last)
+    country = view.get("destination_country")
+    post = visible_facts(country, last, True) or {}
+    words = picture_words(language)
+    return tracking_png(view, str(post.get("operator") or words.title), last, words,
+                        status_words(str(view.get("status") or ""), language), reader_for(language, country))
 
 
 def main_tracking(case: Case) -> dict[str, Any] | None:

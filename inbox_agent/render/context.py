@@ -24,7 +24,9 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
                   tracking: Mapping[str, Any] | None, tracking_numbers: list[str], customer_words: str = "",
                   done_so_far: list[str] | None = None, reminder_count: int = 0, new_tracking_number: str = "",
                   new_tracking_url: str = "", picture: bool = False, case_ref: str = "") -> dict[str, Any]:
-    """The template context. `tracking` is the merged view (TrackingStatus.to_json()) or None."""
+    """The template context. `tracking` is the merged view (TrackingStatus.to_json()) or None.
+
+    Dates stay ISO here; `render` formats them for the language it picks."""
     view = dict(tracking or {})
     last_mile = view.get("last_mile") or {}
     number = last_mile.get("number") or view.get("number") or (tracking_numbers[0] if tracking_numbers else "")
@@ -34,8 +36,9 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
     store_orders = [n for n in order_numbers if n not in marketplace]
     store = config.store
     return {
-        "store": {"name": store.name, "signature": store.signature, "support_address": store.support_address,
-                  "phone": store.phone, "url": store.url},
+        "store": {"name": store.name, "signature": store.signature, "tagline": store.tagline,
+                  "support_address": store.support_address, "phone": store.phone, "url": store.url,
+                  "wording": {lang: w.model_dump() for lang, w in store.wording.items()}},
         "case_ref": case_ref,
         "customer_name": customer_name,
         "customer_email": customer_email,
@@ -48,9 +51,9 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
         "last_mile_carrier": last_mile.get("carrier") or "",
         "tracking_url": view.get("tracking_url") or "",
         "status": view.get("status") or "",
-        "delivered_at": (view.get("delivered_at") or "")[:10],
+        "delivered_at": view.get("delivered_at") or "",
         "destination_country": view.get("destination_country") or "",
-        "events": [{"time": (e.get("time") or "")[:16].replace("T", " "), "location": e.get("location") or "",
+        "events": [{"time": e.get("time") or "", "location": e.get("location") or "",
                     "description": e.get("description") or ""} for e in view.get("events") or []],
         "post": post,
         "sample": bool(view.get("sample")),

@@ -10,12 +10,49 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import re
+import textwrap
+from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 
 from inbox_agent.mailbox.base import INTERNAL_HEADER
 
 _CASE_TAG = re.compile(r"\[#C-(\d+)\]")
+_FOLDED = ("subject",)
+
+
+class OutgoingPolicy(EmailPolicy):
+    """The SMTP policy, except that a Subject is folded with its value starting on the first line.
+
+    The email package moves a whole value that fits on a line of its own to the next line ("Subject:"
+    alone, then the text), which some clients show with a leading space. Here ASCII subjects are
+    folded between words and others as RFC 2047 encoded-words, 78 characters a line either way.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() not in _FOLDED:
+            return super().fold(name, value)
+        return f"{name}: {fold_value(name, str(value), self.linesep)}{self.linesep}"
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() not in _FOLDED:
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+def fold_value(name: str, value: str, linesep: str = "\r\n", width: int = 78) -> str:
+    """`value` folded after `name: `, its first words on the first line."""
+    text = one_line(value)
+    if text.isascii():
+        lines = textwrap.wrap(text, width=width, initial_indent=" " * (len(name) + 2), subsequent_indent=" ",
+                              break_long_words=False, break_on_hyphens=False) or [""]
+        lines[0] = lines[0][len(name) + 2:]
+        return linesep.join(lines)
+    return Header(text, "utf-8", maxlinelen=width, header_name=name).encode(linesep=linesep)
+
+
+OUTGOING = OutgoingPolicy(linesep="\r\n")
 
 
 def one_line(text: str) -> str:
@@ -61,7 +98,7 @@ def build_message(
     attachments: tuple[tuple[str, bytes], ...] = (),
 ) -> bytes:
     """text/plain, plus text/html (with the picture inline) when `html` is given."""
-    msg = EmailMessage(policy=email.policy.SMTP)
+    msg = EmailMessage(policy=OUTGOING)
     msg["From"] = email.utils.formataddr((one_line(from_name), from_address))
     msg["To"] = ", ".join(one_line(a) for a in to)
     msg["Subject"] = one_line(subject)

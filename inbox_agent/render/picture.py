@@ -3,17 +3,25 @@
 Drawn by us from the merged tracking view, so it works for every carrier and needs no browser:
 a header with the post office and the number it knows the parcel by, then the timeline newest
 first, the delivered scan on a green band and the hand-over on an amber one. 1080 px wide, large
-type: readable on a phone. Text from carriers is drawn as text, never interpreted.
+type: readable on a phone. Text from carriers is drawn as text, never interpreted; every other word
+is in the message's language (rules/picture_words.yaml) and dates in the customer's locale.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
+
+from inbox_agent.render.localize import Reader
+from inbox_agent.render.templates import PictureWords
 
 WIDTH = 1080
 MARGIN = 40
@@ -23,6 +31,9 @@ MUTED = (108, 117, 125)
 DELIVERED_BAND = (209, 241, 218)
 HANDOVER_BAND = (255, 236, 196)
 HEADER_BAND = (24, 63, 120)
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+              "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/Library/Fonts/Arial Unicode.ttf",
+              "/System/Library/Fonts/Supplemental/Arial.ttf", "C:/Windows/Fonts/arial.ttf")
 _HANDOVER_WORDS = ("hand", "handed over", "remis", "übergeben", "entregado a", "last mile", "destination post",
                    "arrived in destination", "arrival at destination")
 
@@ -36,9 +47,11 @@ class Row:
     kind: str
 
 
-def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str) -> bytes:
-    """A PNG of the merged tracking `view` (TrackingStatus.to_json() shape)."""
-    rows = _rows(view.get("events") or [])
+def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str, words: PictureWords,
+                 status_text: str, reader: Reader) -> bytes:
+    """A PNG of the merged tracking `view` (TrackingStatus.to_json() shape), our words in `words`'
+    language and dates as `reader` reads them."""
+    rows = _rows(view.get("events") or [], reader)
     fonts = _fonts()
     header_h = 210
     row_h = 132
@@ -48,14 +61,17 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str)
     draw.rectangle((0, 0, WIDTH, header_h), fill=HEADER_BAND)
     draw.text((MARGIN, 28), _fit(draw, post_name, fonts["title"], WIDTH - 2 * MARGIN), font=fonts["title"],
               fill=(255, 255, 255))
-    draw.text((MARGIN, 92), f"Tracking number: {last_mile_number}", font=fonts["body"], fill=(255, 255, 255))
-    status = str(view.get("status") or "").replace("_", " ")
-    delivered = str(view.get("delivered_at") or "")[:16].replace("T", " ")
-    summary = f"Status: {status}" + (f"  ·  delivered {delivered}" if delivered else "")
-    draw.text((MARGIN, 140), summary, font=fonts["body"], fill=(220, 230, 245))
+    draw.text((MARGIN, 92), _fit(draw, words.tracking_number.format(number=last_mile_number), fonts["body"],
+                                 WIDTH - 2 * MARGIN), font=fonts["body"], fill=(255, 255, 255))
+    delivered = str(view.get("delivered_at") or "")
+    summary = words.status.format(status=status_text)
+    if delivered:
+        summary += "  ·  " + words.delivered_on.format(date=reader.moment(delivered))
+    draw.text((MARGIN, 140), _fit(draw, summary, fonts["body"], WIDTH - 2 * MARGIN), font=fonts["body"],
+              fill=(220, 230, 245))
     y = header_h + MARGIN
     if not rows:
-        draw.text((MARGIN, y), "No tracking events yet.", font=fonts["body"], fill=MUTED)
+        draw.text((MARGIN, y), words.no_events, font=fonts["body"], fill=MUTED)
     for row in rows:
         band = DELIVERED_BAND if row.kind == "delivered" else HANDOVER_BAND if row.kind == "handover" else None
         if band:
@@ -67,13 +83,14 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str)
         if row.source:
             draw.text((MARGIN, y + 84), row.source, font=fonts["tiny"], fill=MUTED)
         y += row_h
-    draw.text((MARGIN, height - 50), "Tracking history as reported by the carriers", font=fonts["tiny"], fill=MUTED)
+    draw.text((MARGIN, height - 50), _fit(draw, words.footer, fonts["tiny"], WIDTH - 2 * MARGIN), font=fonts["tiny"],
+              fill=MUTED)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 
-def _rows(events: Sequence[Mapping[str, Any]]) -> list[Row]:
+def _rows(events: Sequence[Mapping[str, Any]], reader: Reader) -> list[Row]:
     rows = []
     for e in events:
         text = str(e.get("description") or "")
@@ -86,14 +103,37 @@ def _rows(events: Sequence[Mapping[str, Any]]) -> list[Row]:
             kind = "handover"
         else:
             kind = "event"
-        time = str(e.get("time") or "")[:16].replace("T", " ")
+        time = reader.moment(str(e.get("time") or ""))
         rows.append(Row(time, str(e.get("location") or ""), text, str(e.get("source") or ""), kind))
     return rows
 
 
+@lru_cache(maxsize=1)
 def _fonts() -> dict[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
-    return {name: ImageFont.load_default(size=size) for name, size in
-            (("title", 52), ("body", 36), ("small", 28), ("tiny", 24))}
+    """A system sans-serif that covers the accents of every store language, else Pillow's own font
+    (whose glyphs stop at ASCII; `make test` installs Debian's fonts-dejavu-core)."""
+    path = font_file()
+    sizes = (("title", 52), ("body", 36), ("small", 28), ("tiny", 24))
+    if path is None:
+        return {name: ImageFont.load_default(size=size) for name, size in sizes}
+    return {name: ImageFont.truetype(path, size=size) for name, size in sizes}
+
+
+@lru_cache(maxsize=1)
+def font_file() -> str | None:
+    """The first readable font of FONT_FILES, else what fontconfig names for sans-serif."""
+    for candidate in FONT_FILES:
+        if Path(candidate).is_file():
+            return candidate
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    try:
+        found = subprocess.run([fc_match, "-f", "%{file}", "sans-serif:lang=fr"], capture_output=True, text=True,
+                               timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found if found.endswith((".ttf", ".otf")) and Path(found).is_file() else None
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> str:

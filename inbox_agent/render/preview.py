@@ -31,15 +31,16 @@ def preview(config: Config, template: str, language: str, country: str) -> Previ
     context = sample_context(config, country)
     store = config.store
     domain = store.support_address.rsplit("@", 1)[-1]
+    wants_picture = template in PICTURE_TEMPLATES
+    cid = f"tracking-preview@{domain}"
+    rendered = render(config.paths.templates, template, [language, store.default_language], context,
+                      cid if wants_picture else None)
     png = None
-    if template in PICTURE_TEMPLATES:
+    if wants_picture:
         view = {"number": context["tracking_number"], "status": context["status"],
                 "delivered_at": context["delivered_at"], "destination_country": country.upper(),
                 "events": context["events"], "last_mile": {"number": context["last_mile_number"]}}
-        png = tracking_png_for(view)
-    cid = f"tracking-preview@{domain}"
-    rendered = render(config.paths.templates, template, [language, store.default_language], context,
-                      cid if png else None)
+        png = tracking_png_for(view, rendered.language)
     party = party_of(template)
     to = context["customer_email"] if party == "customer" else f"{party}@partner.example"
     subject = (reply_subject(rendered.subject, 1) if party == "customer"

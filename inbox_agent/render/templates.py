@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 from markupsafe import Markup, escape
 
 from inbox_agent.errors import PermanentError
+from inbox_agent.render.localize import Reader, reader_for
 from inbox_agent.rules import load_rules_file
 
 CUSTOMER_TEMPLATES = ("customer_ack", "customer_post_office_kit", "customer_followup", "customer_supplier_contacted",
@@ -28,7 +29,7 @@ CUSTOMER_TEMPLATES = ("customer_ack", "customer_post_office_kit", "customer_foll
 PARTNER_TEMPLATES = ("distributor_last_mile_request", "distributor_reminder", "supplier_dnr_request",
                      "supplier_refund_request", "supplier_reminder")
 TEMPLATES = CUSTOMER_TEMPLATES + PARTNER_TEMPLATES
-_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def linkify(text: str) -> Markup:
     """Escape `text`, then turn http(s) URLs into links; line breaks become <br>."""
     out = []
     last = 0
-    for m in _URL.finditer(text):
+    for m in URL.finditer(text):
         out.append(escape(text[last:m.start()]))
         url = escape(m.group(0))
         out.append(Markup(f'<a href="{url}">{url}</a>'))
@@ -73,15 +74,49 @@ def render(folder: str, name: str, languages: list[str], context: Mapping[str, A
             template = env.get_template(f"{name}.{language}.txt.j2")
         except TemplateNotFound:
             continue
-        values = {**context, "status_words": status_words(str(context.get("status") or ""), language)}
+        reader = reader_for(language, context.get("destination_country") or (context.get("post") or {}).get("country"))
+        values = {**localized(context, language, reader),
+                  "status_words": status_words(str(context.get("status") or ""), language)}
         ctx = template.new_context(values)
         subject = " ".join("".join(template.blocks["subject"](ctx)).split())
         body = re.sub(r"\n{3,}", "\n\n", "".join(template.blocks["body"](ctx)).strip()) + "\n"
         html = env.get_template("_layout.html.j2").render(
             language=language, subject=subject, paragraphs=body.strip().split("\n\n"), picture_cid=picture_cid,
-            picture_alt=_picture_alt(context))
+            picture_alt=_picture_alt(context, language), store=values["store"])
         return Rendered(subject, body, html, language)
     raise PermanentError(f"template {name!r} exists in none of {languages + ['en']}")
+
+
+def localized(context: Mapping[str, Any], language: str, reader: Reader) -> dict[str, Any]:
+    """`context` as the reader of `language` sees it: dates, times and counts in their locale,
+    the store's wording for that language (default wording where it has none)."""
+    store = dict(context.get("store") or {})
+    wording = (store.pop("wording", None) or {}).get(language) or {}
+    store.update({k: v for k, v in wording.items() if v})
+    post = dict(context.get("post") or {})
+    if isinstance(post.get("wait_days"), int | float):
+        post["wait_days"] = reader.count(post["wait_days"])
+    events = [{**e, "time": reader.moment(str(e.get("time") or ""))} for e in context.get("events") or []]
+    return {**context, "store": store, "post": post, "events": events,
+            "delivered_at": reader.day(str(context.get("delivered_at") or ""))}
+
+
+@dataclass(frozen=True)
+class PictureWords:
+    """Our words on the tracking picture and in the HTML layout, in one language."""
+
+    title: str
+    tracking_number: str
+    status: str
+    delivered_on: str
+    no_events: str
+    footer: str
+    picture_alt: str
+
+
+def picture_words(language: str) -> PictureWords:
+    table = load_rules_file("picture_words.yaml") or {}
+    return PictureWords(**(table.get(language) or table["en"]))
 
 
 def status_words(status: str, language: str) -> str:
@@ -90,6 +125,8 @@ def status_words(status: str, language: str) -> str:
     return str(words.get(status, status.replace("_", " ")))
 
 
-def _picture_alt(context: Mapping[str, Any]) -> str:
+def _picture_alt(context: Mapping[str, Any], language: str) -> str:
     post = context.get("post") or {}
-    return f"Tracking history, {post.get('operator', '')} {context.get('last_mile_number', '')}".strip()
+    text = picture_words(language).picture_alt.format(operator=post.get("operator") or "",
+                                                      number=context.get("last_mile_number") or "")
+    return " ".join(text.split())

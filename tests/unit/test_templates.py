@@ -19,9 +19,17 @@ from inbox_agent.config import Config, KitConfig, PathsConfig
 from inbox_agent.errors import ConfigError
 from inbox_agent.render.context import sample_context
 from inbox_agent.render.directory import load_directory, validate_entry, visible_facts
+from inbox_agent.render.localize import Reader, reader_for
 from inbox_agent.render.message import build_message, reply_subject
 from inbox_agent.render.picture import DELIVERED_BAND, HANDOVER_BAND, WIDTH, tracking_png
-from inbox_agent.render.templates import CUSTOMER_TEMPLATES, PARTNER_TEMPLATES, render
+from inbox_agent.render.templates import (
+    CUSTOMER_TEMPLATES,
+    PARTNER_TEMPLATES,
+    PictureWords,
+    picture_words,
+    render,
+    status_words,
+)
 from inbox_agent.rules import DEFAULT_RULES_DIR
 
 CONFIG = Config()
@@ -98,11 +106,15 @@ def _events(n: int) -> list[dict[str, str]]:
     return events
 
 
+def _english(view: dict[str, object]) -> tuple[PictureWords, str, Reader]:
+    return picture_words("en"), status_words(str(view["status"]), "en"), reader_for("en", "US")
+
+
 def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -> None:
     view = {"status": "delivered", "delivered_at": "2026-07-10T14:15:00-07:00", "events": _events(4)}
-    image = Image.open(io.BytesIO(tracking_png(view, "USPS", "9400111206206406260787")))
+    image = Image.open(io.BytesIO(tracking_png(view, "USPS", "9400111206206406260787", *_english(view))))
     assert image.format == "PNG" and image.width == WIDTH
-    taller = Image.open(io.BytesIO(tracking_png({**view, "events": _events(8)}, "USPS", "940011")))
+    taller = Image.open(io.BytesIO(tracking_png({**view, "events": _events(8)}, "USPS", "940011", *_english(view))))
     assert taller.height - image.height == 4 * 132
     rgb = image.convert("RGB")
     colours = {c for _, c in rgb.getcolors(maxcolors=1_000_000) or []}
