@@ -23,6 +23,7 @@ from inbox_agent.playbook import Decision
 from inbox_agent.render.compose import compose_reply, main_tracking
 from inbox_agent.render.directory import visible_facts
 from inbox_agent.render.message import new_message_id, one_line
+from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
 
@@ -43,6 +44,7 @@ def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
         "last_mile_trackable": any(v.get("last_mile_status") not in (None, "not_found") for v in views),
         "sender_only": bool(post and post["sender_only"]),
         "ack": rt.config.playbook.ack,
+        "order_source": rt.orders is not None,
     }
 
 
@@ -61,6 +63,8 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
             numbers = [t["number"] for t in case.tracking_numbers]
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{key}",
                          payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
+        elif kind == "lookup_order":
+            s.add(lookup_intent(case, inbound, facts, f"order:{key}", now))
         elif kind == "reply":
             extra = {"reminder_count": facts.get("count", 0)} if facts.get("timer") else None
             try:
