@@ -30,7 +30,22 @@ def run_checks(config: Config) -> list[str]:
     except InboxAgentError as e:
         problems.append(f"playbook timers: {e}")
     problems += template_problems(config)
+    problems += order_source_problems(config)
     return problems
+
+
+def order_source_problems(config: Config) -> list[str]:
+    """One read call to the [orders] source proves its credentials; a refusal or an outage is one line."""
+    from inbox_agent.orders.book import build_order_book
+    from inbox_agent.tracking.http import ProviderUnavailable
+
+    try:
+        book = build_order_book(config.orders)
+        if book is not None:
+            book.probe()
+    except (InboxAgentError, ProviderUnavailable) as e:
+        return [f"orders: {e}"]
+    return []
 
 
 def template_problems(config: Config) -> list[str]:

@@ -1,4 +1,4 @@
-"""order lookup: intent(order_lookup) -> the order on the case + event(order.looked_up).
+"""order lookup: intent(order) -> the order on the case + event(order.looked_up).
 
 The `lookup_order` action queues the numbers the message wrote (none: the sender's recent
 orders are asked for). The lookup runs outside any transaction; its result, the case's new
@@ -36,7 +36,7 @@ def lookup_intent(case: Case, inbound: InboundMessage | None, facts: dict[str, A
     numbers = list((inbound.summary.get("order_numbers") if inbound is not None else None) or [])
     complaint = facts.get("intent") if facts.get("intent") in COMPLAINTS else (
         case.facts.get("complaint_intent") or COMPLAINTS[0])
-    return Intent(kind="order_lookup", case_id=case.id, idempotency_key=key,
+    return Intent(kind="order", case_id=case.id, idempotency_key=key,
                   payload={"numbers": numbers, "intent": complaint}, status=OutboxStatus.PENDING,
                   created_at=now, updated_at=now)
 
@@ -44,7 +44,7 @@ def lookup_intent(case: Case, inbound: InboundMessage | None, facts: dict[str, A
 def run_once(rt: Runtime) -> int:
     now = rt.clock()
     with rt.db.transaction() as s:
-        ids = claim_ids(s, Intent, [Intent.kind == "order_lookup", Intent.status == OutboxStatus.PENDING], now)
+        ids = claim_ids(s, Intent, [Intent.kind == "order", Intent.status == OutboxStatus.PENDING], now)
     for intent_id in ids:
         request = _request(rt, intent_id)
         if request is None:
