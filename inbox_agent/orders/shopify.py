@@ -70,7 +70,7 @@ class ShopifySource:
             connection = field(data, "orders")
             edges = field(connection, "edges")
             if not isinstance(edges, list):
-                raise ProviderUnavailable(self.name, "answered JSON of an unexpected shape (no orders.edges)")
+                raise ProviderUnavailable(http.provider, "answered JSON of an unexpected shape (no orders.edges)")
             orders += [self._order(field(e, "node")) for e in edges if isinstance(field(e, "node"), dict)]
             after = text(field(connection, "pageInfo", "endCursor")) or None
             if field(connection, "pageInfo", "hasNextPage") is not True or after is None:
@@ -81,24 +81,24 @@ class ShopifySource:
         response = await http.request("POST", self.url, throttled=throttle_wait, json={"query": query,
                                       "variables": variables}, headers={"X-Shopify-Access-Token": self.token})
         if response.status_code in (401, 403):
-            raise ProviderRefused(self.name, f"refused the access token (HTTP {response.status_code}): "
+            raise ProviderRefused(http.provider, f"refused the access token (HTTP {response.status_code}): "
                                              "check [orders.shopify] access_token_env and the app's read_orders scope")
         if response.status_code == 404:
-            raise ProviderRefused(self.name, "no such shop or API version (HTTP 404): check [orders.shopify] shop "
+            raise ProviderRefused(http.provider, "no such shop or API version (HTTP 404): check [orders.shopify] shop "
                                              "and api_version")
-        body = json_body(self.name, response)
+        body = json_body(http.provider, response)
         if response.status_code != 200 or not isinstance(body, dict):
-            raise ProviderUnavailable(self.name, f"answered HTTP {response.status_code}")
+            raise ProviderUnavailable(http.provider, f"answered HTTP {response.status_code}")
         errors = body.get("errors")
         if errors:
             codes = {text(field(e, "extensions", "code")) for e in errors} if isinstance(errors, list) else set()
             messages = "; ".join(text(field(e, "message")) for e in errors) if isinstance(errors, list) else text(errors)
             if "ACCESS_DENIED" in codes:
-                raise ProviderRefused(self.name, f"denied access: {messages}")
-            raise ProviderUnavailable(self.name, f"answered GraphQL errors: {messages[:300]}")
+                raise ProviderRefused(http.provider, f"denied access: {messages}")
+            raise ProviderUnavailable(http.provider, f"answered GraphQL errors: {messages[:300]}")
         data = body.get("data")
         if not isinstance(data, dict):
-            raise ProviderUnavailable(self.name, "answered JSON of an unexpected shape (no data)")
+            raise ProviderUnavailable(http.provider, "answered JSON of an unexpected shape (no data)")
         return data
 
     def _order(self, node: dict[str, Any]) -> Order:

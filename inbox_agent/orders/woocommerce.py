@@ -57,9 +57,9 @@ class WooCommerceSource:
         for page in range(1, MAX_PAGES + 1):
             response = await self._response(http, "/wp-json/wc/v3/orders",
                                             {"search": term, "per_page": PER_PAGE, "page": page})
-            body = json_body(self.name, response)
+            body = json_body(http.provider, response)
             if not isinstance(body, list):
-                raise ProviderUnavailable(self.name, "answered JSON of an unexpected shape (orders are not a list)")
+                raise ProviderUnavailable(http.provider, "answered JSON of an unexpected shape (orders are not a list)")
             found += [o for o in body if isinstance(o, dict)]
             pages = response.headers.get("X-WP-TotalPages", "1")
             if not pages.isdigit() or page >= int(pages):
@@ -69,19 +69,19 @@ class WooCommerceSource:
     async def _get(self, http: Http, path: str) -> Any:
         """The JSON at `path`, or None when WooCommerce says it does not exist (404)."""
         response = await self._response(http, path, {}, missing_ok=True)
-        return None if response.status_code == 404 else json_body(self.name, response)
+        return None if response.status_code == 404 else json_body(http.provider, response)
 
     async def _response(self, http: Http, path: str, params: dict[str, Any], missing_ok: bool = False
                         ) -> httpx.Response:
         response = await http.request("GET", self.base + path, params=params, auth=self.auth)
         if response.status_code in (401, 403):
-            raise ProviderRefused(self.name, f"refused the consumer key (HTTP {response.status_code}): check "
+            raise ProviderRefused(http.provider, f"refused the consumer key (HTTP {response.status_code}): check "
                                              "[orders.woocommerce] consumer_key_env, consumer_secret_env and url")
         if response.status_code == 404 and missing_ok:
             return response
         if response.status_code != 200:
             body = _error(response)
-            raise ProviderUnavailable(self.name, f"answered HTTP {response.status_code} {body}".strip())
+            raise ProviderUnavailable(http.provider, f"answered HTTP {response.status_code} {body}".strip())
         return response
 
     async def _order(self, http: Http, raw: dict[str, Any]) -> Order:
@@ -112,7 +112,7 @@ class WooCommerceSource:
             if response.status_code == 404:
                 self.tracking_route = not _error(response).startswith("rest_no_route")
             else:
-                items = json_body(self.name, response)
+                items = json_body(http.provider, response)
         if items is None:
             items = next((m.get("value") for m in raw.get("meta_data") or []
                           if isinstance(m, dict) and m.get("key") == META_KEY), None)
