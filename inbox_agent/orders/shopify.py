@@ -10,7 +10,9 @@ supplier's order number in the order's note or tags: `[orders] supplier_order_pa
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from typing import Any
 
 import httpx
@@ -48,6 +50,7 @@ class ShopifySource:
         self.url = f"{base.rstrip('/')}/admin/api/{settings.api_version}/graphql.json"
         self.token = token
         self.supplier_order = re.compile(supplier_order_pattern)
+        self.ready_at = 0.0
 
     async def by_number(self, http: Http, number: str) -> list[Order]:
         wanted = order_number(number)
@@ -78,6 +81,11 @@ class ShopifySource:
         return orders
 
     async def _call(self, http: Http, query: str, variables: dict[str, Any]) -> Any:
+        """The `data` of one query. Before it, wait until the bucket holds what the last query cost
+        (its `throttleStatus`), so a busy store is not sent queries bound to be THROTTLED."""
+        pause = self.ready_at - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(min(pause, http.policy.max_wait_seconds))
         response = await http.request("POST", self.url, throttled=throttle_wait, json={"query": query,
                                       "variables": variables}, headers={"X-Shopify-Access-Token": self.token})
         if response.status_code in (401, 403):
@@ -89,6 +97,7 @@ class ShopifySource:
         body = json_body(http.provider, response)
         if response.status_code != 200 or not isinstance(body, dict):
             raise ProviderUnavailable(http.provider, f"answered HTTP {response.status_code}")
+        self.ready_at = time.monotonic() + budget_wait(body)
         errors = body.get("errors")
         if errors:
             codes = {text(field(e, "extensions", "code")) for e in errors} if isinstance(errors, list) else set()
@@ -140,6 +149,15 @@ def throttle_wait(response: httpx.Response) -> float | None:
     needed = _number(field(cost, "requestedQueryCost")) - _number(field(cost, "throttleStatus", "currentlyAvailable"))
     rate = _number(field(cost, "throttleStatus", "restoreRate"))
     return max(1.0, needed / rate) if rate > 0 else 1.0
+
+
+def budget_wait(body: Any) -> float:
+    """Seconds until the bucket holds again what this query cost (0 when it already does)."""
+    cost = field(body, "extensions", "cost") or {}
+    spent = _number(field(cost, "actualQueryCost")) or _number(field(cost, "requestedQueryCost"))
+    missing = spent - _number(field(cost, "throttleStatus", "currentlyAvailable"))
+    rate = _number(field(cost, "throttleStatus", "restoreRate"))
+    return missing / rate if missing > 0 and rate > 0 else 0.0
 
 
 def _number(value: Any) -> float:

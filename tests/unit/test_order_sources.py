@@ -15,7 +15,7 @@ import pytest
 from inbox_agent.config import OrderColumns, OrdersConfig, ShopifyOrders, WooCommerceOrders
 from inbox_agent.errors import ConfigError
 from inbox_agent.orders.book import OrderBook, Outcome, build_order_book
-from inbox_agent.orders.shopify import throttle_wait
+from inbox_agent.orders.shopify import budget_wait, throttle_wait
 from inbox_agent.tracking.http import ProviderRefused, ProviderUnavailable
 from tests.support.commerce import (
     SHOPIFY_TOKEN,
@@ -24,6 +24,7 @@ from tests.support.commerce import (
     WOO_SECRET,
     FakeShopify,
     FakeWooCommerce,
+    cost,
     shopify_node,
     tracking_item,
     woo_order,
@@ -103,8 +104,15 @@ def test_shopify_throttled_waits_what_throttle_status_says_then_asks_again() -> 
     fake = FakeShopify([shopify_node("#1051", ALICE, [S10])])
     fake.script.append(lambda r: httpx.Response(200, json=THROTTLED))
     assert throttle_wait(httpx.Response(200, json=THROTTLED)) == pytest.approx((752 - 666) / 50.0)
+    assert throttle_wait(httpx.Response(200, json={"data": {}, "extensions": cost()})) is None
     found = shopify_book(fake).find(["1051"], ALICE, NOW)
     assert found.outcome == Outcome.FOUND and len(fake.requests) == 2
+
+
+def test_shopify_next_query_waits_until_the_bucket_holds_what_the_last_one_cost() -> None:
+    assert budget_wait({"data": {}, "extensions": cost(actual=12, available=1988)}) == 0.0
+    assert budget_wait({"data": {}, "extensions": cost(actual=150, available=50, rate=50.0)}) == pytest.approx(2.0)
+    assert budget_wait({"data": {}}) == 0.0
 
 
 def test_shopify_429_with_retry_after_is_retried() -> None:
