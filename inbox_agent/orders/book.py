@@ -3,18 +3,21 @@
 `OrderBook.find` answers with an OrderFinding: the sender's own order (found), several recent
 orders of the sender (which one?), none, an order number nobody has (not found), or an order
 placed with another address (other_address: nothing of it is kept or shown). Each call opens
-one HTTP client on the shared edge (rate limit, retries); a source that is down raises
-ProviderUnavailable, so the caller retries later instead of answering wrongly.
+one HTTP client on the shared edge (rate limit, retries; the TLS context is loaded once per
+book); a source that is down raises ProviderUnavailable, so the caller retries later instead of
+answering wrongly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import certifi
 import httpx
 from pydantic import BaseModel, ConfigDict
 
@@ -58,6 +61,7 @@ class OrderBook:
         self.transport = transport
         self.limiter = RateLimiter(config.rate_per_second if source.name != "csv" else None)
         self.policy = RetryPolicy(config.attempts, config.backoff_seconds, config.max_wait_seconds)
+        self.tls = ssl.create_default_context(cafile=certifi.where())
 
     def find(self, numbers: Sequence[str], email: str, now: datetime) -> OrderFinding:
         """Blocking form of `find_async`, for worker threads."""
@@ -96,7 +100,8 @@ class OrderBook:
         return OrderFinding(outcome=Outcome.NONE)
 
     async def _with_http(self, call: Callable[[Http], Any]) -> Any:
-        async with httpx.AsyncClient(transport=self.transport, headers={"User-Agent": "inbox-agent"}) as client:
+        async with httpx.AsyncClient(transport=self.transport, verify=self.tls,
+                                     headers={"User-Agent": "inbox-agent"}) as client:
             http = Http(f"orders.{self.source.name}", client, self.limiter, self.policy, self.config.timeout_seconds)
             return await call(http)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,22 @@ from inbox_agent.tracking.http import Http
 REQUIRED = ("order", "email")
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The file's orders by comparable number and by lower-cased email."""
+
+    by_number: dict[str, list[Order]] = field(default_factory=dict)
+    by_email: dict[str, list[Order]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, orders: list[Order]) -> _Index:
+        index = cls()
+        for order in orders:
+            index.by_number.setdefault(order_number(order.number), []).append(order)
+            index.by_email.setdefault(order.email, []).append(order)
+        return index
+
+
 class CsvOrders:
     name = "csv"
 
@@ -29,22 +46,21 @@ class CsvOrders:
         self.path = Path(path)
         self.columns = columns
         self._stamp: tuple[int, int] | None = None
-        self._orders: list[Order] = []
+        self._index = _Index()
         self._lock = threading.Lock()
         self.load()
 
     async def by_number(self, http: Http, number: str) -> list[Order]:
-        wanted = order_number(number)
-        return [o for o in self.load() if order_number(o.number) == wanted]
+        return list(self.load().by_number.get(order_number(number), []))
 
     async def by_email(self, http: Http, email: str) -> list[Order]:
-        return sorted((o for o in self.load() if o.belongs_to(email)),
+        return sorted(self.load().by_email.get(email.strip().lower(), []),
                       key=lambda o: o.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
 
     async def probe(self, http: Http) -> str:
-        return f"{self.path}: {len(self.load())} orders"
+        return f"{self.path}: {len(self.load().by_number)} orders"
 
-    def load(self) -> list[Order]:
+    def load(self) -> _Index:
         """The orders of the file as it is now (read again only when it changed)."""
         try:
             stat = self.path.stat()
@@ -53,9 +69,9 @@ class CsvOrders:
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if stamp != self._stamp:
-                self._orders = self._read()
+                self._index = _Index.of(self._read())
                 self._stamp = stamp
-            return self._orders
+            return self._index
 
     def _read(self) -> list[Order]:
         try:

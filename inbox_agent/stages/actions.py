@@ -157,6 +157,7 @@ def _summary_message(rt: Runtime, case: Case, reason: str, inbound: InboundMessa
         lines.append(f"Last mile: {last_mile.get('carrier')} {last_mile.get('number')} "
                      f"(post office says: {main.get('last_mile_status') or 'not asked'})")
     lines += [f"Done so far: {step}" for step in case.facts.get("done_so_far") or []]
+    lines += [f"Order note: {note}" for note in case.facts.get("order_notes") or []]
     if inbound is not None:
         lines += ["", f"The message from {inbound.summary.get('from')} ({inbound.summary.get('sender_role')}):",
                   *(f"> {line}" for line in (inbound.summary.get("new_text") or "").splitlines())]

@@ -53,6 +53,8 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
      ["escalate"]),
     ("looking_up_order", LOOKED_UP, {**FOUND, "order_fulfilled": False, "has_tracking": False}, "order_not_shipped",
      "wismo_answered", ["reply customer_not_shipped", "timer customer_close"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "ack": True}, "order_complaint_acknowledged", "tracking",
+     ["cancel all", "reply customer_ack", "track"]),
     ("looking_up_order", LOOKED_UP, FOUND, "order_complaint_tracked", "tracking", ["cancel all", "track"]),
     ("looking_up_order", LOOKED_UP, {**FOUND, "intent": "where_is_my_order"}, "order_wismo_tracked",
      "wismo_tracking", ["track"]),
