@@ -7,6 +7,7 @@ the fake carriers on a loopback port, SQLite and PostgreSQL, and the store's ord
 (d) a stranger naming another customer's order learns nothing of it
 (e) an order not shipped yet gets the not-shipped answer, never the delivered-not-received branch
 (f) the supplier request names the supplier's own order number beside ours
+(g) the same order-only complaint with the orders in Shopify (its fake on a loopback port)
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent.config import OrdersConfig
+from inbox_agent.config import OrdersConfig, ShopifyOrders
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
-from tests.support.scenario import Scenario, text_of
+from tests.support.commerce import SHOPIFY_TOKEN, FakeShopify, shopify_node
+from tests.support.scenario import Scenario, db_path, text_of
 
 JAMIE, PAT, UNA, STRANGER = "jamie@example.org", "pat@example.org", "una@example.org", "nosy@example.net"
 LEAFWORKS = "sales@leafworks.example"
@@ -136,3 +138,24 @@ async def test_f_the_supplier_request_names_the_suppliers_order_number(scenario:
     await scenario.advance(48)
     reminder = await scenario.wait_sent(LEAFWORKS, 2, "the reminder to the supplier")
     assert f"{ALI_ORDER} (our order 1043)" in text_of(reminder)
+
+
+async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[no-untyped-def]
+        dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
+                        ("USPS_SECRET", USPS_SECRET), ("SHOP_TOKEN", SHOPIFY_TOKEN)):
+        monkeypatch.setenv(name, value)
+    shop = FakeShopify([shopify_node("#1051", JAMIE, [ORIGIN], note="AliExpress order 8123456789012345")])
+    server = LocalServer(shop)  # type: ignore[arg-type]
+    orders = OrdersConfig(shopify=ShopifyOrders(shop="test-shop", access_token_env="SHOP_TOKEN", base_url=server.url))
+    scene = Scenario(dovecot, mailuser, smtp_server, carriers, db_path(tmp_path), orders=orders)
+    await scene.start()
+    try:
+        scene.deliver(f"Jamie Customer <{JAMIE}>", "Order #1051 never arrived",
+                      "Order #1051 never arrived. The tracking says delivered, nothing in my mailbox.")
+        await _kit(scene, JAMIE)
+        assert scene.case(1).facts["order"]["supplier_order"] == ALI_ORDER
+        assert shop.requests and all(r.headers["X-Shopify-Access-Token"] == SHOPIFY_TOKEN for r in shop.requests)
+    finally:
+        await scene.stop()
+        server.close()
