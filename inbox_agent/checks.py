@@ -2,7 +2,8 @@
 
 Every template is rendered in every language it must exist in (customer templates in each store
 language, partner templates in English) with sample data, so an undefined variable or a missing
-translation is found here and not in front of a customer.
+translation is found here and not in front of a customer. The `[orders]` source gets one read
+call, so a wrong token or shop is found before the first complaint.
 """
 
 from __future__ import annotations

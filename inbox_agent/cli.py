@@ -144,7 +144,7 @@ def send_sample(host: str, port: int, to: str, order_only: bool) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @_config_errors_exit_2
 def check(config_path: str | None) -> None:
-    """Validate config, rules and templates without starting anything."""
+    """Validate config, rules and templates, and prove the order source answers, without starting anything."""
     from inbox_agent.checks import run_checks
 
     problems = run_checks(load_config(config_path))
