@@ -35,13 +35,17 @@ class OrderSource(Protocol):
 
 
 def parcel(number: str, carrier: str = "", company: str = "", url: str = "") -> Parcel | None:
-    """A parcel from a tracking number as a back office wrote it; the carrier code comes from the
-    number's format (as for a number read in a message) unless the source names a code."""
+    """A parcel from a tracking number as a back office wrote it. The carrier is the code the
+    source names when the parse vocabulary has it, else the one the number's format gives (as for
+    a number read in a message; the company name breaks ties), else "unknown"."""
     cleaned = re.sub(r"[\s\-]", "", number).upper()
     if not cleaned:
         return None
-    identified = load_format_book().identify(cleaned)
-    code = carrier.strip().lower() or (identified.carrier if identified else "unknown")
+    book = load_format_book()
+    identified = book.identify(cleaned, hint=company)
+    named = carrier.strip().lower()
+    vocabulary = {*book.carriers.values(), *book.s10_countries.values()}
+    code = named if named in vocabulary else (identified.carrier if identified else "unknown")
     return Parcel(number=identified.number if identified else cleaned, carrier=code, company=company.strip(),
                   url=url.strip())
 

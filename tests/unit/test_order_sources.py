@@ -241,3 +241,13 @@ def test_csv_without_the_email_column_names_it(tmp_path: Path) -> None:
 def test_exactly_one_source_is_configured() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         OrdersConfig()
+
+
+def test_csv_carrier_code_is_kept_only_when_the_vocabulary_has_it(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(f"order,email,tracking_number,carrier\n1,{ALICE},{S10},usps\n2,{ALICE},{S10_B},Speedy Parcels\n"
+                    f"3,{ALICE},NOT-A-KNOWN-FORMAT,\n", encoding="utf-8")
+    book = build_order_book(OrdersConfig(csv=str(path)))
+    assert book is not None
+    carriers = [book.show(n)[0].parcels[0].carrier for n in ("1", "2", "3")]
+    assert carriers == ["usps", "china_post", "unknown"]
