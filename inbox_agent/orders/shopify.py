@@ -121,7 +121,7 @@ class ShopifySource:
         items = [LineItem(title=text(field(e, "node", "title")), quantity=_quantity(field(e, "node", "quantity")))
                  for e in field(node, "lineItems", "edges") or [] if text(field(e, "node", "title"))]
         tags = field(node, "tags")
-        notes = " ".join([text(field(node, "note")), *(text(t) for t in tags if isinstance(tags, list))])
+        notes = " ".join([text(field(node, "note")), *(text(t) for t in (tags if isinstance(tags, list) else []))])
         supplier_order = self.supplier_order.search(notes)
         created = moment(field(node, "processedAt")) or moment(field(node, "createdAt"))
         return Order(

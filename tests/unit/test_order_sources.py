@@ -251,3 +251,18 @@ def test_csv_carrier_code_is_kept_only_when_the_vocabulary_has_it(tmp_path: Path
     assert book is not None
     carriers = [book.show(n)[0].parcels[0].carrier for n in ("1", "2", "3")]
     assert carriers == ["usps", "china_post", "unknown"]
+
+
+def test_shopify_nulls_and_missing_fields_are_tolerated() -> None:
+    node = {"name": "#1051", "email": ALICE, "createdAt": None, "displayFulfillmentStatus": None, "tags": None,
+            "note": None, "customer": None, "shippingAddress": None, "fulfillments": None, "lineItems": None}
+    order = shopify_book(FakeShopify([node])).find(["1051"], ALICE, NOW).order
+    assert order is not None and (order.customer_name, order.country, order.parcels, order.fulfilled) == ("", "", (),
+                                                                                                        False)
+
+
+def test_shopify_answer_of_the_wrong_shape_is_retry_later() -> None:
+    fake = FakeShopify()
+    fake.script.append(lambda r: httpx.Response(200, json={"data": {"orders": None}}))
+    with pytest.raises(ProviderUnavailable, match="unexpected shape"):
+        shopify_book(fake).find(["1051"], ALICE, NOW)
