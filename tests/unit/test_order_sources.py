@@ -266,3 +266,11 @@ def test_shopify_answer_of_the_wrong_shape_is_retry_later() -> None:
     fake.script.append(lambda r: httpx.Response(200, json={"data": {"orders": None}}))
     with pytest.raises(ProviderUnavailable, match="unexpected shape"):
         shopify_book(fake).find(["1051"], ALICE, NOW)
+
+
+def test_woocommerce_nulls_are_tolerated() -> None:
+    raw = {**woo_order(727, "727", ALICE), "shipping": None, "line_items": None, "meta_data": None,
+           "date_created_gmt": None, "date_created": "not a date"}
+    order = woo_book(FakeWooCommerce([raw], tracking={727: [{"tracking_number": None}, "junk"]})).show("727")[0]
+    assert (order.customer_name, order.country, order.items, order.parcels, order.created_at) == (
+        "John Doe", "FR", (), (), None)
