@@ -1,7 +1,8 @@
 """order lookup: intent(order) -> the order on the case + event(order.looked_up).
 
 The `lookup_order` action queues the numbers the message wrote (none: the sender's recent
-orders are asked for). The lookup runs outside any transaction; its result, the case's new
+orders are asked for). The event says what was found and whether the case now has a tracking
+number (the order's parcels, or one the customer gave). The lookup runs outside any transaction; its result, the case's new
 facts, DONE and the event are written in one transaction, so a crash repeats the lookup but
 never records it twice. Privacy holds here, not only in the playbook: an order placed with
 another address leaves nothing on the case but a note that someone asked. A source that cannot
@@ -87,16 +88,15 @@ def _record(rt: Runtime, intent_id: int, finding: OrderFinding | str) -> None:
         case = s.get(Case, intent.case_id)
         assert case is not None
         complaint = str(intent.payload.get("intent") or COMPLAINTS[0])
-        facts: dict[str, Any] = {"intent": complaint, "order_fulfilled": False, "has_tracking": False}
+        facts: dict[str, Any] = {"intent": complaint, "order_fulfilled": False}
         if isinstance(finding, str):
             facts["order"] = UNAVAILABLE
             intent.last_error = finding[:2000]
         else:
             facts["order"] = finding.outcome.value
             _remember(case, finding, complaint, now)
-            if finding.order is not None:
-                facts["order_fulfilled"] = finding.order.fulfilled
-                facts["has_tracking"] = bool(finding.order.parcels)
+            facts["order_fulfilled"] = finding.order is not None and finding.order.fulfilled
+        facts["has_tracking"] = bool(case.tracking_numbers)
         intent.status, intent.updated_at = OutboxStatus.DONE, now
         s.add(Event(kind="order.looked_up", case_id=case.id, payload={"facts": facts}, status=WorkStatus.PENDING,
                     created_at=now))

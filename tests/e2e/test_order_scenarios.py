@@ -8,6 +8,7 @@ the fake carriers on a loopback port, SQLite and PostgreSQL, and the store's ord
 (e) an order not shipped yet gets the not-shipped answer, never the delivered-not-received branch
 (f) the supplier request names the supplier's own order number beside ours
 (g) the same order-only complaint with the orders in Shopify (its fake on a loopback port)
+(h) a complaint with a tracking number and an order number keeps what the order knows
 """
 
 from __future__ import annotations
@@ -138,6 +139,16 @@ async def test_f_the_supplier_request_names_the_suppliers_order_number(scenario:
     await scenario.advance(48)
     reminder = await scenario.wait_sent(LEAFWORKS, 2, "the reminder to the supplier")
     assert f"{ALI_ORDER} (our order 1043)" in text_of(reminder)
+
+
+async def test_h_a_complaint_with_tracking_and_order_keeps_what_the_order_knows(scenario: Scenario) -> None:
+    scenario.deliver(f"Jamie Customer <{JAMIE}>", "Order #1043 delivered but not received",
+                     f"Hello, my order #1043 shows as delivered, tracking number {ORIGIN}, but I never received it. "
+                     "Nothing in my mailbox.")
+    await _kit(scenario, JAMIE)
+    case = scenario.case(1)
+    assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
+    assert case.facts["order"]["supplier_order"] == ALI_ORDER and case.facts["supplier_address"] == LEAFWORKS
 
 
 async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[no-untyped-def]
