@@ -20,7 +20,8 @@ from inbox_agent.errors import TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
-from inbox_agent.stages import draft, ingest, process, review, send, timers, track
+from inbox_agent.orders.book import build_order_book
+from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, timers, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.cache import DatabaseCache
@@ -49,7 +50,7 @@ class Daemon:
         cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
         tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock)
         self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker,
-                          clock=clock)
+                          clock=clock, orders=build_order_book(config.orders))
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
         self._stop = asyncio.Event()
@@ -68,7 +69,8 @@ class Daemon:
         await asyncio.to_thread(send.reconcile, self.rt)
         loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
             "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
-            "process": (self._threaded(process.run_once), ("track", "draft", "send"), 2.0),
+            "process": (self._threaded(process.run_once), ("track", "draft", "send", "orders"), 2.0),
+            "orders": (self._threaded(order_lookup.run_once), ("process",), 5.0),
             "track": (self._threaded(track.run_once), ("process",), 5.0),
             "draft": (self._threaded(draft.run_once), ("send",), 5.0),
             "review": (self._threaded(review.run_once), ("send", "process"), self.review_poll),

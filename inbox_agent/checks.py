@@ -2,7 +2,8 @@
 
 Every template is rendered in every language it must exist in (customer templates in each store
 language, partner templates in English) with sample data, so an undefined variable or a missing
-translation is found here and not in front of a customer.
+translation is found here and not in front of a customer. The `[orders]` source gets one read
+call, so a wrong token or shop is found before the first complaint.
 """
 
 from __future__ import annotations
@@ -30,7 +31,22 @@ def run_checks(config: Config) -> list[str]:
     except InboxAgentError as e:
         problems.append(f"playbook timers: {e}")
     problems += template_problems(config)
+    problems += order_source_problems(config)
     return problems
+
+
+def order_source_problems(config: Config) -> list[str]:
+    """One read call to the [orders] source proves its credentials; a refusal or an outage is one line."""
+    from inbox_agent.orders.book import build_order_book
+    from inbox_agent.tracking.http import ProviderUnavailable
+
+    try:
+        book = build_order_book(config.orders)
+        if book is not None:
+            book.probe()
+    except (InboxAgentError, ProviderUnavailable) as e:
+        return [f"orders: {e}"]
+    return []
 
 
 def template_problems(config: Config) -> list[str]:

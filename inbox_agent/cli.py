@@ -128,14 +128,15 @@ def demo() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=2525, show_default=True)
 @click.option("--to", "to", default="support@store.example", show_default=True)
-def send_sample(host: str, port: int, to: str) -> None:
+@click.option("--order-only", is_flag=True, help="Give only the order number (the sample orders file knows it).")
+def send_sample(host: str, port: int, to: str, order_only: bool) -> None:
     """Send a sample 'delivered but not received' complaint by SMTP."""
     import smtplib
 
     from inbox_agent.samples import sample_complaint
 
     with smtplib.SMTP(host, port, timeout=10) as smtp:
-        smtp.sendmail("jamie.customer@example.org", [to], sample_complaint(to))
+        smtp.sendmail("jamie.customer@example.org", [to], sample_complaint(to, order_only=order_only))
     click.echo(f"sent a sample complaint to {to} via {host}:{port}")
 
 
@@ -143,7 +144,7 @@ def send_sample(host: str, port: int, to: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @_config_errors_exit_2
 def check(config_path: str | None) -> None:
-    """Validate config, rules and templates without starting anything."""
+    """Validate config, rules and templates, and prove the order source answers, without starting anything."""
     from inbox_agent.checks import run_checks
 
     problems = run_checks(load_config(config_path))
@@ -265,6 +266,41 @@ def _database(config_path: str | None) -> Any:
     db = Database(config.database.url)
     db.create()
     return db
+
+
+@main.group()
+def orders() -> None:
+    """The store's orders, as the [orders] source knows them."""
+
+
+@orders.command("show")
+@click.argument("number")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file ([orders] is read).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per order (fields in docs/orders.md).")
+@_config_errors_exit_2
+def orders_show(number: str, config_path: str | None, as_json: bool) -> None:
+    """Print what the order source knows about order NUMBER."""
+    from inbox_agent.orders.book import build_order_book
+    from inbox_agent.orders.view import order_lines
+    from inbox_agent.tracking.http import ProviderUnavailable
+
+    book = build_order_book(load_config(config_path, sections=("orders",)).orders)
+    if book is None:
+        click.echo("inbox-agent: no order source: set [orders] in the config (docs/orders.md)", err=True)
+        sys.exit(2)
+    try:
+        found = book.show(number)
+    except ProviderUnavailable as e:
+        click.echo(f"inbox-agent: {e}", err=True)
+        sys.exit(1)
+    if not found:
+        click.echo(f"no order {number} in {book.source.name}", err=True)
+        sys.exit(1)
+    for order in found:
+        if as_json:
+            sys.stdout.write(order.model_dump_json() + "\n")
+        else:
+            click.echo("\n".join(order_lines(order)))
 
 
 @main.group()

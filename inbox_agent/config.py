@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inbox_agent.errors import ConfigError
 
@@ -183,6 +183,60 @@ class PlaybookConfig(Section):
         return {**DEFAULT_TIMER_HOURS, **values}
 
 
+class OrderColumns(Section):
+    """Header names of the orders CSV, for exports whose columns are named otherwise."""
+
+    order: str = "order"
+    email: str = "email"
+    name: str = "name"
+    country: str = "country"
+    tracking_number: str = "tracking_number"
+    carrier: str = "carrier"
+    supplier: str = "supplier"
+    supplier_order: str = "supplier_order"
+    created_at: str = "created_at"
+
+
+class ShopifyOrders(Section):
+    shop: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    api_version: str = Field(default="2025-07", pattern=r"^(\d{4}-\d{2}|unstable)$")
+    access_token_env: str
+    base_url: str | None = None
+
+
+class WooCommerceOrders(Section):
+    url: str = Field(pattern=r"^https?://")
+    consumer_key_env: str
+    consumer_secret_env: str
+    supplier_order_meta: str = ""
+
+
+class OrdersConfig(Section):
+    """Where the store's orders are: one of a CSV file, Shopify or WooCommerce."""
+
+    csv: str | None = None
+    columns: OrderColumns = Field(default_factory=OrderColumns)
+    shopify: ShopifyOrders | None = None
+    woocommerce: WooCommerceOrders | None = None
+    recent_days: float = Field(default=60.0, gt=0)
+    supplier_order_pattern: str = r"\b\d{16}\b"
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    rate_per_second: float | None = Field(default=2.0, gt=0)
+    attempts: int = Field(default=4, ge=1, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_wait_seconds: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OrdersConfig:
+        chosen = [n for n in ("csv", "shopify", "woocommerce") if getattr(self, n) is not None]
+        if len(chosen) != 1:
+            raise ValueError(f"set exactly one of csv, shopify, woocommerce (got {', '.join(chosen) or 'none'})")
+        return self
+
+
+SAMPLE_ORDERS_CSV = PROJECT_ROOT / "inbox_agent" / "orders" / "sample_orders.csv"
+
+
 class PathsConfig(Section):
     rules: str = str(PROJECT_ROOT / "rules")
     templates: str = str(PROJECT_ROOT / "templates")
@@ -202,6 +256,7 @@ class Config(Section):
     kit: KitConfig = Field(default_factory=KitConfig)
     playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    orders: OrdersConfig | None = None
     source: str = "<embedded default>"
 
     def mailbox_is_embedded(self) -> bool:
@@ -225,7 +280,7 @@ def load_config(path: str | Path | None, sections: Iterable[str] | None = None) 
     Only `sections` are validated when given; the others keep their defaults. Raises ConfigError.
     """
     if path is None:
-        return Config()
+        return Config(orders=OrdersConfig(csv=str(SAMPLE_ORDERS_CSV)))
     source = str(path)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))

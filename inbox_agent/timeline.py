@@ -50,6 +50,8 @@ def case_timeline(db: Database, case_id: int) -> dict[str, Any] | None:
                              "error": t.get("error")} for n, t in tracking.items()},
             "timers": timers,
             "escalations": case.facts.get("escalations") or [],
+            "order": case.facts.get("order"),
+            "order_notes": case.facts.get("order_notes") or [],
             "outcome": case.outcome,
             "timeline": [f"{at}  {text}" for at, text in sorted(entries, key=lambda e: e[0])],
         }

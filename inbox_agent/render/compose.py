@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.errors import MissingParty
-from inbox_agent.render.context import build_context
+from inbox_agent.render.context import build_context, order_context
 from inbox_agent.render.localize import reader_for
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
 from inbox_agent.render.picture import tracking_png
@@ -55,7 +55,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
         reminder_count=int((extra or {}).get("reminder_count", 0)),
         new_tracking_number=case.facts.get("new_tracking_number") or "",
         new_tracking_url=case.facts.get("new_tracking_url") or "", picture=wants_picture,
-        case_ref=f"C-{case.id}",
+        case_ref=f"C-{case.id}", **order_context(case.facts),
     )
     languages = [case.language, store.default_language] if party == "customer" else ["en"]
     cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
@@ -108,7 +108,16 @@ def tracking_png_for(view: dict[str, Any], language: str) -> bytes:
 def main_tracking(case: Case) -> dict[str, Any] | None:
     """The parcel view the case is about: a replacement parcel once tracked, the distributor's
     last-mile number once tracked, else a delivered parcel whose post office knows it, else any
-    delivered one, else the first."""
+    delivered one, else the first. Its destination is the order's shipping country when the
+    trackers did not say."""
+    view = _main_view(case)
+    country = ((case.facts.get("order") or {}).get("country") or "") if view is not None else ""
+    if view is not None and country and not view.get("destination_country"):
+        view["destination_country"] = country
+    return view
+
+
+def _main_view(case: Case) -> dict[str, Any] | None:
     tracking: dict[str, Any] = case.facts.get("tracking") or {}
     views = list(tracking.values())
     for fact in ("new_tracking_number", "last_mile_number"):

@@ -23,7 +23,9 @@ def empty_post() -> dict[str, Any]:
 def build_context(config: Config, *, customer_name: str = "", customer_email: str = "", order_numbers: list[str],
                   tracking: Mapping[str, Any] | None, tracking_numbers: list[str], customer_words: str = "",
                   done_so_far: list[str] | None = None, reminder_count: int = 0, new_tracking_number: str = "",
-                  new_tracking_url: str = "", picture: bool = False, case_ref: str = "") -> dict[str, Any]:
+                  new_tracking_url: str = "", picture: bool = False, case_ref: str = "", supplier_order: str = "",
+                  order_date: str = "", order_choices: list[dict[str, str]] | None = None,
+                  order_written: list[str] | None = None) -> dict[str, Any]:
     """The template context. `tracking` is the merged view (TrackingStatus.to_json()) or None.
 
     Dates stay ISO here; `render` formats them for the language it picks."""
@@ -63,6 +65,21 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
         "reminder_count": reminder_count,
         "new_tracking_number": new_tracking_number,
         "new_tracking_url": new_tracking_url,
+        "supplier_order": supplier_order,
+        "order_date": order_date,
+        "order_choices": list(order_choices or []),
+        "order_written": list(order_written or []),
+    }
+
+
+def order_context(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The order facts a case holds, as build_context arguments (all empty when no order was looked up)."""
+    order = facts.get("order") or {}
+    return {
+        "supplier_order": order.get("supplier_order") or "",
+        "order_date": (order.get("created_at") or "")[:10],
+        "order_choices": list(facts.get("order_choices") or []),
+        "order_written": list(facts.get("order_written") or []),
     }
 
 
@@ -86,5 +103,8 @@ def sample_context(config: Config, country: str = "US", picture: bool = True) ->
         done_so_far=["gave the customer the post office's contact details and tracking link"],
         reminder_count=1, new_tracking_number="LP00799912345678",
         new_tracking_url="https://global.cainiao.com/newDetail.htm?mailNoList=LP00799912345678",
-        picture=picture, case_ref="C-1",
+        picture=picture, case_ref="C-1", supplier_order="8123456789012345", order_date="2026-07-01",
+        order_choices=[{"number": "1043", "date": "2026-07-01", "items": "2 x Linen cushion cover"},
+                       {"number": "1057", "date": "2026-07-09", "items": "Ceramic vase"}],
+        order_written=["1043"],
     )

@@ -25,7 +25,8 @@ from inbox_agent.rules import load_rules_file
 
 CUSTOMER_TEMPLATES = ("customer_ack", "customer_post_office_kit", "customer_followup", "customer_supplier_contacted",
                       "customer_refund_confirmed", "customer_reship", "customer_solved", "customer_ask_order_number",
-                      "customer_tracking_status")
+                      "customer_tracking_status", "customer_which_order", "customer_order_not_found",
+                      "customer_order_other_address", "customer_not_shipped")
 PARTNER_TEMPLATES = ("distributor_last_mile_request", "distributor_reminder", "supplier_dnr_request",
                      "supplier_refund_request", "supplier_reminder")
 TEMPLATES = CUSTOMER_TEMPLATES + PARTNER_TEMPLATES
@@ -97,8 +98,10 @@ def localized(context: Mapping[str, Any], language: str, reader: Reader) -> dict
     if isinstance(post.get("wait_days"), int | float):
         post["wait_days"] = reader.count(post["wait_days"])
     events = [{**e, "time": reader.moment(str(e.get("time") or ""))} for e in context.get("events") or []]
-    return {**context, "store": store, "post": post, "events": events,
-            "delivered_at": reader.day(str(context.get("delivered_at") or ""))}
+    choices = [{**c, "date": reader.day(str(c.get("date") or ""))} for c in context.get("order_choices") or []]
+    return {**context, "store": store, "post": post, "events": events, "order_choices": choices,
+            "delivered_at": reader.day(str(context.get("delivered_at") or "")),
+            "order_date": reader.day(str(context.get("order_date") or ""))}
 
 
 @dataclass(frozen=True)

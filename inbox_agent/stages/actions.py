@@ -23,6 +23,7 @@ from inbox_agent.playbook import Decision
 from inbox_agent.render.compose import compose_reply, main_tracking
 from inbox_agent.render.directory import visible_facts
 from inbox_agent.render.message import new_message_id, one_line
+from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
 
@@ -43,6 +44,7 @@ def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
         "last_mile_trackable": any(v.get("last_mile_status") not in (None, "not_found") for v in views),
         "sender_only": bool(post and post["sender_only"]),
         "ack": rt.config.playbook.ack,
+        "order_source": rt.orders is not None,
     }
 
 
@@ -61,6 +63,8 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
             numbers = [t["number"] for t in case.tracking_numbers]
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{key}",
                          payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
+        elif kind == "lookup_order":
+            s.add(lookup_intent(case, inbound, facts, f"order:{key}", now))
         elif kind == "reply":
             extra = {"reminder_count": facts.get("count", 0)} if facts.get("timer") else None
             try:
@@ -153,6 +157,7 @@ def _summary_message(rt: Runtime, case: Case, reason: str, inbound: InboundMessa
         lines.append(f"Last mile: {last_mile.get('carrier')} {last_mile.get('number')} "
                      f"(post office says: {main.get('last_mile_status') or 'not asked'})")
     lines += [f"Done so far: {step}" for step in case.facts.get("done_so_far") or []]
+    lines += [f"Order note: {note}" for note in case.facts.get("order_notes") or []]
     if inbound is not None:
         lines += ["", f"The message from {inbound.summary.get('from')} ({inbound.summary.get('sender_role')}):",
                   *(f"> {line}" for line in (inbound.summary.get("new_text") or "").splitlines())]

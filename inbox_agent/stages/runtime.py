@@ -1,4 +1,4 @@
-"""What every stage needs: config, database, mailbox, clock, tracker. Built once by the app."""
+"""What every stage needs: config, database, mailbox, clock, tracker, order source. Built once by the app."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from inbox_agent.config import Config
 from inbox_agent.mailbox.base import MailboxBackend
+from inbox_agent.orders.book import OrderBook
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.tracker import SampleTracker, Tracker
 
@@ -22,6 +23,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     log: Callable[[str], None] = field(default=lambda message: None)
     tracker: Tracker = field(default_factory=SampleTracker)
+    orders: OrderBook | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

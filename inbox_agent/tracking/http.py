@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,8 +97,10 @@ class Http:
         self.limiter = limiter
         self.policy = policy
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """The response to a request, after retrying transient failures; never a 429 or 5xx."""
+    async def request(self, method: str, url: str, throttled: Callable[[httpx.Response], float | None] | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """The response to a request, after retrying transient failures; never a 429 or 5xx.
+        `throttled` reads a throttle an API signals in a 200 body: seconds to wait, or None."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts),
             wait=self._wait,
@@ -107,7 +110,10 @@ class Http:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(method, url, **kwargs)
+                    response = await self._once(method, url, **kwargs)
+                    if throttled is not None and (wait := throttled(response)) is not None:
+                        raise _Retryable("throttled", wait)
+                    return response
         except _Retryable as e:
             raise ProviderUnavailable(self.provider, f"{e} (after {self.policy.attempts} attempts)") from None
         raise AssertionError("unreachable")

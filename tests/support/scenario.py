@@ -25,6 +25,7 @@ from inbox_agent.config import (
     Config,
     DatabaseConfig,
     ImapConfig,
+    OrdersConfig,
     PartiesConfig,
     RepliesConfig,
     SmtpConfig,
@@ -61,6 +62,7 @@ class Scenario:
     db_url: str
     clock: Clock = field(default_factory=Clock)
     daemon: Daemon | None = None
+    orders: OrdersConfig | None = None
 
     @property
     def config(self) -> Config:
@@ -78,6 +80,7 @@ class Scenario:
                                       base_url=self.carriers.url, backoff_seconds=0, max_wait_seconds=0),
             ),
             replies=RepliesConfig(mode="auto"),
+            orders=self.orders,
         )
 
     async def start(self) -> None:

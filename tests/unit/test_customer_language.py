@@ -45,7 +45,7 @@ def _our_words(template: str, language: str, country: str) -> set[str]:
     text = URL.sub(" ", f"{rendered.subject}\n{rendered.body}")
     theirs = [e[k] for e in context["events"] for k in ("description", "location")]
     theirs += [context["store"]["signature"], context["store"]["name"], context["customer_words"],
-               context["customer_name"]]
+               context["customer_name"], *(c["items"] for c in context["order_choices"])]
     theirs += [URL.sub(" ", v) for v in context["post"].values() if isinstance(v, str)]
     for value in sorted(theirs, key=len, reverse=True):
         text = text.replace(value, " ")

@@ -13,6 +13,8 @@ from inbox_agent.playbook.engine import mermaid
 
 MSG = "message.received"
 CUSTOMER = {"role": "customer", "automated": False, "bulk": False, "bounce": False, "has_order": True, "ack": False}
+LOOKED_UP = "order.looked_up"
+FOUND = {"order": "found", "order_fulfilled": True, "has_tracking": True, "intent": "delivered_not_received"}
 DELIVERED = {"tracking_delivered": True, "tracking_failed": False, "last_mile_trackable": True}
 
 TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
@@ -35,6 +37,39 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
      "wismo_tracking", ["track"]),
     ("new", MSG, {**CUSTOMER, "intent": "delivered_not_received", "has_tracking": False},
      "complaint_without_tracking", "awaiting_tracking_info", ["reply customer_ask_order_number"]),
+    ("new", MSG, {**CUSTOMER, "intent": "delivered_not_received", "has_tracking": False, "order_source": True},
+     "look_up_the_order", "looking_up_order", ["lookup_order"]),
+    ("awaiting_tracking_info", MSG, {**CUSTOMER, "intent": "other", "has_tracking": False, "order_source": True},
+     "look_up_the_order_named", "looking_up_order", ["lookup_order"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "other_address"}, "order_of_another_address",
+     "awaiting_tracking_info", ["reply customer_order_other_address"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "not_found", "has_tracking": False}, "order_not_found",
+     "awaiting_tracking_info",
+     ["reply customer_order_not_found"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "several"}, "order_which_one", "awaiting_tracking_info",
+     ["reply customer_which_order"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "none"}, "order_none_for_sender", "awaiting_tracking_info",
+     ["reply customer_ask_order_number"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "unavailable", "has_tracking": False},
+     "order_source_unavailable", "needs_attention",
+     ["escalate"]),
+    ("new", MSG, {**CUSTOMER, "intent": "where_is_my_order", "has_tracking": True, "order_source": True},
+     "look_up_the_order_with_tracking", "looking_up_order", ["lookup_order"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order_fulfilled": False, "has_tracking": False}, "order_not_shipped",
+     "wismo_answered", ["reply customer_not_shipped", "timer customer_close"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order_fulfilled": False}, "order_complaint_tracked", "tracking",
+     ["cancel all", "track"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "not_found"}, "order_complaint_tracked", "tracking",
+     ["cancel all", "track"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "order": "unavailable", "intent": "where_is_my_order"},
+     "order_wismo_tracked", "wismo_tracking", ["track"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "ack": True}, "order_complaint_acknowledged", "tracking",
+     ["cancel all", "reply customer_ack", "track"]),
+    ("looking_up_order", LOOKED_UP, FOUND, "order_complaint_tracked", "tracking", ["cancel all", "track"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "intent": "where_is_my_order"}, "order_wismo_tracked",
+     "wismo_tracking", ["track"]),
+    ("looking_up_order", LOOKED_UP, {**FOUND, "has_tracking": False}, "order_shipped_without_tracking",
+     "needs_attention", ["escalate"]),
     ("wismo_tracking", "tracking.updated", {"tracking_failed": False}, "wismo_answer", "wismo_answered",
      ["reply customer_tracking_status", "timer customer_close"]),
     ("wismo_tracking", "tracking.updated", {"tracking_failed": True}, "wismo_tracking_failed", "needs_attention",
