@@ -8,15 +8,13 @@ tracker turns that into "try again later" for that provider only.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 
@@ -47,26 +45,20 @@ class RetryPolicy:
 
 
 class RateLimiter:
-    """At most `per_second` calls per second, shared by every event loop and thread of a provider.
+    """A token bucket per provider: `burst` calls at once, then `per_second` on average.
 
-    Not aiolimiter: its limiter belongs to one event loop, while the tracker runs a loop per round
-    of lookups (asyncio.run in a worker thread) and a provider's budget must outlive them.
+    aiolimiter's leaky bucket does the counting. It belongs to the event loop that first uses it,
+    which is the tracker's own loop (tracking/tracker.py): every lookup of the process runs there.
     """
 
-    def __init__(self, per_second: float | None) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
+    def __init__(self, per_second: float | None, burst: int | None = None) -> None:
+        self.per_second = per_second
+        self.burst = max(1, burst or round(per_second or 1))
+        self._bucket = AsyncLimiter(self.burst, self.burst / per_second) if per_second else None
 
     async def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        if self._bucket is not None:
+            await self._bucket.acquire()
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -33,13 +33,20 @@ class LastMile:
 
 @dataclass(frozen=True)
 class Leg:
-    """One provider's answer inside a merged view: who said what about which number."""
+    """One provider's answer inside a merged view: who said what about which number.
+
+    `carrier` names the destination carrier of a last-mile leg; `relayed` is true when that leg
+    was read from the origin answer of a universal tracker (its copy of the carrier's events),
+    with no call of its own.
+    """
 
     provider: str
     number: str
     status: str
     error: str | None = None
     url: str | None = None
+    carrier: str | None = None
+    relayed: bool = False
 
 
 @dataclass(frozen=True)

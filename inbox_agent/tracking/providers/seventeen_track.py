@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, text
+from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, status_from_text, text
 from inbox_agent.tracking.carriers import country_code
 from inbox_agent.tracking.http import Http, ProviderRefused, ProviderUnavailable, json_body
 from inbox_agent.tracking.lastmile import from_events, from_field
@@ -20,6 +20,9 @@ _MAIN = {"NotFound": "not_found", "InfoReceived": "info_received", "InTransit": 
          "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
          "DeliveryFailure": "failed_attempt", "Delivered": "delivered", "Exception": "exception"}
 _RETURNED = {"Exception_Returning", "Exception_Returned"}
+_STAGES = {"InfoReceived": "info_received", "PickedUp": "in_transit", "Departure": "in_transit",
+           "Arrival": "in_transit", "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
+           "Delivered": "delivered", "Returning": "returned", "Returned": "returned"}
 _ALREADY_REGISTERED = -18019901
 _AUTH_CODES = {-18010001, -18010002, -18010004}
 _NUMBER_ERRORS = {-18010012: "invalid number format", -18019903: "carrier cannot be detected",
@@ -30,8 +33,17 @@ class SeventeenTrack(Adapter):
     name: ClassVar[str] = "seventeen_track"
     default_base: ClassVar[str] = "https://api.17track.net/track/v2.2"
     needs: ClassVar[tuple[str, ...]] = ("api_key_env",)
+    universal: ClassVar[bool] = True
     batch_size = 40
     rate_per_second = 3.0
+    burst = 3
+
+    def event_status(self, event: TrackingEvent) -> str:
+        """An event's `sub_status` (e.g. Delivered_Other) or `stage`, else its wording."""
+        if event.code in _RETURNED:
+            return "returned"
+        return (_MAIN.get(event.code.split("_")[0]) or _STAGES.get(event.code)
+                or status_from_text(event.description))
 
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
         body = [{"number": n} for n in numbers]
