@@ -48,6 +48,14 @@ class Leg:
     carrier: str | None = None
     relayed: bool = False
 
+    def describe(self) -> str:
+        """One line for people: which service answered about which number, and what it said."""
+        about = f"{self.carrier} number {self.number}" if self.carrier else self.number
+        line = f"{self.provider} answered for {about}: {self.status}"
+        if self.relayed:
+            line += f" ({self.carrier}'s own events, carried in {self.provider}'s answer for the origin number)"
+        return line + (f" ({self.error})" if self.error else "")
+
 
 @dataclass(frozen=True)
 class TrackingStatus:
