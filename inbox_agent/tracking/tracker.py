@@ -60,21 +60,19 @@ class Tracker:
         self._lock = threading.Lock()
 
     def track(self, numbers: Iterable[tuple[str, str]]) -> dict[str, TrackingStatus]:
-        """Blocking form of `track_async`, for worker threads and the CLI."""
+        """(number, carrier code) pairs -> merged TrackingStatus per number, looked up on the tracker's
+        loop; blocks the calling thread (a stage's worker thread, the CLI) until the answer."""
         return self._submit(self._track(list(numbers))).result()
 
-    async def track_async(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
-        """(number, carrier code) pairs -> merged TrackingStatus per number."""
-        return await asyncio.wrap_future(self._submit(self._track(list(numbers))))
-
     def close(self) -> None:
-        """Close every provider's client and stop the tracker's loop (a later lookup starts a new one)."""
+        """Stop the tracker's loop: lookups in flight end with CancelledError in their callers (never
+        a caller left waiting), every provider's client is closed; a later lookup starts a new loop."""
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
-        asyncio.run_coroutine_threadsafe(self._close_clients(), loop).result(timeout=_CLOSE_SECONDS)
+        asyncio.run_coroutine_threadsafe(self._shut(), loop).result(timeout=_CLOSE_SECONDS)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=_CLOSE_SECONDS)
         loop.close()
@@ -101,7 +99,12 @@ class Tracker:
                 self._thread.start()
             return asyncio.run_coroutine_threadsafe(work, self._loop)
 
-    async def _close_clients(self) -> None:
+    async def _shut(self) -> None:
+        current = asyncio.current_task()
+        in_flight = [task for task in asyncio.all_tasks() if task is not current]
+        for task in in_flight:
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aclose()

@@ -6,6 +6,9 @@ error envelopes and fields we never read included.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -220,3 +223,28 @@ def test_one_connection_per_provider_for_the_trackers_life() -> None:
 def test_the_limiter_is_a_bucket_holding_the_providers_burst() -> None:
     assert RateLimiter(3.0).burst == 3 and RateLimiter(0.5).burst == 1 and RateLimiter(3.0, 10).burst == 10
     assert RateLimiter(None).burst == 1
+
+
+def test_closing_the_tracker_ends_a_lookup_in_flight_instead_of_leaving_its_caller_waiting() -> None:
+    asked = threading.Event()
+
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    t = tracker(FakeCarriers(), "seventeen_track", transport=httpx.MockTransport(never_answers))
+    outcome: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            one(t, ORIGIN)
+        except BaseException as e:  # noqa: BLE001 - the test records what the caller got
+            outcome.append(e)
+
+    caller = threading.Thread(target=lookup)
+    caller.start()
+    assert asked.wait(timeout=30)
+    t.close()
+    caller.join(timeout=30)
+    assert not caller.is_alive() and [type(e) for e in outcome] == [concurrent.futures.CancelledError]
