@@ -251,6 +251,7 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keeps connections open, as carriers' servers do
+            disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
             def _any(self) -> None:
                 peers.append(self.client_address[1])
