@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar, Protocol
 
 from inbox_agent.config import TrackingProvider
+from inbox_agent.extract.formats import load_format_book
 from inbox_agent.tracking.carriers import carrier_code
 from inbox_agent.tracking.http import Http, ProviderUnavailable
 from inbox_agent.tracking.status import LastMile, TrackingEvent, TrackingStatus
@@ -92,8 +93,8 @@ class Adapter:
         return TrackingStatus(
             provider=self.name, number=target.number, status=status,
             delivered_at=events[0].time or None if status == "delivered" else None, origin_country=None,
-            destination_country=origin.destination_country, events=events, last_mile=None, tracking_url=None,
-            fetched_at=origin.fetched_at,
+            destination_country=origin.destination_country, events=events, last_mile=None,
+            tracking_url=carrier_link(target), fetched_at=origin.fetched_at,
         )
 
     def event_status(self, event: TrackingEvent) -> str:
@@ -102,6 +103,14 @@ class Adapter:
 
     def shape_error(self, what: str) -> ProviderUnavailable:
         return ProviderUnavailable(self.name, f"answered JSON of an unexpected shape ({what})")
+
+
+def carrier_link(last_mile: LastMile) -> str | None:
+    """The carrier's own tracking page for a last-mile number, when its format names one."""
+    identified = load_format_book().identify(last_mile.number)
+    if identified is None or identified.carrier != last_mile.carrier or not identified.format.tracking_url:
+        return None
+    return identified.format.tracking_url.replace("%s", identified.number)
 
 
 def field(data: Any, *path: str | int) -> Any:

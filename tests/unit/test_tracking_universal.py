@@ -68,7 +68,9 @@ def test_17track_alone_relays_the_usps_events_of_the_last_mile_number_with_no_se
     assert status.delivered_at == "2026-07-10T14:15:00-07:00"
     assert paths(fakes) == ["POST /track/v2.2/register", "POST /track/v2.2/gettrackinfo"]
     assert status.legs == (Leg("seventeen_track", ORIGIN, "delivered", url=f"https://t.17track.net/en#nums={ORIGIN}"),
-                           Leg("seventeen_track", IMPB, "delivered", carrier="usps", relayed=True))
+                           Leg("seventeen_track", IMPB, "delivered", url=f"{USPS_LINK}{IMPB}", carrier="usps",
+                               relayed=True))
+    assert status.tracking_url == f"{USPS_LINK}{IMPB}"
     assert status.legs[1].describe() == (f"seventeen_track answered for usps number {IMPB}: delivered (usps's own "
                                          "events, carried in seventeen_track's answer for the origin number)")
 
