@@ -77,6 +77,15 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def reset_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds until an `X-RateLimit-Reset` Unix time (AfterShip sends it with a 429)."""
+    try:
+        reset = float((value or "").strip())
+    except ValueError:
+        return None
+    return max(0.0, reset - (now or datetime.now(UTC)).timestamp())
+
+
 class Http:
     """One provider's way out: its client, limiter and retry policy."""
 
@@ -113,7 +122,8 @@ class Http:
         except httpx.TransportError as e:
             raise _Retryable(f"cannot connect ({type(e).__name__})") from None
         if response.status_code == 429:
-            raise _Retryable("rate limited (HTTP 429)", retry_after_seconds(response.headers.get("Retry-After")))
+            raise _Retryable("rate limited (HTTP 429)", retry_after_seconds(response.headers.get("Retry-After"))
+                             or reset_seconds(response.headers.get("X-RateLimit-Reset")))
         if response.status_code >= 500:
             raise _Retryable(f"server error (HTTP {response.status_code})",
                              retry_after_seconds(response.headers.get("Retry-After")))

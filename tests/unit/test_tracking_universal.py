@@ -16,7 +16,7 @@ import httpx
 
 from inbox_agent.config import TrackingConfig, TrackingProvider
 from inbox_agent.tracking.cache import MemoryCache
-from inbox_agent.tracking.http import RateLimiter
+from inbox_agent.tracking.http import RateLimiter, reset_seconds
 from inbox_agent.tracking.status import Leg, TrackingStatus
 from inbox_agent.tracking.tracker import Tracker, build_tracker
 from tests.support.carriers import (
@@ -136,7 +136,8 @@ def test_aftership_errors() -> None:
     assert "AfterShip 4012: cannot detect the courier (Cannot detect courier." in (unknown.error or "")
     refused = one(tracker(fakes, "aftership", env={"AFTERSHIP": "wrong"}), ORIGIN)
     assert refused.retry and "aftership: refused the key (HTTP 401)" in (refused.error or "")
-    fakes.fail_next(1, lambda r: httpx.Response(429, headers={"Retry-After": "0"}, json={
+    reset = {"X-RateLimit-Reset": str(int(NOW.timestamp())), "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0"}
+    fakes.fail_next(1, lambda r: httpx.Response(429, headers=reset, json={
         "meta": {"code": 429, "message": "You have exceeded the API call rate limit.", "type": "TooManyRequests"},
         "data": {}}))
     throttled_once = one(tracker(fakes, "aftership"), ORIGIN)
@@ -250,3 +251,9 @@ def test_closing_the_tracker_ends_a_lookup_in_flight_instead_of_leaving_its_call
     t.close()
     caller.join(timeout=30)
     assert not caller.is_alive() and [type(e) for e in outcome] == [concurrent.futures.CancelledError]
+
+
+def test_a_rate_limit_reset_time_says_how_long_to_wait() -> None:
+    assert reset_seconds(str(int(NOW.timestamp()) + 7), NOW) == 7.0
+    assert reset_seconds(str(int(NOW.timestamp()) - 7), NOW) == 0.0
+    assert reset_seconds("soon", NOW) is None and reset_seconds(None, NOW) is None
