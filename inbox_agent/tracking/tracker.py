@@ -245,7 +245,8 @@ class _Session:
                 out.update({n: f"{name}: answered something we could not read ({type(e).__name__}: {e})"
                             for n in batch})
             for number, status in fetched.items():
-                self.tracker.cache.put(status, self.now)
+                if not status.retry:  # "no news yet" is asked again, not kept for a TTL
+                    self.tracker.cache.put(status, self.now)
                 out[number] = status
         return out
 

@@ -149,14 +149,17 @@ def test_aftership_errors() -> None:
     assert gone.status == "not_found" and "AfterShip 4004: Tracking does not exist." in (gone.error or "")
 
 
-def test_aftership_pending_is_a_normal_not_found() -> None:
+def test_aftership_pending_is_asked_again_not_cached() -> None:
     fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB))
     fakes.fail_next(1, lambda r: None)
     fakes.fail_next(1, lambda r: httpx.Response(200, json={"meta": {"code": 200, "message": "OK", "type": "OK"},
                                                           "data": {"id": "x", "tracking_number": ORIGIN,
                                                                    "tag": "Pending", "checkpoints": []}}))
-    status = one(tracker(fakes, "aftership"), ORIGIN)
-    assert status.status == "not_found" and not status.retry and "Pending" in (status.error or "")
+    t = tracker(fakes, "aftership")
+    status = one(t, ORIGIN)
+    assert status.status == "not_found" and status.retry and "Pending" in (status.error or "")
+    again = one(t, ORIGIN)
+    assert again.status == "delivered" and not again.retry and len(fakes.requests) == 4
 
 
 def test_trackingmore_relays_destination_info_for_the_s10_number() -> None:
@@ -257,3 +260,16 @@ def test_a_rate_limit_reset_time_says_how_long_to_wait() -> None:
     assert reset_seconds(str(int(NOW.timestamp()) + 7), NOW) == 7.0
     assert reset_seconds(str(int(NOW.timestamp()) - 7), NOW) == 0.0
     assert reset_seconds("soon", NOW) is None and reset_seconds(None, NOW) is None
+
+
+def test_trackingmore_pending_is_asked_again_not_cached() -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN))
+    fakes.fail_next(1, lambda r: None)
+    fakes.fail_next(1, lambda r: httpx.Response(200, json={"meta": {"code": 200, "message": "ok"}, "data": [
+        {"tracking_number": ORIGIN, "courier_code": "china-post", "delivery_status": "pending", "origin_info": None,
+         "destination_info": {"trackinfo": None}, "new_field": {"x": 1}}]}))
+    t = tracker(fakes, "trackingmore")
+    status = one(t, ORIGIN)
+    assert status.status == "not_found" and status.retry and "(pending)" in (status.error or "")
+    again = one(t, ORIGIN)
+    assert again.last_mile_status == "delivered" and not again.retry

@@ -5,8 +5,9 @@ answers it with its checkpoints. A number already created answers meta.code 4003
 with `GET /trackings?tracking_numbers=...`. Every answer is `{"meta": {code, message, type},
 "data": ...}`. `last_mile` names the destination carrier's own number and slug; checkpoints carry
 the slug of the carrier that reported them, which makes the relayed last-mile leg
-(`Adapter.relayed_last_mile`). A tracking AfterShip has no news about yet (`Pending`) is a normal
-not_found that the next lookup after the TTL refreshes, as with 17TRACK.
+(`Adapter.relayed_last_mile`). A tracking AfterShip has no news about yet (`Pending`, as every
+tracking is just after its creation) is a not_found with `retry`: it is not cached, and the track
+stage asks again later before the playbook acts on it.
 """
 
 from __future__ import annotations
@@ -125,5 +126,5 @@ def parse_tracking(data: dict[str, Any], now: datetime) -> TrackingStatus:
         origin_country=country_code(field(data, "origin_country_region") or field(data, "origin_country_iso3")),
         destination_country=destination, events=tuple(events), last_mile=last_mile,
         tracking_url=text(field(data, "courier_tracking_link")) or None, fetched_at=iso(now), error=error,
-        raw={"payload": data},
+        retry=tag == "Pending", raw={"payload": data},
     )

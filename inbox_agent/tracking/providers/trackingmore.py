@@ -133,10 +133,11 @@ def parse_item(item: dict[str, Any], now: datetime) -> TrackingStatus:
                                   status)
     destination = country_code(field(item, "destination_country"))
     error = f"TrackingMore has no information about this number yet ({raw_status})" if status == "not_found" else None
+    # "pending": just created, not fetched from the carrier yet: asked again later (not cached)
     return TrackingStatus(
         provider="trackingmore", number=number, status=status,
         delivered_at=(events[0].time or None if events else None) if status == "delivered" else None,
         origin_country=country_code(field(item, "origin_country")), destination_country=destination,
         events=tuple(events), last_mile=from_events(events, number, destination), tracking_url=None,
-        fetched_at=iso(now), error=error, raw={"payload": item},
+        fetched_at=iso(now), error=error, retry=raw_status == "pending", raw={"payload": item},
     )
