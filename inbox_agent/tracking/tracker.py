@@ -185,8 +185,9 @@ class _Session:
 
         In this order: a configured destination-post adapter for that number; else the carrier's
         events already in the universal tracker's origin answer (no call); else a universal
-        tracker asked about the last-mile number itself. A parcel with no last-mile number (the
-        universal tracker has already answered for the number itself) gets no second leg.
+        tracker asked about the last-mile number itself, whose answer counts through that
+        carrier's events only. No universal tracker is asked again about the number it has just
+        answered for.
         """
         adapters = self.tracker.adapters
         wanted: dict[str, list[tuple[str, LastMile]]] = {}
@@ -203,14 +204,15 @@ class _Session:
                 results[origin_number] = LastLeg(target, relayed, relayed=True)
             elif post is not None and post != origin.provider:
                 wanted.setdefault(post, []).append((origin_number, target))
-            elif post is None and universal is not None and target.number != origin.number:
+            elif post is None and universal is not None and (universal, target.number) != (origin.provider,
+                                                                                          origin.number):
                 wanted.setdefault(universal, []).append((origin_number, target))
         for name, pairs in wanted.items():
             answers = await self.ask(name, [target.number for _, target in pairs])
             for origin_number, target in pairs:
                 answer = answers.get(target.number)
                 if isinstance(answer, TrackingStatus):
-                    results[origin_number] = LastLeg(target, answer)
+                    results[origin_number] = LastLeg(target, _at_carrier(adapters[name], answer, target))
                 elif answer:
                     self.legs.setdefault(origin_number, []).append(
                         Leg(name, target.number, "unavailable", answer, carrier=target.carrier))
@@ -263,6 +265,18 @@ def _policy(adapter: Adapter) -> RetryPolicy:
 def _deadline(adapter: Adapter) -> float:
     s = adapter.settings
     return s.attempts * (s.timeout_seconds + s.max_wait_seconds) + 5
+
+
+def _at_carrier(adapter: Adapter, answer: TrackingStatus, target: LastMile) -> TrackingStatus:
+    """A universal tracker's answer about a last-mile number counts as the destination carrier's
+    tracking only through that carrier's own events in it; a post adapter's answer is the post's."""
+    if not adapter.universal or not answer.found:
+        return answer
+    leg = adapter.relayed_last_mile(answer, target)
+    if leg is not None:
+        return leg
+    return replace(answer, status="not_found", delivered_at=None, events=(),
+                   error=f"{adapter.name} knows {target.number} but has no event of {target.carrier} for it yet")
 
 
 def _last_mile_target(origin: TrackingStatus) -> LastMile | None:

@@ -36,6 +36,7 @@ class Parcel:
     last_mile_key: int = 21051
     delivered: bool = True
     hidden_last_mile: bool = False  # the origin trackers do not know the last-mile number
+    relays_last_mile: bool = True  # 17TRACK's answer for the origin number holds the local carrier's events
 
 
 @dataclass
@@ -294,8 +295,9 @@ def _address(country: str) -> dict[str, Any]:
             "coordinates": {"longitude": None, "latitude": None}}
 
 
-def seventeen_item(p: Parcel) -> dict[str, Any]:
+def seventeen_item(p: Parcel, relayed: bool | None = None) -> dict[str, Any]:
     """A /gettrackinfo accepted[] item shaped like the documented v2.2 example."""
+    relayed = p.relays_last_mile if relayed is None else relayed
     status = ("Delivered", "Delivered_Other") if p.delivered else ("InTransit", "InTransit_Arrival")
     shown = None if p.hidden_last_mile else p.last_mile
     last_events = [{"time_iso": "2026-07-10T14:15:00-07:00", "time_utc": "2026-07-10T21:15:00Z",
@@ -313,7 +315,8 @@ def seventeen_item(p: Parcel) -> dict[str, Any]:
                     "homepage": None, "country": p.destination}
         providers.insert(0, {"provider": provider,
                              "service_type": None, "latest_sync_status": "Success",
-                             "latest_sync_time": "2026-07-10T21:30:00Z", "events_hash": 222, "events": last_events})
+                             "latest_sync_time": "2026-07-10T21:30:00Z", "events_hash": 222,
+                             "events": last_events if relayed else []})
     return {"number": p.number, "carrier": 3011, "param": None, "tag": None, "track_info": {
         "shipping_info": {"shipper_address": _address("CN"), "recipient_address": _address(p.destination)},
         "latest_status": {"status": status[0], "sub_status": status[1], "sub_status_descr": None},
@@ -385,7 +388,7 @@ def laposte_shipment(number: str, p: Parcel) -> dict[str, Any]:
 
 def seventeen_local_item(number: str, p: Parcel) -> dict[str, Any]:
     """A /gettrackinfo accepted[] item for a destination post's own number (17TRACK asked about it)."""
-    item = seventeen_item(p)
+    item = seventeen_item(p, relayed=True)
     info = item["track_info"]
     local = [entry for entry in info["tracking"]["providers"] if entry["provider"]["key"] == p.last_mile_key]
     info["tracking"]["providers"] = local or [{**info["tracking"]["providers"][-1], "events": []}]

@@ -76,14 +76,21 @@ def test_17track_alone_relays_the_usps_events_of_the_last_mile_number_with_no_se
 
 
 def test_17track_is_asked_about_the_last_mile_number_when_its_answer_holds_no_events_of_that_carrier() -> None:
-    fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB, delivered=False))
+    fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB, relays_last_mile=False))
     status = one(tracker(fakes, "seventeen_track"), ORIGIN)
     assert status.last_mile is not None and status.last_mile.number == IMPB
-    assert status.last_mile_status == "in_transit"
+    assert status.last_mile_status == "delivered"
     assert [r.url.path.rsplit("/", 1)[1] for r in fakes.requests] == ["register", "gettrackinfo"] * 2
-    assert [str(r.content).count(IMPB) for r in fakes.requests] == [0, 0, 1, 1]
-    assert status.legs[1] == Leg("seventeen_track", IMPB, "in_transit", url=f"https://t.17track.net/en#nums={IMPB}",
-                                 carrier="usps")
+    assert [r.content.count(IMPB.encode()) for r in fakes.requests] == [0, 0, 1, 1]
+    assert status.legs[1] == Leg("seventeen_track", IMPB, "delivered", url=f"{USPS_LINK}{IMPB}", carrier="usps")
+
+
+def test_a_last_mile_number_without_events_of_its_carrier_is_not_tracked_at_the_post() -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB, delivered=False))
+    status = one(tracker(fakes, "seventeen_track"), ORIGIN)
+    assert status.status == "in_transit" and status.last_mile_status == "not_found"
+    assert status.legs[1].error == f"seventeen_track knows {IMPB} but has no event of usps for it yet"
+    assert len(fakes.requests) == 4
 
 
 def test_a_configured_destination_post_still_wins_for_its_numbers() -> None:
