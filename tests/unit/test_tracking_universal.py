@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from inbox_agent.config import TrackingConfig, TrackingProvider
 from inbox_agent.tracking.cache import MemoryCache
@@ -280,3 +281,36 @@ def test_trackingmore_pending_is_asked_again_not_cached() -> None:
     assert status.status == "not_found" and status.retry and "(pending)" in (status.error or "")
     again = one(t, ORIGIN)
     assert again.last_mile_status == "delivered" and not again.retry
+
+
+@pytest.mark.parametrize("name, payload, status, retry, events", [
+    ("aftership", {"meta": {"code": 200}, "data": {"tracking_number": ORIGIN, "tag": "Delivered",
+                                                    "checkpoints": [{"checkpoint_time": 12, "message": None}, "odd"],
+                                                    "last_mile": "LM123", "destination_country_region": 840}},
+     "delivered", False, 1),
+    ("aftership", {"meta": {"code": 200}, "data": {"tracking_number": ORIGIN, "tag": "SomethingNew",
+                                                    "checkpoints": None}}, "in_transit", False, 0),
+    ("aftership", {"meta": "ok", "data": []}, "not_found", True, 0),
+    ("aftership", ["not", "an", "envelope"], "not_found", True, 0),
+    ("trackingmore", {"meta": {"code": 200}, "data": [{"tracking_number": ORIGIN, "delivery_status": "transit",
+                                                        "origin_info": {"trackinfo": [{"checkpoint_date": None}, 7]},
+                                                        "destination_info": "none"}]}, "in_transit", False, 1),
+    ("trackingmore", {"meta": {"code": 200}, "data": {"tracking_number": ORIGIN, "delivery_status": None}},
+     "not_found", False, 0),
+    ("trackingmore", {"meta": {"code": 200}, "data": "nothing"}, "not_found", False, 0),
+    ("trackingmore", {"data": []}, "not_found", True, 0),
+])
+def test_universal_trackers_read_payloads_of_the_wrong_types_without_crashing(
+        name: str, payload: Any, status: str, retry: bool, events: int) -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN))
+    read = "/trackings/" if name == "aftership" else "/trackings/get"
+
+    def odd(request: httpx.Request) -> httpx.Response | None:
+        return httpx.Response(200, json=payload) if read in request.url.path else None
+
+    fakes.fail_next(1, lambda r: None)
+    fakes.fail_next(1, odd)
+    answer = one(tracker(fakes, name), ORIGIN)
+    assert (answer.status, answer.retry, len(answer.events)) == (status, retry, events)
+    if retry:
+        assert (answer.error or "").startswith(f"{name}: ")

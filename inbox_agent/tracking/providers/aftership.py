@@ -99,6 +99,8 @@ def parse_tracking(data: dict[str, Any], now: datetime) -> TrackingStatus:
     slug = text(field(data, "slug"))
     events = []
     for checkpoint in field(data, "checkpoints") or []:
+        if not isinstance(checkpoint, dict):
+            continue
         place = text(field(checkpoint, "location")) or ", ".join(
             p for p in (text(field(checkpoint, "city")), text(field(checkpoint, "state")),
                         text(field(checkpoint, "country_region_name")) or text(field(checkpoint, "country_name"))) if p)

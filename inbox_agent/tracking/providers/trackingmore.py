@@ -119,6 +119,8 @@ def parse_item(item: dict[str, Any], now: datetime) -> TrackingStatus:
     for side in ("origin_info", "destination_info"):
         courier = text(field(item, side, "courier_code")) or text(field(item, "courier_code"))
         for checkpoint in field(item, side, "trackinfo") or []:
+            if not isinstance(checkpoint, dict):
+                continue
             events.append(TrackingEvent(
                 time=parse_time(field(checkpoint, "checkpoint_date")) or "",
                 location=text(field(checkpoint, "location")),
