@@ -2,7 +2,8 @@
 
 `POST /trackings` with a flat body creates the tracking and answers its id; `GET /trackings/{id}`
 answers it with its checkpoints. A number already created answers meta.code 4003: it is then read
-with `GET /trackings?tracking_numbers=...`. Every answer is `{"meta": {code, message, type},
+with `GET /trackings?tracking_numbers=...`. Later lookups get the tracking by its id directly (ids are
+kept for the adapter's life; a 4004 forgets the id). Every answer is `{"meta": {code, message, type},
 "data": ...}`. `last_mile` names the destination carrier's own number and slug; checkpoints carry
 the slug of the carrier that reported them, which makes the relayed last-mile leg
 (`Adapter.relayed_last_mile`). A tracking AfterShip has no news about yet (`Pending`, as every
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, status_from_text, text
 from inbox_agent.tracking.carriers import country_code
@@ -42,6 +44,10 @@ class AfterShip(Adapter):
     rate_per_second = 5.0  # GET /trackings/:id, the tightest of the two endpoints used per number
     burst = 5
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ids: dict[str, str] = {}  # tracking number -> AfterShip tracking id, for the adapter's life
+
     def event_status(self, event: TrackingEvent) -> str:
         """A checkpoint's tag (kept in `code` as "Tag" or "Tag_Subtag"), else its wording."""
         tag = _TAGS.get(event.code.split("_")[0])
@@ -50,33 +56,46 @@ class AfterShip(Adapter):
     def relayed_last_mile(self, origin: TrackingStatus, target: LastMile) -> TrackingStatus | None:
         """As for every universal tracker, with the last-mile courier's own link when AfterShip gives it."""
         leg = super().relayed_last_mile(origin, target)
-        link = text(field(origin.raw, "payload", "last_mile", "courier_tracking_link"))
-        return replace(leg, tracking_url=link) if leg is not None and link else leg
+        last = field(origin.raw, "payload", "last_mile")
+        link = text(field(last, "courier_tracking_link"))
+        if leg is None or not link or text(field(last, "tracking_number")) != target.number:
+            return leg
+        return replace(leg, tracking_url=link)
 
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
         return {number: await self._one(http, number, now) for number in numbers}
 
     async def _one(self, http: Http, number: str, now: datetime) -> TrackingStatus:
-        code, data, message = await self._call(http, "POST", "/trackings", json={"tracking_number": number})
-        if code in _NUMBER_ERRORS:
-            return not_found(self.name, number, now, f"AfterShip {code}: {_NUMBER_ERRORS[code]} ({message})",
-                             {"meta": {"code": code, "message": message}})
-        if code == _ALREADY_EXISTS:
-            code, data, message = await self._call(http, "GET", "/trackings", params={"tracking_numbers": number})
-            found = [t for t in field(data, "trackings") or [] if text(field(t, "tracking_number")) == number]
-            if code == 200 and found:
-                return parse_tracking(found[0], now)
-            raise ProviderUnavailable(self.name, f"said the tracking of {number} exists but did not list it")
-        tracking_id = text(field(data, "id"))
-        if code not in (200, 201) or not tracking_id:
-            raise ProviderUnavailable(self.name, f"create tracking answered code {code} {message}".strip())
-        code, data, message = await self._call(http, "GET", f"/trackings/{tracking_id}")
+        tracking_id = self._ids.get(number)
+        if tracking_id is None:
+            code, data, message = await self._call(http, "POST", "/trackings", json={"tracking_number": number})
+            if code in _NUMBER_ERRORS:
+                return not_found(self.name, number, now, f"AfterShip {code}: {_NUMBER_ERRORS[code]} ({message})",
+                                 {"meta": {"code": code, "message": message}})
+            if code == _ALREADY_EXISTS:
+                return await self._listed(http, number, now)
+            tracking_id = text(field(data, "id"))
+            if code not in (200, 201) or not tracking_id:
+                raise ProviderUnavailable(self.name, f"create tracking answered code {code} {message}".strip())
+            self._ids[number] = tracking_id
+        code, data, message = await self._call(http, "GET", f"/trackings/{quote(tracking_id, safe='')}")
         if code == _DOES_NOT_EXIST:
+            self._ids.pop(number, None)
             return not_found(self.name, number, now, f"AfterShip {code}: {message or 'tracking does not exist'}",
                              {"meta": {"code": code, "message": message}})
         if code != 200 or not isinstance(data, dict):
             raise ProviderUnavailable(self.name, f"get tracking answered code {code} {message}".strip())
         return parse_tracking(data, now)
+
+    async def _listed(self, http: Http, number: str, now: datetime) -> TrackingStatus:
+        """A tracking created earlier (by us before a restart, or by the store's own AfterShip use)."""
+        code, data, message = await self._call(http, "GET", "/trackings", params={"tracking_numbers": number})
+        found = [t for t in field(data, "trackings") or [] if text(field(t, "tracking_number")) == number]
+        if code != 200 or not found or not isinstance(found[0], dict):
+            raise ProviderUnavailable(self.name, f"said the tracking of {number} exists but did not list it")
+        if text(field(found[0], "id")):
+            self._ids[number] = text(field(found[0], "id"))
+        return parse_tracking(found[0], now)
 
     async def _call(self, http: Http, method: str, path: str, **kwargs: Any) -> tuple[int, Any, str]:
         """(meta.code, data, meta.message) of one call; ProviderRefused for a refused key."""
