@@ -213,9 +213,13 @@ def test_trackingmore_errors() -> None:
     now = [NOW]
     t = tracker(fakes, "trackingmore", clock=lambda: now[0])
     one(t, ORIGIN)
+    assert paths(fakes)[-2:] == ["POST /v4/trackings/batch", "GET /v4/trackings/get"]
     now[0] = NOW + timedelta(hours=2)
-    again = one(t, ORIGIN)
-    assert again.last_mile_status == "delivered"
+    assert one(t, ORIGIN).last_mile_status == "delivered" and paths(fakes)[-3:] == [
+        "POST /v4/trackings/batch", "GET /v4/trackings/get", "GET /v4/trackings/get"]
+    after_restart = one(tracker(fakes, "trackingmore"), ORIGIN)  # created before: the batch says 4101
+    assert after_restart.last_mile_status == "delivered" and paths(fakes)[-2:] == ["POST /v4/trackings/batch",
+                                                                                   "GET /v4/trackings/get"]
     throttled = tracker(fakes, "trackingmore")
     fakes.fail_next(1, lambda r: httpx.Response(200, json={"meta": {"code": 429, "message": "Exceeded API limits"},
                                                           "data": []}))

@@ -2,6 +2,7 @@
 
 `POST /trackings/batch` creates up to 40 trackings (each needs its `courier_code`: ours mapped
 below, else `POST /couriers/detect`); `GET /trackings/get?tracking_numbers=a,b` answers them.
+A number is created once per adapter life; later rounds only get it.
 Every answer is `{"meta": {"code", "message"}, "data": ...}`; "already exists" (4016 in the v2/v3
 table, 4101 in v4) is no error. An item holds `origin_info` and `destination_info`, each with the
 `courier_code` of its carrier and that carrier's events (`trackinfo`): the destination carrier's
@@ -51,27 +52,32 @@ class TrackingMore(Adapter):
         status = _STATUSES.get(event.code)
         return status if status and status != "not_found" else status_from_text(event.description)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._created: set[str] = set()  # numbers created by this adapter: later rounds only get them
+
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
         results: dict[str, TrackingStatus] = {}
         items = []
-        for number in numbers:
+        for number in (n for n in numbers if n not in self._created):
             courier = await self._courier(http, number)
             if courier:
                 items.append({"tracking_number": number, "courier_code": courier})
             else:
                 results[number] = not_found(self.name, number, now, "TrackingMore cannot detect the courier")
-        if not items:
-            return results
-        code, data, message = await self._call(http, "POST", "/trackings/batch", json=items)
-        if code not in (_OK, *_ALREADY_EXISTS):
-            raise ProviderUnavailable(self.name, f"create trackings answered code {code} {message}".strip())
-        for error in field(data, "error") or []:
-            number = text(field(error, "tracking_number"))
-            error_code = field(error, "errorCode") or field(error, "code")
-            if number in numbers and error_code in _NUMBER_ERRORS:
-                reason = f"TrackingMore {error_code}: {_NUMBER_ERRORS[error_code]}"
-                results[number] = not_found(self.name, number, now, reason, error)
-        pending = [item["tracking_number"] for item in items if item["tracking_number"] not in results]
+        if items:
+            code, data, message = await self._call(http, "POST", "/trackings/batch", json=items)
+            if code not in (_OK, *_ALREADY_EXISTS):
+                raise ProviderUnavailable(self.name, f"create trackings answered code {code} {message}".strip())
+            for error in field(data, "error") or []:
+                number = text(field(error, "tracking_number"))
+                error_code = field(error, "errorCode") or field(error, "code")
+                if number in numbers and error_code in _NUMBER_ERRORS:
+                    reason = f"TrackingMore {error_code}: {_NUMBER_ERRORS[error_code]}"
+                    results[number] = not_found(self.name, number, now, reason, error)
+            self._created.update(item["tracking_number"] for item in items
+                                 if item["tracking_number"] not in results)
+        pending = [n for n in numbers if n in self._created]
         if not pending:
             return results
         code, data, message = await self._call(http, "GET", "/trackings/get",
