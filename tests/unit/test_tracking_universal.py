@@ -76,6 +76,17 @@ def test_17track_alone_relays_the_usps_events_of_the_last_mile_number_with_no_se
                                          "events, carried in seventeen_track's answer for the origin number)")
 
 
+def test_17track_registers_a_number_once_then_only_gets_its_info() -> None:
+    fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB))
+    now = [NOW]
+    t = tracker(fakes, "seventeen_track", clock=lambda: now[0])
+    one(t, ORIGIN)
+    now[0] = NOW + timedelta(hours=2)
+    assert one(t, ORIGIN).last_mile_status == "delivered"
+    assert paths(fakes) == ["POST /track/v2.2/register", "POST /track/v2.2/gettrackinfo",
+                            "POST /track/v2.2/gettrackinfo"]
+
+
 def test_17track_is_asked_about_the_last_mile_number_when_its_answer_holds_no_events_of_that_carrier() -> None:
     fakes = FakeCarriers().add(Parcel(ORIGIN, last_mile=IMPB, relays_last_mile=False))
     status = one(tracker(fakes, "seventeen_track"), ORIGIN)
@@ -239,7 +250,7 @@ def test_one_connection_per_provider_for_the_trackers_life() -> None:
         t.close()
     finally:
         server.close()
-    assert len(server.peers) == 4 and len(set(server.peers)) == 1
+    assert len(server.peers) == 3 and len(set(server.peers)) == 1
 
 
 def test_the_limiter_is_a_bucket_holding_the_providers_burst() -> None:

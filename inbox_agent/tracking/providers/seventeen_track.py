@@ -2,6 +2,7 @@
 
 Registration is asynchronous: a number registered just now answers NotFound until the carrier
 reports, which is a normal (non-error) not_found that the next lookup after the TTL refreshes.
+A number is registered once per adapter life; later rounds only call gettrackinfo.
 """
 
 from __future__ import annotations
@@ -45,16 +46,25 @@ class SeventeenTrack(Adapter):
         return (_MAIN.get(event.code.split("_")[0]) or _STAGES.get(event.code)
                 or status_from_text(event.description))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registered: set[str] = set()  # registered by this adapter: later rounds only gettrackinfo
+
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
-        body = [{"number": n} for n in numbers]
-        register = await self._call(http, "register", body)
         results: dict[str, TrackingStatus] = {}
-        for item in field(register, "data", "rejected") or []:
-            code = field(item, "error", "code")
-            number = text(field(item, "number"))
-            if number in numbers and code in _NUMBER_ERRORS:
-                reason = f"17TRACK: {_NUMBER_ERRORS[code]} ({text(field(item, 'error', 'message'))})"
-                results[number] = not_found(self.name, number, now, reason, item)
+        new = [n for n in numbers if n not in self._registered]
+        if new:
+            register = await self._call(http, "register", [{"number": n} for n in new])
+            for item in field(register, "data", "accepted") or []:
+                self._registered.add(text(field(item, "number")))
+            for item in field(register, "data", "rejected") or []:
+                code = field(item, "error", "code")
+                number = text(field(item, "number"))
+                if code == _ALREADY_REGISTERED:
+                    self._registered.add(number)
+                elif number in numbers and code in _NUMBER_ERRORS:
+                    reason = f"17TRACK: {_NUMBER_ERRORS[code]} ({text(field(item, 'error', 'message'))})"
+                    results[number] = not_found(self.name, number, now, reason, item)
         pending = [n for n in numbers if n not in results]
         if pending:
             info = await self._call(http, "gettrackinfo", [{"number": n} for n in pending])
