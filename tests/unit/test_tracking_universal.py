@@ -85,6 +85,15 @@ def test_17track_registers_a_number_once_then_only_gets_its_info() -> None:
     assert one(t, ORIGIN).last_mile_status == "delivered"
     assert paths(fakes) == ["POST /track/v2.2/register", "POST /track/v2.2/gettrackinfo",
                             "POST /track/v2.2/gettrackinfo"]
+    fakes.fail_next(1, lambda r: httpx.Response(200, json={"code": 0, "data": {"accepted": [], "rejected": [
+        {"number": ORIGIN, "error": {"code": -18019902, "message": "The tracking number '{0}' does not register, "
+                                                                   "please register first."}}]}}))
+    now[0] = NOW + timedelta(hours=4)
+    dropped = one(t, ORIGIN)
+    assert dropped.retry and "does not register" in (dropped.error or "")
+    assert one(t, ORIGIN).last_mile_status == "delivered"
+    assert paths(fakes)[3:] == ["POST /track/v2.2/gettrackinfo", "POST /track/v2.2/register",
+                                "POST /track/v2.2/gettrackinfo"]
 
 
 def test_17track_is_asked_about_the_last_mile_number_when_its_answer_holds_no_events_of_that_carrier() -> None:

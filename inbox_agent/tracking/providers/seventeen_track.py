@@ -8,6 +8,7 @@ A number is registered once per adapter life; later rounds only call gettrackinf
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -25,6 +26,7 @@ _STAGES = {"InfoReceived": "info_received", "PickedUp": "in_transit", "Departure
            "Arrival": "in_transit", "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
            "Delivered": "delivered", "Returning": "returned", "Returned": "returned"}
 _ALREADY_REGISTERED = -18019901
+_NOT_REGISTERED = -18019902
 _AUTH_CODES = {-18010001, -18010002, -18010004}
 _NUMBER_ERRORS = {-18010012: "invalid number format", -18019903: "carrier cannot be detected",
                   -18019909: "no tracking information", -18019910: "wrong carrier code"}
@@ -76,7 +78,11 @@ class SeventeenTrack(Adapter):
                 number = text(field(item, "number"))
                 if number in pending and number not in results:
                     reason = f"17TRACK: {text(field(item, 'error', 'message')) or 'rejected'}"
-                    results[number] = not_found(self.name, number, now, reason, item)
+                    # registered in an earlier round but no more (17TRACK stopped it): register again soon
+                    again = field(item, "error", "code") == _NOT_REGISTERED and number not in new
+                    if again:
+                        self._registered.discard(number)
+                    results[number] = replace(not_found(self.name, number, now, reason, item), retry=again)
         return results
 
     async def _call(self, http: Http, endpoint: str, body: list[dict[str, Any]]) -> Any:
