@@ -133,6 +133,7 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self.rt.tracker.close)
         self.db.dispose()
 
     async def wait_stopped(self) -> None:

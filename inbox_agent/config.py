@@ -116,6 +116,7 @@ class TrackingProvider(Section):
     account_number_env: str | None = None
     timeout_seconds: float = Field(default=15.0, gt=0)
     rate_per_second: float | None = Field(default=None, gt=0)
+    burst: int | None = Field(default=None, ge=1)
     attempts: int = Field(default=4, ge=1, le=10)
     backoff_seconds: float = Field(default=1.0, ge=0)
     max_wait_seconds: float = Field(default=30.0, ge=0)
@@ -132,10 +133,12 @@ class TrackingConfig(Section):
     australia_post: TrackingProvider | None = None
     royal_mail: TrackingProvider | None = None
     dhl: TrackingProvider | None = None
+    aftership: TrackingProvider | None = None
+    trackingmore: TrackingProvider | None = None
 
     def providers(self) -> dict[str, TrackingProvider]:
         names = ("seventeen_track", "cainiao", "yunexpress", "usps", "laposte", "australia_post",
-                 "royal_mail", "dhl")
+                 "royal_mail", "dhl", "aftership", "trackingmore")
         return {n: p for n in names if (p := getattr(self, n)) is not None and p.enabled}
 
     def uses_sample_data(self) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import Case, DecisionLog, InboundMessage, Intent, Timer
+from inbox_agent.tracking.status import Leg
 
 
 def case_rows(db: Database, state: str | None = None) -> list[dict[str, Any]]:
@@ -47,7 +48,9 @@ def case_timeline(db: Database, case_id: int) -> dict[str, Any] | None:
             "order_numbers": case.order_numbers,
             "tracking": {n: {"status": t.get("status"), "last_mile": t.get("last_mile"),
                              "last_mile_status": t.get("last_mile_status"), "sample": t.get("sample"),
-                             "error": t.get("error")} for n, t in tracking.items()},
+                             "error": t.get("error"),
+                             "legs": [Leg(**leg).describe() for leg in t.get("legs") or []]}
+                         for n, t in tracking.items()},
             "timers": timers,
             "escalations": case.facts.get("escalations") or [],
             "order": case.facts.get("order"),

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar, Protocol
 
 from inbox_agent.config import TrackingProvider
+from inbox_agent.extract.formats import load_format_book
+from inbox_agent.tracking.carriers import carrier_code
 from inbox_agent.tracking.http import Http, ProviderUnavailable
-from inbox_agent.tracking.status import TrackingStatus
+from inbox_agent.tracking.status import LastMile, TrackingEvent, TrackingStatus
 
 
 class CarrierAdapter(Protocol):
@@ -43,8 +45,10 @@ class Adapter:
     default_base: ClassVar[str] = ""
     needs: ClassVar[tuple[str, ...]] = ()
     post: ClassVar[str | None] = None
+    universal: ClassVar[bool] = False
     batch_size: int = 1
     rate_per_second: float | None = None
+    burst: int | None = None
 
     def __init__(self, settings: TrackingProvider, env: Mapping[str, str] | None = None) -> None:
         env = os.environ if env is None else env
@@ -63,6 +67,8 @@ class Adapter:
             raise MissingCredentials(f"tracking.{self.name}: no credentials in " + ", ".join(missing))
         if settings.rate_per_second is not None:
             self.rate_per_second = settings.rate_per_second
+        if settings.burst is not None:
+            self.burst = settings.burst
 
     def accepts(self, number: str, carrier: str) -> bool:
         """A destination post takes numbers identified as its own; an aggregator takes any."""
@@ -71,8 +77,40 @@ class Adapter:
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
         raise NotImplementedError(f"{type(self).__name__} does not implement track()")
 
+    def relayed_last_mile(self, origin: TrackingStatus, target: LastMile) -> TrackingStatus | None:
+        """The destination carrier's leg inside this universal tracker's own answer, if it holds one.
+
+        A universal tracker follows a parcel across carriers and tags every event with the carrier
+        that reported it (`source`): the events of `target.carrier` are that carrier's tracking of
+        the last-mile number, so the leg counts as tracked at the destination post, no call needed.
+        """
+        if not self.universal:
+            return None
+        events = tuple(e for e in origin.events if carrier_code(e.source) == target.carrier)
+        if not events:
+            return None
+        status = self.event_status(events[0])
+        return TrackingStatus(
+            provider=self.name, number=target.number, status=status,
+            delivered_at=events[0].time or None if status == "delivered" else None, origin_country=None,
+            destination_country=origin.destination_country, events=events, last_mile=None,
+            tracking_url=carrier_link(target), fetched_at=origin.fetched_at,
+        )
+
+    def event_status(self, event: TrackingEvent) -> str:
+        """The status one of this provider's events stands for (its code, else its wording)."""
+        return status_from_text(event.description)
+
     def shape_error(self, what: str) -> ProviderUnavailable:
         return ProviderUnavailable(self.name, f"answered JSON of an unexpected shape ({what})")
+
+
+def carrier_link(last_mile: LastMile) -> str | None:
+    """The carrier's own tracking page for a last-mile number, when its format names one."""
+    identified = load_format_book().identify(last_mile.number)
+    if identified is None or identified.carrier != last_mile.carrier or not identified.format.tracking_url:
+        return None
+    return identified.format.tracking_url.replace("%s", identified.number)
 
 
 def field(data: Any, *path: str | int) -> Any:

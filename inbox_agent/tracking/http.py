@@ -8,16 +8,14 @@ tracker turns that into "try again later" for that provider only.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 
@@ -48,26 +46,20 @@ class RetryPolicy:
 
 
 class RateLimiter:
-    """At most `per_second` calls per second, shared by every event loop and thread of a provider.
+    """A token bucket per provider: `burst` calls at once, then `per_second` on average.
 
-    Not aiolimiter: its limiter belongs to one event loop, while the tracker runs a loop per round
-    of lookups (asyncio.run in a worker thread) and a provider's budget must outlive them.
+    aiolimiter's leaky bucket does the counting. It belongs to the event loop that first uses it,
+    which is the tracker's own loop (tracking/tracker.py): every lookup of the process runs there.
     """
 
-    def __init__(self, per_second: float | None) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
+    def __init__(self, per_second: float | None, burst: int | None = None) -> None:
+        self.per_second = per_second
+        self.burst = max(1, burst or round(per_second or 1))
+        self._bucket = AsyncLimiter(self.burst, self.burst / per_second) if per_second else None
 
     async def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        if self._bucket is not None:
+            await self._bucket.acquire()
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -84,6 +76,15 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def reset_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds until an `X-RateLimit-Reset` Unix time (AfterShip sends it with a 429)."""
+    try:
+        reset = float((value or "").strip())
+    except ValueError:
+        return None
+    return max(0.0, reset - (now or datetime.now(UTC)).timestamp())
 
 
 class Http:
@@ -127,7 +128,8 @@ class Http:
         except httpx.TransportError as e:
             raise _Retryable(f"cannot connect ({type(e).__name__})") from None
         if response.status_code == 429:
-            raise _Retryable("rate limited (HTTP 429)", retry_after_seconds(response.headers.get("Retry-After")))
+            raise _Retryable("rate limited (HTTP 429)", retry_after_seconds(response.headers.get("Retry-After"))
+                             or reset_seconds(response.headers.get("X-RateLimit-Reset")))
         if response.status_code >= 500:
             raise _Retryable(f"server error (HTTP {response.status_code})",
                              retry_after_seconds(response.headers.get("Retry-After")))

@@ -18,7 +18,7 @@ from inbox_agent.tracking.carriers import carrier_code, country_post
 from inbox_agent.tracking.status import LastMile, TrackingEvent
 
 _TOKEN = re.compile(r"[A-Z0-9][A-Z0-9 \-]{6,38}[A-Z0-9]")
-_POSTS = {"usps", "laposte", "australia_post", "royal_mail", "canada_post", "deutsche_post", "correos", "postnl",
+POSTS = {"usps", "laposte", "australia_post", "royal_mail", "canada_post", "deutsche_post", "correos", "postnl",
           "poste_italiane", "correios", "japan_post", "nz_post", "bpost", "postnord", "swiss_post"}
 
 
@@ -49,7 +49,7 @@ def from_events(events: Iterable[TrackingEvent], origin_number: str, destination
     fallback: LastMile | None = None
     for event in events:
         for found in find_tracking_numbers(event.description):
-            if found.number == origin_number or found.carrier not in _POSTS:
+            if found.number == origin_number or found.carrier not in POSTS:
                 continue
             if wanted is None or found.carrier == wanted:
                 return LastMile(found.carrier, found.number)

@@ -32,5 +32,8 @@ def track_numbers(config: Config, written: Iterable[str], cache_in_database: boo
     notes = [f"tracking provider off: {s}" for s in tracker.skipped]
     if tracker.sample:
         notes.append("no tracking service configured: answering from BUILT-IN SAMPLE DATA")
-    results = tracker.track(pairs)
+    try:
+        results = tracker.track(pairs)
+    finally:
+        tracker.close()
     return [results[n] for n, _ in pairs], notes

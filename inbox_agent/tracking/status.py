@@ -33,13 +33,28 @@ class LastMile:
 
 @dataclass(frozen=True)
 class Leg:
-    """One provider's answer inside a merged view: who said what about which number."""
+    """One provider's answer inside a merged view: who said what about which number.
+
+    `carrier` names the destination carrier of a last-mile leg; `relayed` is true when that leg
+    was read from the origin answer of a universal tracker (its copy of the carrier's events),
+    with no call of its own.
+    """
 
     provider: str
     number: str
     status: str
     error: str | None = None
     url: str | None = None
+    carrier: str | None = None
+    relayed: bool = False
+
+    def describe(self) -> str:
+        """One line for people: which service answered about which number, and what it said."""
+        about = f"{self.carrier} number {self.number}" if self.carrier else self.number
+        line = f"{self.provider} answered for {about}: {self.status}"
+        if self.relayed:
+            line += f" ({self.carrier}'s own events, carried in {self.provider}'s answer for the origin number)"
+        return line + (f" ({self.error})" if self.error else "")
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,29 @@
 """Following a parcel across the hand-over: origin trackers, then the destination post.
 
 For each number: ask the services that can track it (the carrier's own API first, then
-YunExpress, Cainiao, 17TRACK) until one knows it; find the last-mile number (stated by the
-service or written in its events); ask the destination post about it (or about the S10 number
-itself when no other number is known); merge both legs into one timeline.
+YunExpress, Cainiao, and the universal trackers 17TRACK, AfterShip, TrackingMore) until one knows
+it; find the last-mile number (stated by the service or written in its events); track it at the
+destination post (see `_Session.last_miles`); merge both legs into one timeline.
 
 A provider that is down is skipped for this round and noted in `legs`; when nobody could answer
 the result says `retry: true`, so the caller asks again later instead of treating the parcel as
 unknown. Calls are batched per provider up to its batch size.
+
+Every lookup of the process runs on the tracker's own event loop, in a thread of its own, with
+one HTTP client (connection pool, TLS context) and one rate limiter per provider kept for the
+tracker's life: worker threads hand their numbers to that loop and wait for the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -27,9 +34,12 @@ from inbox_agent.tracking.adapter import Adapter, MissingCredentials, sort_key
 from inbox_agent.tracking.cache import Cache, MemoryCache
 from inbox_agent.tracking.carriers import country_post
 from inbox_agent.tracking.http import Http, ProviderUnavailable, RateLimiter, RetryPolicy
+from inbox_agent.tracking.lastmile import POSTS
 from inbox_agent.tracking.providers import ADAPTERS, ORIGIN_TRACKERS
 from inbox_agent.tracking.sample import sample_status
 from inbox_agent.tracking.status import LastMile, Leg, TrackingEvent, TrackingStatus, iso
+
+_CLOSE_SECONDS = 10
 
 
 class Tracker:
@@ -42,22 +52,62 @@ class Tracker:
         self.clock = clock
         self.transport = transport
         self.skipped = list(skipped)
-        self.limiters = {name: RateLimiter(a.rate_per_second) for name, a in self.adapters.items()}
+        self.limiters = {name: RateLimiter(a.rate_per_second, a.burst) for name, a in self.adapters.items()}
         self.sample = False
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def track(self, numbers: Iterable[tuple[str, str]]) -> dict[str, TrackingStatus]:
-        """Blocking form of `track_async`, for worker threads and the CLI."""
-        return asyncio.run(self.track_async(list(numbers)))
+        """(number, carrier code) pairs -> merged TrackingStatus per number, looked up on the tracker's
+        loop; blocks the calling thread (a stage's worker thread, the CLI) until the answer."""
+        return self._submit(self._track(list(numbers))).result()
 
-    async def track_async(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
-        """(number, carrier code) pairs -> merged TrackingStatus per number."""
-        now = self.clock()
-        async with httpx.AsyncClient(transport=self.transport, follow_redirects=True,
-                                     headers={"User-Agent": "inbox-agent"}) as client:
-            session = _Session(self, client, now)
-            origins = await session.first_answers(numbers)
-            lasts = await session.last_miles(origins)
+    def close(self) -> None:
+        """Stop the tracker's loop: lookups in flight end with CancelledError in their callers (never
+        a caller left waiting), every provider's client is closed; a later lookup starts a new loop."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shut(), loop).result(timeout=_CLOSE_SECONDS)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=_CLOSE_SECONDS)
+        loop.close()
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        """The provider's HTTP client, made on first use inside the tracker's loop and kept."""
+        if name not in self._clients:
+            self._clients[name] = httpx.AsyncClient(transport=self.transport, follow_redirects=True,
+                                                    headers={"User-Agent": "inbox-agent"})
+        return self._clients[name]
+
+    async def _track(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
+        session = _Session(self, self.clock())
+        origins = await session.first_answers(numbers)
+        lasts = await session.last_miles(origins)
         return {n: self._own_post(merge(origins[n], lasts.get(n), session.legs.get(n, []))) for n, _ in numbers}
+
+    def _submit(self, work: Coroutine[Any, Any, dict[str, TrackingStatus]]
+                ) -> concurrent.futures.Future[dict[str, TrackingStatus]]:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="tracking", daemon=True)
+                self._thread.start()
+            return asyncio.run_coroutine_threadsafe(work, self._loop)
+
+    async def _shut(self) -> None:
+        current = asyncio.current_task()
+        in_flight = [task for task in asyncio.all_tasks() if task is not current]
+        for task in in_flight:
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
 
     def _own_post(self, status: TrackingStatus) -> TrackingStatus:
         """A number tracked directly at a destination post is its own last mile, trackable there."""
@@ -75,7 +125,7 @@ class SampleTracker(Tracker):
         self.default_country = default_country
         self.sample = True
 
-    async def track_async(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
+    async def _track(self, numbers: Sequence[tuple[str, str]]) -> dict[str, TrackingStatus]:
         now = self.clock()
         results = {}
         for number, _ in numbers:
@@ -101,11 +151,10 @@ def build_tracker(config: TrackingConfig, cache: Cache | None = None, *, env: Ma
 
 
 class _Session:
-    """One round of lookups: shared client, legs noted per number."""
+    """One round of lookups: legs noted per number."""
 
-    def __init__(self, tracker: Tracker, client: httpx.AsyncClient, now: datetime) -> None:
+    def __init__(self, tracker: Tracker, now: datetime) -> None:
         self.tracker = tracker
-        self.client = client
         self.now = now
         self.legs: dict[str, list[Leg]] = {}
 
@@ -131,25 +180,42 @@ class _Session:
                 answers[number] = replace(answers[number], retry=True)
         return answers
 
-    async def last_miles(self, origins: Mapping[str, TrackingStatus]) -> dict[str, TrackingStatus]:
-        wanted: dict[str, list[tuple[str, str]]] = {}
+    async def last_miles(self, origins: Mapping[str, TrackingStatus]) -> dict[str, LastLeg]:
+        """The destination post's answer about each parcel's last-mile number, by origin number.
+
+        In this order: a configured destination-post adapter for that number; else the carrier's
+        events already in the universal tracker's origin answer (no call); else a universal
+        tracker asked about the last-mile number itself, whose answer counts through that
+        carrier's events only. No universal tracker is asked again about the number it has just
+        answered for.
+        """
+        adapters = self.tracker.adapters
+        wanted: dict[str, list[tuple[str, LastMile]]] = {}
+        results: dict[str, LastLeg] = {}
         for origin_number, origin in origins.items():
             target = _last_mile_target(origin)
             if target is None:
                 continue
-            name = next((n for n, a in self.tracker.adapters.items() if a.post and a.accepts(target.number, target.carrier)),
-                        None)
-            if name is not None and name != origin.provider:
-                wanted.setdefault(name, []).append((origin_number, target.number))
-        results: dict[str, TrackingStatus] = {}
+            post = next((n for n, a in adapters.items() if a.post and a.accepts(target.number, target.carrier)), None)
+            answered = adapters.get(origin.provider)
+            relayed = answered.relayed_last_mile(origin, target) if answered is not None and post is None else None
+            universal = next((n for n, a in adapters.items() if a.universal), None)
+            if relayed is not None:
+                results[origin_number] = LastLeg(target, relayed, relayed=True)
+            elif post is not None and post != origin.provider:
+                wanted.setdefault(post, []).append((origin_number, target))
+            elif post is None and universal is not None and (universal, target.number) != (origin.provider,
+                                                                                          origin.number):
+                wanted.setdefault(universal, []).append((origin_number, target))
         for name, pairs in wanted.items():
-            answers = await self.ask(name, [number for _, number in pairs])
-            for origin_number, number in pairs:
-                answer = answers.get(number)
+            answers = await self.ask(name, [target.number for _, target in pairs])
+            for origin_number, target in pairs:
+                answer = answers.get(target.number)
                 if isinstance(answer, TrackingStatus):
-                    results[origin_number] = answer
+                    results[origin_number] = LastLeg(target, _at_carrier(adapters[name], answer, target))
                 elif answer:
-                    self.legs.setdefault(origin_number, []).append(Leg(name, number, "unavailable", answer))
+                    self.legs.setdefault(origin_number, []).append(
+                        Leg(name, target.number, "unavailable", answer, carrier=target.carrier))
         return results
 
     async def ask(self, name: str, numbers: Sequence[str]) -> dict[str, TrackingStatus | str]:
@@ -163,7 +229,8 @@ class _Session:
                 out[number] = cached
             else:
                 todo.append(number)
-        http = Http(name, self.client, self.tracker.limiters[name], _policy(adapter), adapter.settings.timeout_seconds)
+        http = Http(name, self.tracker.client(name), self.tracker.limiters[name], _policy(adapter),
+                    adapter.settings.timeout_seconds)
         for start in range(0, len(todo), adapter.batch_size):
             batch = todo[start:start + adapter.batch_size]
             try:
@@ -180,7 +247,8 @@ class _Session:
                 out.update({n: f"{name}: answered something we could not read ({type(e).__name__}: {e})"
                             for n in batch})
             for number, status in fetched.items():
-                self.tracker.cache.put(status, self.now)
+                if not status.retry:  # "no news yet" is asked again, not kept for a TTL
+                    self.tracker.cache.put(status, self.now)
                 out[number] = status
         return out
 
@@ -199,14 +267,31 @@ def _deadline(adapter: Adapter) -> float:
     return s.attempts * (s.timeout_seconds + s.max_wait_seconds) + 5
 
 
+def _at_carrier(adapter: Adapter, answer: TrackingStatus, target: LastMile) -> TrackingStatus:
+    """A universal tracker's answer about a last-mile number counts as the destination carrier's
+    tracking only through that carrier's own events in it; a post adapter's answer is the post's."""
+    if not adapter.universal or not answer.found:
+        return answer
+    leg = adapter.relayed_last_mile(answer, target)
+    if leg is not None:
+        return leg
+    return replace(answer, status="not_found", delivered_at=None, events=(),
+                   error=f"{adapter.name} knows {target.number} but has no event of {target.carrier} for it yet")
+
+
 def _last_mile_target(origin: TrackingStatus) -> LastMile | None:
-    """What to ask the destination post: the stated last-mile number, or the S10 number itself."""
+    """What to ask the destination post: the stated last-mile number, the S10 number itself, or
+    a number whose format is a destination post's own (a USPS IMpb tracked by a universal tracker)."""
     if origin.last_mile is not None:
         return origin.last_mile
     identified = load_format_book().identify(origin.number)
+    if identified is None:
+        return None
     post = country_post(origin.destination_country)
-    if post and identified is not None and identified.format.id == "s10":
+    if post and identified.format.id == "s10":
         return LastMile(post, origin.number)
+    if identified.carrier in POSTS:
+        return LastMile(identified.carrier, origin.number)
     return None
 
 
@@ -222,13 +307,24 @@ def _unanswered(number: str, now: datetime, failures: list[str], tracker: Tracke
                           error=reason, retry=bool(failures))
 
 
-def merge(origin: TrackingStatus, last: TrackingStatus | None, extra: Sequence[Leg] = ()) -> TrackingStatus:
+@dataclass(frozen=True)
+class LastLeg:
+    """The destination post's answer about a last-mile number, and whether it came with the origin answer."""
+
+    target: LastMile
+    status: TrackingStatus
+    relayed: bool = False
+
+
+def merge(origin: TrackingStatus, leg: LastLeg | None = None, extra: Sequence[Leg] = ()) -> TrackingStatus:
     """One view of both legs: the destination post's status wins once it knows the parcel."""
     legs = [Leg(origin.provider, origin.number, origin.status, origin.error, origin.tracking_url), *extra]
-    if last is None:
+    if leg is None:
         return replace(origin, legs=tuple(legs))
-    legs.append(Leg(last.provider, last.number, last.status, last.error, last.tracking_url))
-    last_mile = origin.last_mile or LastMile(last.provider, last.number)
+    last = leg.status
+    last_mile = origin.last_mile or leg.target
+    legs.append(Leg(last.provider, last.number, last.status, last.error, last.tracking_url, carrier=last_mile.carrier,
+                    relayed=leg.relayed))
     if not last.found:
         return replace(origin, last_mile=last_mile, last_mile_status="not_found", legs=tuple(legs))
     events = _timeline(origin.events, last.events)

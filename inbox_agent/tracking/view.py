@@ -31,10 +31,11 @@ def render_status(status: TrackingStatus, console: Console) -> None:
     if status.error:
         lines.append(Text(status.error, style="red"))
     legs = Table(show_header=True, header_style="bold", box=None)
-    for column in ("provider", "number", "status", "note"):
+    for column in ("provider", "number", "last mile", "status", "note"):
         legs.add_column(column)
     for leg in status.legs:
-        legs.add_row(leg.provider, leg.number, leg.status, leg.error or "")
+        last_mile = f"{leg.carrier} (in the origin answer)" if leg.relayed else leg.carrier or ""
+        legs.add_row(leg.provider, leg.number, last_mile, leg.status, leg.error or "")
     events = Table(show_header=True, header_style="bold", box=None)
     for column in ("time", "where", "what", "source"):
         events.add_column(column, overflow="fold")

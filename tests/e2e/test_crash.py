@@ -4,6 +4,8 @@ The daemon runs as a real process (`inbox-agent run --config F`) on Maildir, SQL
 recording aiosmtpd server. After every kill and restart, nothing is lost and nothing is doubled:
 one case and one draft per complaint, at most one delivery per approved reply, and every approved
 reply ends either sent or set aside as UNCERTAIN for a person (never silently resent).
+Tracking is what most stores have: one 17TRACK key (a fake 17TRACK on a loopback port) and no
+destination-post account.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Case, Intent
+from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, Parcel
 from tests.support.dovecot import free_port
 from tests.support.smtp import RecordingHandler
 from tests.support.wait import until
@@ -33,9 +36,12 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = [(f"customer{i}@example.org", n) for i, n in
              enumerate(["LP00612849305172", "YT2506321874502931", "LV123456785CN", "9400111206206406260787"])]
+PARCELS = [Parcel("LP00612849305172", last_mile="9400111206206406260794"),
+           Parcel("YT2506321874502931", last_mile="9400111206206406260800"),
+           Parcel("LV123456785CN", last_mile="9400111206206406260787")]
 
 
-def _config(tmp: Path, smtp_port: int) -> Path:
+def _config(tmp: Path, smtp_port: int, carriers: str) -> Path:
     path = tmp / "config.toml"
     path.write_text(f"""
 [store]
@@ -50,6 +56,11 @@ smtp_listen = "127.0.0.1:{free_port()}"
 host = "127.0.0.1"
 port = {smtp_port}
 tls = "none"
+[tracking.seventeen_track]
+api_key_env = "CRASH_T17_TOKEN"
+base_url = "{carriers}/track/v2.2"
+backoff_seconds = 0
+max_wait_seconds = 0
 """)
     return path
 
@@ -57,7 +68,8 @@ tls = "none"
 def _start(config: Path, tmp: Path) -> subprocess.Popen[bytes]:
     log = (tmp / "daemon.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "inbox_agent.cli", "run", "--config", str(config)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "CRASH_T17_TOKEN": SEVENTEEN_KEY})
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -87,11 +99,20 @@ def _cases(db: Path) -> int:
         engine.dispose()
 
 
+def _numbers_in(message: email.message.Message) -> set[str]:
+    body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    return {p.last_mile or "" for p in PARCELS if p.last_mile and p.last_mile in str(body.get_content())}
+
+
 async def test_sigkill_at_every_step_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
     recorder = RecordingHandler()
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
     controller.start()
-    config = _config(tmp_path, controller.port)
+    fakes = FakeCarriers()
+    for parcel in PARCELS:
+        fakes.add(parcel)
+    carriers = fakes.serve()
+    config = _config(tmp_path, controller.port, carriers.url)
     box = MaildirBackend(str(tmp_path / "mail"), "INBOX", 0.05)
     box.ensure_folders(["INBOX", "Review", "Approved", "Rejected", "Sent"])
     db = tmp_path / "db.sqlite"
@@ -120,6 +141,7 @@ async def test_sigkill_at_every_step_loses_nothing_and_sends_nothing_twice(tmp_p
         if process.poll() is None:
             _kill(process)
         controller.stop()
+        carriers.close()
     intents = _intents(db)
     assert len(intents) == len(CUSTOMERS) and _cases(db) == len(CUSTOMERS)
     assert len(box.all_messages("Review")) == 0
@@ -129,3 +151,6 @@ async def test_sigkill_at_every_step_loses_nothing_and_sends_nothing_twice(tmp_p
     sent_ids = {i.message_id for i in intents if i.status == "SENT"}
     assert sent_ids <= set(delivered) and len(sent_ids) >= len(CUSTOMERS) - 1
     assert {r for m in recorder.messages for r in m.recipients} <= {c for c, _ in CUSTOMERS}
+    kits = [email.message_from_bytes(m.data, policy=email.policy.default) for m in recorder.messages]
+    assert all("sample" not in str(k.get_body(preferencelist=("plain",)).get_content()).lower() for k in kits)
+    assert {p.last_mile for p in PARCELS} <= {n for k in kits for n in _numbers_in(k)}

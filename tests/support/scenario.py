@@ -63,6 +63,12 @@ class Scenario:
     clock: Clock = field(default_factory=Clock)
     daemon: Daemon | None = None
     orders: OrdersConfig | None = None
+    tracking: TrackingConfig | None = None  # None: 17TRACK and USPS
+
+    def fast(self, path: str, **settings: str) -> TrackingProvider:
+        """A provider section pointing at the fake carriers, with no waiting between retries."""
+        return TrackingProvider(base_url=f"{self.carriers.url}{path}", backoff_seconds=0, max_wait_seconds=0,
+                                **settings)
 
     @property
     def config(self) -> Config:
@@ -73,11 +79,9 @@ class Scenario:
                             password_env="TEST_IMAP_PASSWORD", poll_seconds=2),
             smtp=SmtpConfig(host="127.0.0.1", port=self.smtp[0].port, tls="none"),
             parties=PartiesConfig(suppliers=[SUPPLIER], distributors=[DISTRIBUTOR]),
-            tracking=TrackingConfig(
-                seventeen_track=TrackingProvider(api_key_env="T17_TOKEN", base_url=f"{self.carriers.url}/track/v2.2",
-                                                 backoff_seconds=0, max_wait_seconds=0),
-                usps=TrackingProvider(client_id_env="USPS_ID", client_secret_env="USPS_SECRET",
-                                      base_url=self.carriers.url, backoff_seconds=0, max_wait_seconds=0),
+            tracking=self.tracking or TrackingConfig(
+                seventeen_track=self.fast("/track/v2.2", api_key_env="T17_TOKEN"),
+                usps=self.fast("", client_id_env="USPS_ID", client_secret_env="USPS_SECRET"),
             ),
             replies=RepliesConfig(mode="auto"),
             orders=self.orders,

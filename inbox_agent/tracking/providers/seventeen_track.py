@@ -2,15 +2,17 @@
 
 Registration is asynchronous: a number registered just now answers NotFound until the carrier
 reports, which is a normal (non-error) not_found that the next lookup after the TTL refreshes.
+A number is registered once per adapter life; later rounds only call gettrackinfo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, text
+from inbox_agent.tracking.adapter import Adapter, field, parse_time, sort_key, status_from_text, text
 from inbox_agent.tracking.carriers import country_code
 from inbox_agent.tracking.http import Http, ProviderRefused, ProviderUnavailable, json_body
 from inbox_agent.tracking.lastmile import from_events, from_field
@@ -20,7 +22,11 @@ _MAIN = {"NotFound": "not_found", "InfoReceived": "info_received", "InTransit": 
          "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
          "DeliveryFailure": "failed_attempt", "Delivered": "delivered", "Exception": "exception"}
 _RETURNED = {"Exception_Returning", "Exception_Returned"}
+_STAGES = {"InfoReceived": "info_received", "PickedUp": "in_transit", "Departure": "in_transit",
+           "Arrival": "in_transit", "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
+           "Delivered": "delivered", "Returning": "returned", "Returned": "returned"}
 _ALREADY_REGISTERED = -18019901
+_NOT_REGISTERED = -18019902
 _AUTH_CODES = {-18010001, -18010002, -18010004}
 _NUMBER_ERRORS = {-18010012: "invalid number format", -18019903: "carrier cannot be detected",
                   -18019909: "no tracking information", -18019910: "wrong carrier code"}
@@ -30,19 +36,37 @@ class SeventeenTrack(Adapter):
     name: ClassVar[str] = "seventeen_track"
     default_base: ClassVar[str] = "https://api.17track.net/track/v2.2"
     needs: ClassVar[tuple[str, ...]] = ("api_key_env",)
+    universal: ClassVar[bool] = True
     batch_size = 40
     rate_per_second = 3.0
+    burst = 3
+
+    def event_status(self, event: TrackingEvent) -> str:
+        """An event's `sub_status` (e.g. Delivered_Other) or `stage`, else its wording."""
+        if event.code in _RETURNED:
+            return "returned"
+        return (_MAIN.get(event.code.split("_")[0]) or _STAGES.get(event.code)
+                or status_from_text(event.description))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registered: set[str] = set()  # registered by this adapter: later rounds only gettrackinfo
 
     async def track(self, http: Http, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
-        body = [{"number": n} for n in numbers]
-        register = await self._call(http, "register", body)
         results: dict[str, TrackingStatus] = {}
-        for item in field(register, "data", "rejected") or []:
-            code = field(item, "error", "code")
-            number = text(field(item, "number"))
-            if number in numbers and code in _NUMBER_ERRORS:
-                reason = f"17TRACK: {_NUMBER_ERRORS[code]} ({text(field(item, 'error', 'message'))})"
-                results[number] = not_found(self.name, number, now, reason, item)
+        new = [n for n in numbers if n not in self._registered]
+        if new:
+            register = await self._call(http, "register", [{"number": n} for n in new])
+            for item in field(register, "data", "accepted") or []:
+                self._registered.add(text(field(item, "number")))
+            for item in field(register, "data", "rejected") or []:
+                code = field(item, "error", "code")
+                number = text(field(item, "number"))
+                if code == _ALREADY_REGISTERED:
+                    self._registered.add(number)
+                elif number in numbers and code in _NUMBER_ERRORS:
+                    reason = f"17TRACK: {_NUMBER_ERRORS[code]} ({text(field(item, 'error', 'message'))})"
+                    results[number] = not_found(self.name, number, now, reason, item)
         pending = [n for n in numbers if n not in results]
         if pending:
             info = await self._call(http, "gettrackinfo", [{"number": n} for n in pending])
@@ -54,7 +78,11 @@ class SeventeenTrack(Adapter):
                 number = text(field(item, "number"))
                 if number in pending and number not in results:
                     reason = f"17TRACK: {text(field(item, 'error', 'message')) or 'rejected'}"
-                    results[number] = not_found(self.name, number, now, reason, item)
+                    # registered in an earlier round but no more (17TRACK stopped it): register again soon
+                    again = field(item, "error", "code") == _NOT_REGISTERED and number not in new
+                    if again:
+                        self._registered.discard(number)
+                    results[number] = replace(not_found(self.name, number, now, reason, item), retry=again)
         return results
 
     async def _call(self, http: Http, endpoint: str, body: list[dict[str, Any]]) -> Any:
