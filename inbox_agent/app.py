@@ -20,6 +20,7 @@ from inbox_agent.errors import TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.stages import draft, ingest, process, review, send, timers, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
@@ -40,7 +41,7 @@ class Daemon:
     """All stages of one worker. `start()` then `await stopped`; `stop()` ends it cleanly."""
 
     def __init__(self, config: Config, mailbox: MailboxBackend | None = None, worker: str = "worker-1",
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, dns: TxtResolver | None = None) -> None:
         check_timers(config)
         self.config = config
         self.db = Database(config.database.url)
@@ -49,7 +50,7 @@ class Daemon:
         cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
         tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock)
         self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker,
-                          clock=clock)
+                          clock=clock, dns=CachedDns(dns) if dns is not None else CachedDns())
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
         self._stop = asyncio.Event()

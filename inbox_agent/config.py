@@ -37,6 +37,7 @@ class StoreConfig(Section):
     languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))
     phone: str = ""
     url: str = ""
+    keep_raw_days: float = Field(default=90.0, gt=0)
 
 
 class DatabaseConfig(Section):
@@ -174,6 +175,17 @@ class PlaybookConfig(Section):
         return {**DEFAULT_TIMER_HOURS, **values}
 
 
+class SecurityConfig(Section):
+    """Who is trusted, and how much one sender can make the daemon do (docs/security.md)."""
+
+    trusted_authserv_id: str = ""
+    verify_dkim: bool = True
+    max_tracking_per_message: int = Field(default=10, ge=1)
+    max_tracking_per_sender_per_day: int = Field(default=30, ge=1)
+    max_paid_lookups_per_day: int = Field(default=500, ge=1)
+    max_auto_per_case_per_day: int = Field(default=5, ge=1)
+
+
 class PathsConfig(Section):
     rules: str = str(PROJECT_ROOT / "rules")
     templates: str = str(PROJECT_ROOT / "templates")
@@ -192,6 +204,7 @@ class Config(Section):
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     kit: KitConfig = Field(default_factory=KitConfig)
     playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     source: str = "<embedded default>"
 

@@ -16,8 +16,8 @@ from inbox_agent.rules import load_rules_file
 
 CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "bounce", "has_tracking", "has_order",
               "has_new_tracking", "tracking_delivered", "tracking_failed", "last_mile_known", "last_mile_trackable",
-              "sender_only", "template", "party", "timer", "count", "ack"}
-ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate"}
+              "sender_only", "template", "party", "timer", "count", "ack", "thread"}
+ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate", "reopen"}
 _NEEDS_ARGUMENT = {"reply", "close", "timer", "cancel", "escalate"}
 
 

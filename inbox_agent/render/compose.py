@@ -66,12 +66,13 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     s.add(intent)
     s.flush()
     intent.message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
+    tag = case_tag(case.id, case.facts.get("tag_token") or "")
     if summary.get("subject"):
-        subject = reply_subject(summary["subject"], case.id)
+        subject = reply_subject(summary["subject"], tag)
     elif party == "customer":
-        subject = reply_subject(rendered.subject, case.id)
+        subject = reply_subject(rendered.subject, tag)
     else:
-        subject = f"{rendered.subject} {case_tag(case.id)}"
+        subject = f"{rendered.subject} {tag}"
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
         body=rendered.body, message_id=intent.message_id, intent_id=intent.id,

@@ -9,10 +9,11 @@ event still goes out, carrying the error, so the playbook can move on (ask the d
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.security.budget import take, used
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, Event, Intent
@@ -28,9 +29,29 @@ def run_once(rt: Runtime) -> int:
         ids = claim_ids(s, Intent, [Intent.kind == "track", Intent.status == OutboxStatus.PENDING], now)
     for intent_id in ids:
         numbers = _numbers(rt, intent_id)
-        if numbers is not None:
+        if numbers is not None and _within_budget(rt, intent_id, len(numbers)):
             _record(rt, intent_id, rt.tracker.track(numbers) if numbers else {})
     return len(ids)
+
+
+def _within_budget(rt: Runtime, intent_id: int, count: int) -> bool:
+    """[security] max_paid_lookups_per_day for the whole store (each number asked of the carriers
+    counts, since a number new to 17TRACK is a paid registration). Past it, the lookup waits for
+    the next day with a clear note on the intent and in the log."""
+    now = rt.clock()
+    limit = rt.config.security.max_paid_lookups_per_day
+    with rt.db.transaction() as s:
+        if used(s, "paid-lookups", now) + count <= limit:
+            take(s, "paid-lookups", now, count, limit)
+            return True
+        intent = s.get(Intent, intent_id)
+        assert intent is not None
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        intent.claimed_until = tomorrow
+        intent.last_error = (f"daily cap of {limit} tracking lookups ([security] max_paid_lookups_per_day) "
+                             f"reached: case {intent.case_id} waits until {tomorrow:%Y-%m-%d %H:%M}")
+        rt.log(f"tracking: {intent.last_error}")
+    return False
 
 
 def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
