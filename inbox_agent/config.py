@@ -9,6 +9,7 @@ keys ending in `_env` name the environment variable that holds them.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from inbox_agent.errors import ConfigError
+from inbox_agent.security.secrets import writable_by_others
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STORE_LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
@@ -231,6 +233,8 @@ def load_config(path: str | Path | None, sections: Iterable[str] | None = None) 
     if path is None:
         return Config()
     source = str(path)
+    if (warning := writable_by_others(Path(path))) is not None:
+        print(warning, file=sys.stderr)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:

@@ -29,6 +29,7 @@ class SenderCheck:
 
     proven: bool
     how: str
+    refuted: bool = False  # our server says DMARC fails for this From domain: forged, even in our thread
 
 
 def check_sender(raw: bytes, from_address: str, trusted_authserv_id: str, verify_dkim: bool,
@@ -71,7 +72,8 @@ def _from_auth_results(values: list[str], trusted: str, domain: str) -> SenderCh
             if method == "dkim" and result == "pass" and aligned(props.get("header.d", ""), domain):
                 return SenderCheck(True, f"dkim=pass d={props['header.d']} by {trusted}")
         said = ", ".join(f"{m}={r}" for m, r, _ in results) or "nothing"
-        return SenderCheck(False, f"{trusted} found no aligned pass for {domain} ({said})")
+        refuted = any(m == "dmarc" and r == "fail" for m, r, _ in results)
+        return SenderCheck(False, f"{trusted} found no aligned pass for {domain} ({said})", refuted)
     return None
 
 

@@ -97,7 +97,7 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) ->
             security = rt.config.security
             verdict = check_sender(stored.raw, parsed.from_address, security.trusted_authserv_id,
                                    security.verify_dkim, rt.dns)
-            summary["sender_check"] = {"proven": verdict.proven, "how": verdict.how}
+            summary["sender_check"] = {"proven": verdict.proven, "how": verdict.how, "refuted": verdict.refuted}
     summary = _without_nul(summary)
     key = parsed.message_id or f"sha256:{parsed.fingerprint}"
     row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=key,

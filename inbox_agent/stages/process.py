@@ -139,7 +139,10 @@ def _find_case(s: Session, summary: dict[str, Any]) -> Place:
     tag, then an open case of the same customer with the same order or tracking number. Thread and
     tag count only for the case's own customer or a proven partner (`_may_join`)."""
     sender, role = summary.get("from", ""), summary.get("sender_role")
-    proven = bool((summary.get("sender_check") or {}).get("proven"))
+    check = summary.get("sender_check") or {}
+    proven = bool(check.get("proven"))
+    if role in PARTNERS and check.get("refuted"):
+        return Place(refusal=_unproven(summary, "our mail server says DMARC fails for it"))
     bounce = bool(summary.get("bounce"))
     quoted = summary.get("quoted_ids") or [] if bounce else []
     for mid in [*reversed(summary.get("thread_ids") or []), *quoted]:

@@ -61,6 +61,8 @@ class Scenario:
     db_url: str
     clock: Clock = field(default_factory=Clock)
     daemon: Daemon | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # Config sections replacing the defaults below
+    dns: dict[bytes, bytes] = field(default_factory=dict)  # DNS TXT records, for DKIM keys
 
     @property
     def config(self) -> Config:
@@ -78,10 +80,10 @@ class Scenario:
                                       base_url=self.carriers.url, backoff_seconds=0, max_wait_seconds=0),
             ),
             replies=RepliesConfig(mode="auto"),
-        )
+        ).model_copy(update=self.settings)
 
     async def start(self) -> None:
-        self.daemon = Daemon(self.config, clock=self.clock)
+        self.daemon = Daemon(self.config, clock=self.clock, dns=self._txt)
         await self.daemon.start()
 
     async def stop(self) -> None:
@@ -92,6 +94,9 @@ class Scenario:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    def _txt(self, name: bytes, timeout: float = 5) -> bytes | None:
+        return self.dns.get(name)
 
     def deliver(self, sender: str, subject: str, body: str, answering: EmailMessage | None = None,
                 headers: dict[str, str] | None = None) -> str:
