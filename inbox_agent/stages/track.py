@@ -16,7 +16,7 @@ from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.security.budget import take, used
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Case, Event, Intent
+from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
 TRACK_ATTEMPTS = 6
@@ -84,6 +84,10 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         for view in views.values():
             view.pop("raw", None)
         case.facts = {**case.facts, "tracking": {**(case.facts.get("tracking") or {}), **views}}
+        for view in views.values():
+            last_mile = (view.get("last_mile") or {}).get("number")
+            if last_mile and s.get(CaseNumber, (last_mile, case.id)) is None:
+                s.add(CaseNumber(number=last_mile, case_id=case.id, customer=case.customer))
         intent.status, intent.updated_at = OutboxStatus.DONE, now
         intent.last_error = "; ".join(waiting)[:2000] or None
         s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},
