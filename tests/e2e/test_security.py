@@ -267,9 +267,12 @@ async def test_mail_from_ourselves_and_a_responders_repeats_open_no_case(scenari
     for _ in range(3):
         deliver(scenario, mail("Robot <robot@people.example>", "Where is my order?",
                                "Where is my order? I have not received my parcel yet."))
+    await scenario.wait_sent("robot@people.example", 1, "the one answer to the responder")
     await settled(scenario, inbound=4)
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
         customers = list(s.scalars(select(Case.customer)))
+        drafted = s.scalar(select(func.count()).select_from(Intent).where(Intent.kind == "reply"))
+    assert drafted == 1
     assert customers == ["robot@people.example"]
     assert len(scenario.sent("robot@people.example")) == 1 and scenario.sent(SUPPORT) == []
 
