@@ -65,6 +65,9 @@ def _failed(rt: Runtime, event_id: int, error: Exception) -> None:
         if event.attempts >= MAX_ATTEMPTS:
             event.status = WorkStatus.SHUNTED
             rt.log(f"process: event {event_id} set aside after {event.attempts} attempts: {event.last_error}")
+            inbound = s.get(InboundMessage, event.payload.get("inbound_id")) if event.kind == "message.received" else None
+            if inbound is not None:
+                leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
 
 
 def _handle(rt: Runtime, s: Session, event_id: int) -> None:
