@@ -371,3 +371,19 @@ def test_the_start_banner_shows_no_password(tmp_path: Path, postgres_url: str) -
     output = "".join(lines) + rest
     assert "database postgresql+psycopg://postgres:***@" in output or "database postgresql://postgres:***@" in output
     assert "hunter2" not in output
+
+
+@pytest.mark.parametrize("settings", [{"security": SecurityConfig(max_auto_per_case_per_day=2)}])
+async def test_automatic_messages_are_capped_per_case(scenario: Scenario, fakes: FakeCarriers) -> None:
+    kit = await kit_sent(scenario, fakes)
+    scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
+    await scenario.wait_sent(SUPPLIER, 1, "the request to the supplier (the case's second message today)")
+
+    def waiting() -> list[str] | None:
+        with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
+            drafted = list(s.scalars(select(Intent.template).where(Intent.status == "DRAFTED")))
+        return drafted or None
+
+    assert await until(waiting, timeout=20, what="the third message waiting in Review") == [
+        "customer_supplier_contacted"]
+    assert len(scenario.sent(JAMIE)) == 1
