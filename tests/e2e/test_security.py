@@ -387,3 +387,42 @@ async def test_automatic_messages_are_capped_per_case(scenario: Scenario, fakes:
     assert await until(waiting, timeout=20, what="the third message waiting in Review") == [
         "customer_supplier_contacted"]
     assert len(scenario.sent(JAMIE)) == 1
+
+
+POISON_TRIGGER = """
+CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+BEGIN
+  IF NEW.summary::text LIKE '%poison-once%' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+  IF position(convert_to('poison-always', 'UTF8') in NEW.raw) > 0 THEN RAISE EXCEPTION 'refused again'; END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_message FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+"""
+
+
+async def test_a_message_the_database_refuses_is_set_aside_and_ingest_goes_on(  # type: ignore[no-untyped-def]
+        dovecot, mailuser, smtp_server, carriers: LocalServer, secrets_env: None, postgres_url: str) -> None:
+    """The database itself refuses rows (a trigger on the real PostgreSQL): once for the parsed
+    message, or for every row holding its bytes."""
+    scenario = Scenario(dovecot, mailuser, smtp_server, carriers, postgres_url)
+    await scenario.start()
+    try:
+        engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as c:
+            c.execute(text(POISON_TRIGGER))
+        engine.dispose()
+        once, always = email.utils.make_msgid("people.example"), email.utils.make_msgid("people.example")
+        deliver(scenario, mail("Ann <ann@people.example>", "poison-once", "My secret words, order #2001.",
+                               message_id=once))
+        deliver(scenario, mail("Bob <bob@people.example>", "Hello", "poison-always", message_id=always))
+        deliver(scenario, mail("Cat <cat@people.example>", "Where is my order?", "Where is my order #2003?"))
+        first = await left_for_people(scenario, once)
+        assert "refused by the test trigger" in str(first["X-Inbox-Agent-Reason"])
+        assert "secret words" not in str(first["X-Inbox-Agent-Reason"])
+        assert (await left_for_people(scenario, always))["Message-ID"] == always
+        await scenario.wait_sent("cat@people.example", 1, "the answer to the message after the poison")
+        with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
+            errors = list(s.scalars(select(InboundMessage.error).order_by(InboundMessage.id)))
+        assert len(errors) == 2 and "refused by the test trigger" in str(errors[0]) and errors[1] is None
+    finally:
+        await scenario.stop()
