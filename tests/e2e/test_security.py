@@ -426,3 +426,15 @@ async def test_a_message_the_database_refuses_is_set_aside_and_ingest_goes_on(  
         assert len(errors) == 2 and "refused by the test trigger" in str(errors[0]) and errors[1] is None
     finally:
         await scenario.stop()
+
+
+@pytest.mark.parametrize("settings", [{"security": SecurityConfig(max_tracking_per_sender_per_day=3)}])
+async def test_one_sender_gets_at_most_its_daily_numbers(scenario: Scenario, fakes: FakeCarriers) -> None:
+    numbers = [s10(30000000 + i) for i in range(5)]
+    deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received",
+                           "My order #1043 shows as delivered but I never received it. Tracking: " + " ".join(numbers)))
+    await settled(scenario, inbound=1)
+    assert [t["number"] for t in scenario.case(1).tracking_numbers] == numbers[:3]
+    with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
+        summary = s.scalars(select(InboundMessage.summary)).one()
+    assert summary["tracking_dropped"] == 2
