@@ -54,3 +54,4 @@ bench: install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/orders_bench.py
+	$(BIN)/python benchmarks/catchup_memory.py

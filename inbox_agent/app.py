@@ -21,6 +21,7 @@ from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders.book import build_order_book
+from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, timers, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
@@ -41,7 +42,7 @@ class Daemon:
     """All stages of one worker. `start()` then `await stopped`; `stop()` ends it cleanly."""
 
     def __init__(self, config: Config, mailbox: MailboxBackend | None = None, worker: str = "worker-1",
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, dns: TxtResolver | None = None) -> None:
         check_timers(config)
         self.config = config
         self.db = Database(config.database.url)
@@ -50,7 +51,8 @@ class Daemon:
         cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
         tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock)
         self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker,
-                          clock=clock, orders=build_order_book(config.orders))
+                          clock=clock, orders=build_order_book(config.orders),
+                          dns=CachedDns(dns) if dns is not None else CachedDns())
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
         self._stop = asyncio.Event()

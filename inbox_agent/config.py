@@ -9,6 +9,7 @@ keys ending in `_env` name the environment variable that holds them.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inbox_agent.errors import ConfigError
+from inbox_agent.security.secrets import writable_by_others
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STORE_LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
@@ -46,6 +48,7 @@ class StoreConfig(Section):
     languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))
     phone: str = ""
     url: str = ""
+    keep_raw_days: float = Field(default=90.0, gt=0)
 
 
 class DatabaseConfig(Section):
@@ -240,6 +243,17 @@ class OrdersConfig(Section):
 SAMPLE_ORDERS_CSV = PROJECT_ROOT / "inbox_agent" / "orders" / "sample_orders.csv"
 
 
+class SecurityConfig(Section):
+    """Who is trusted, and how much one sender can make the daemon do (docs/security.md)."""
+
+    trusted_authserv_id: str = ""
+    verify_dkim: bool = True
+    max_tracking_per_message: int = Field(default=10, ge=1)
+    max_tracking_per_sender_per_day: int = Field(default=30, ge=1)
+    max_paid_lookups_per_day: int = Field(default=500, ge=1)
+    max_auto_per_case_per_day: int = Field(default=5, ge=1)
+
+
 class PathsConfig(Section):
     rules: str = str(PROJECT_ROOT / "rules")
     templates: str = str(PROJECT_ROOT / "templates")
@@ -258,6 +272,7 @@ class Config(Section):
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     kit: KitConfig = Field(default_factory=KitConfig)
     playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     orders: OrdersConfig | None = None
     source: str = "<embedded default>"
@@ -285,6 +300,8 @@ def load_config(path: str | Path | None, sections: Iterable[str] | None = None) 
     if path is None:
         return Config(orders=OrdersConfig(csv=str(SAMPLE_ORDERS_CSV)))
     source = str(path)
+    if (warning := writable_by_others(Path(path))) is not None:
+        print(warning, file=sys.stderr)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:

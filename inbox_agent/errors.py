@@ -31,5 +31,10 @@ class MissingParty(PermanentError):
     """A message is due to a distributor or supplier whose address nobody gave us: a person writes it."""
 
 
+class UnsendableAddress(MissingParty):
+    """An address we cannot put in an envelope as it is (a non-ASCII local part needs SMTPUTF8,
+    which this store's sending path does not use): a person writes that message."""
+
+
 class SendOutcomeUnknown(InboxAgentError):
     """A message may or may not have left: a person decides, never an automatic resend."""

@@ -13,6 +13,7 @@ from inbox_agent.app import Daemon, embedded_paths
 from inbox_agent.config import Config, MaildirConfig
 from inbox_agent.mailbox.listener import start_listener
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.security.secrets import masked_url
 
 
 async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
@@ -24,7 +25,7 @@ async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
         listener = start_listener(daemon.mailbox, maildir.smtp_listen)
         paths = embedded_paths(config)
         echo(f"inbox-agent (embedded): Maildir {paths['maildir']} (folders INBOX, Review, Approved, Rejected, Sent)")
-        echo(f"  SMTP listener on {maildir.smtp_listen} delivers into INBOX; database {config.database.url}")
+        echo(f"  SMTP listener on {maildir.smtp_listen} delivers into INBOX; database {masked_url(config.database.url)}")
         echo("  outgoing mail is " + ("sent via [smtp]" if config.smtp else "captured into the Sent folder"))
     else:
         echo(f"inbox-agent: IMAP {config.imap.host}:{config.imap.port} as {config.imap.username}; "

@@ -26,8 +26,12 @@ class MailboxBackend(Protocol):
 
     def uidvalidity(self, folder: str) -> int: ...
 
-    def unseen(self, folder: str, known: set[str]) -> list[StoredMessage]:
-        """Messages of `folder` not yet marked seen by us and whose uid is not in `known`."""
+    def unseen_uids(self, folder: str, known: set[str]) -> list[str]:
+        """Uids of `folder` not yet marked seen by us and not in `known`, oldest first."""
+        ...
+
+    def fetch(self, folder: str, uid: str) -> StoredMessage | None:
+        """One message (None when it is gone): catching up holds one message in memory at a time."""
         ...
 
     def mark_seen(self, folder: str, uids: list[str]) -> None: ...

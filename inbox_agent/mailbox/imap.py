@@ -78,11 +78,18 @@ class ImapBackend:
     def uidvalidity(self, folder: str) -> int:
         return self._run(lambda c: int(c.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"]))
 
-    def unseen(self, folder: str, known: set[str]) -> list[StoredMessage]:
-        def run(c: IMAPClient) -> list[StoredMessage]:
+    def unseen_uids(self, folder: str, known: set[str]) -> list[str]:
+        def run(c: IMAPClient) -> list[str]:
             c.select_folder(folder)
-            uids = [u for u in c.search(["UNKEYWORD", SEEN_KEYWORD]) if str(u) not in known]
-            return self._fetch(c, uids)
+            return [str(u) for u in sorted(c.search(["UNKEYWORD", SEEN_KEYWORD])) if str(u) not in known]
+
+        return self._run(run)
+
+    def fetch(self, folder: str, uid: str) -> StoredMessage | None:
+        def run(c: IMAPClient) -> StoredMessage | None:
+            c.select_folder(folder)
+            found = self._fetch(c, [int(uid)])
+            return found[0] if found else None
 
         return self._run(run)
 

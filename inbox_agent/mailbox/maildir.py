@@ -46,23 +46,21 @@ class MaildirBackend:
     def uidvalidity(self, folder: str) -> int:
         return UIDVALIDITY
 
-    def unseen(self, folder: str, known: set[str]) -> list[StoredMessage]:
-        box = self._box(folder)
-        out = []
-        for key in sorted(box.keys()):
-            if key in known:
-                continue
-            try:
-                out.append(StoredMessage(key, box.get_bytes(key)))
-            except KeyError:
-                continue
-        return out
+    def unseen_uids(self, folder: str, known: set[str]) -> list[str]:
+        return [key for key in sorted(self._box(folder).keys()) if key not in known]
+
+    def fetch(self, folder: str, uid: str) -> StoredMessage | None:
+        try:
+            return StoredMessage(uid, self._box(folder).get_bytes(uid))
+        except KeyError:
+            return None
 
     def mark_seen(self, folder: str, uids: list[str]) -> None:
         """Nothing to do: the database's record of the key is the mark."""
 
     def all_messages(self, folder: str) -> list[StoredMessage]:
-        return self.unseen(folder, set())
+        found = (self.fetch(folder, uid) for uid in self.unseen_uids(folder, set()))
+        return [stored for stored in found if stored is not None]
 
     def append(self, folder: str, raw: bytes, draft: bool = False) -> str | None:
         msg = mailbox.MaildirMessage(raw)

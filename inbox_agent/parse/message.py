@@ -4,6 +4,11 @@ The texts kept are exactly where numbers count (corpus policy): the decoded Subj
 text/plain and text/html part (HTML with its link targets), and the Subject and body of attached
 `message/rfc822` parts. Not kept: other headers, attachment names and binary content, and the
 machine fields of `message/delivery-status`.
+
+Addresses are parsed from the raw header before anything is decoded: an encoded-word is only
+ever a display name, never an address. A From that does not hold exactly one valid address
+leaves `from_address` empty and says why in `sender_problem`. NUL characters are stripped from
+every text, and Message-IDs longer than `MAX_MESSAGE_ID` are not kept.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
+from email.headerregistry import AddressHeader, HeaderRegistry
 
 import mailparser
 
@@ -25,6 +31,11 @@ from inbox_agent.parse.quotes import newest_text
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "ks_c_5601-1987": "cp949",
                     "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
 _MSGID = re.compile(r"<[^<>\s]+>")
+MAX_ADDRESS = 254  # RFC 5321 path limit
+MAX_MESSAGE_ID = 998  # RFC 5322 line length: a longer "Message-ID" is nobody's identifier
+_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\\\"]+@[^\s@<>()\[\],;:\\\"=?]+\.[^\s@<>()\[\],;:\\\"=?]+$")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_HEADERS = HeaderRegistry()
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|r|rif|i|sv|vs|antw|doorst|rv|enc|res|réf|ref|automatic reply|"
     r"automatische antwort|réponse automatique|respuesta automática|risposta automatica)\s*:\s*)+",
@@ -53,6 +64,7 @@ class ParsedEmail:
     fingerprint: str
     error: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    sender_problem: str | None = None
 
     @property
     def subject_topic(self) -> str:
@@ -90,22 +102,26 @@ def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
         return _broken(fingerprint, "empty message")
     mail = mailparser.parse_from_bytes(raw)
     msg: email.message.Message = mail.message
-    headers = {k.lower(): _header_text(v) for k, v in msg.items()}
+    raw_headers = {k.lower(): _FOLD.sub("", str(v)).replace("\x00", "") for k, v in msg.items()}
+    headers = {k: _header_text(v) for k, v in raw_headers.items()}
     if not any(h in headers for h in ("from", "subject", "message-id", "content-type", "date")):
         return _broken(fingerprint, "not an email: no From, Subject, Message-ID or Content-Type header")
     subject = _one_line(headers.get("subject", ""))
-    from_name, from_address = email.utils.parseaddr(headers.get("from", ""))
+    senders = parse_addresses(raw_headers.get("from", ""))
+    valid = [(name, address) for name, address in senders if address]
+    from_name, from_address = valid[0] if len(valid) == 1 and len(senders) == 1 else ("", "")
+    sender_problem = None if from_address else _sender_problem(raw_headers.get("from", ""), senders)
     body, attached, plain_parts, html_parts = _texts(msg)
     newest_source = "\n".join(plain_parts) if plain_parts else "\n".join(html_parts)
     automated = automation_reasons(headers, from_address, msg.get_content_type())
     return ParsedEmail(
-        message_id=_first_id(headers.get("message-id", "")),
+        message_id=_first_id(raw_headers.get("message-id", "")),
         subject=subject,
         from_address=from_address.lower(),
         from_name=_one_line(from_name),
-        to_addresses=tuple(a.lower() for _, a in email.utils.getaddresses([headers.get("to", "")]) if a),
-        in_reply_to=_first_id(headers.get("in-reply-to", "")),
-        references=tuple(_MSGID.findall(headers.get("references", ""))),
+        to_addresses=tuple(a.lower() for _, a in parse_addresses(raw_headers.get("to", "")) if a),
+        in_reply_to=_first_id(raw_headers.get("in-reply-to", "")),
+        references=tuple(m for m in _MSGID.findall(raw_headers.get("references", "")) if _keepable_id(m)),
         date=_date(headers.get("date", "")),
         body=body,
         attached_text=attached,
@@ -115,7 +131,29 @@ def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
         is_bounce=msg.get_content_type() == "multipart/report" or _is_bounce_sender(from_address),
         fingerprint=fingerprint,
         headers=headers,
+        sender_problem=sender_problem,
     )
+
+
+def parse_addresses(raw_value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs of an undecoded address header; an address that is not a
+    plain addr-spec comes back empty. Encoded-words are decoded in display names only."""
+    try:
+        header = _HEADERS("from", raw_value)
+        assert isinstance(header, AddressHeader)
+        parsed = [(a.display_name, a.addr_spec) for a in header.addresses]
+    except (ValueError, IndexError, TypeError):  # a decoded display name holding CR/LF, or worse
+        parsed = [(_header_text(name), address) for name, address in email.utils.getaddresses([raw_value])]
+    return [(_one_line(name), address.lower() if len(address) <= MAX_ADDRESS and _ADDR_SPEC.match(address) else "")
+            for name, address in parsed]
+
+
+def _sender_problem(raw_value: str, senders: list[tuple[str, str]]) -> str:
+    if not raw_value.strip():
+        return "no From header"
+    if len(senders) > 1:
+        return f"From holds {len(senders)} addresses"
+    return "From holds no valid address"
 
 
 def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
@@ -140,7 +178,7 @@ def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
             return
         if part.get_content_maintype() != "text" or _is_attachment(part):
             return
-        text = _decode(part)
+        text = _decode(part).replace("\x00", "")
         if ctype == "text/html":
             text = html_to_text(text)
             (attached if nested else html).append(text)
@@ -174,25 +212,31 @@ def _decode(part: email.message.Message) -> str:
 
 
 def _header_text(value: object) -> str:
-    text = str(value)
+    text = str(value).replace("\x00", "")
     if "=?" not in text:
         return text
     try:
-        return str(make_header(decode_header(text)))
+        return str(make_header(decode_header(text))).replace("\x00", "")
     except (ValueError, LookupError, UnicodeDecodeError):
         return text
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", "").split())
 
 
 def _first_id(value: str) -> str | None:
     found = _MSGID.search(value)
-    if found:
-        return found.group(0)
-    value = value.strip()
-    return f"<{value}>" if value and " " not in value else None
+    value = found.group(0) if found else value.strip()
+    if not found and (not value or " " in value):
+        return None
+    value = value if found else f"<{value}>"
+    return value if _keepable_id(value) else None
+
+
+def _keepable_id(value: str) -> bool:
+    """A Message-ID we can store and put back into a header as it is: printable ASCII, bounded."""
+    return len(value) <= MAX_MESSAGE_ID and value.isascii() and value.isprintable()
 
 
 def _date(value: str) -> datetime | None:

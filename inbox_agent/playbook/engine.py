@@ -16,8 +16,9 @@ from inbox_agent.rules import load_rules_file
 
 CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "bounce", "has_tracking", "has_order",
               "has_new_tracking", "tracking_delivered", "tracking_failed", "last_mile_known", "last_mile_trackable",
-              "sender_only", "template", "party", "timer", "count", "ack", "order_source", "order", "order_fulfilled"}
-ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate", "lookup_order"}
+              "sender_only", "template", "party", "timer", "count", "ack", "order_source", "order", "order_fulfilled",
+              "thread"}
+ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate", "lookup_order", "reopen"}
 _NEEDS_ARGUMENT = {"reply", "close", "timer", "cancel", "escalate"}
 
 

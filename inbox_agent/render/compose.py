@@ -4,8 +4,9 @@ MIME message with its fixed Message-ID, as an outbox row (`intent` of kind reply
 Customer messages answer the customer's latest message (In-Reply-To/References) in the case's
 language, falling back to the store default. Partner messages (distributor_*, supplier_*) go to
 the party's address on its own thread: the first starts a thread with the case tag in its
-subject, later ones answer the party's latest message on that thread. The post-office kit
-carries the picture of the tracking history.
+subject, later ones answer the party's latest message on that thread. Subjects are the
+template's own (with the case tag), never text a sender wrote. The post-office kit carries the
+picture of the tracking history.
 """
 
 from __future__ import annotations
@@ -68,12 +69,11 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     s.add(intent)
     s.flush()
     intent.message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
-    if summary.get("subject"):
-        subject = reply_subject(summary["subject"], case.id)
-    elif party == "customer":
-        subject = reply_subject(rendered.subject, case.id)
+    tag = case_tag(case.id, case.facts.get("tag_token") or "")
+    if summary.get("subject") or party == "customer":
+        subject = reply_subject(rendered.subject, tag)  # our own words: never a sender's subject
     else:
-        subject = f"{rendered.subject} {case_tag(case.id)}"
+        subject = f"{rendered.subject} {tag}"
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
         body=rendered.body, message_id=intent.message_id, intent_id=intent.id,

@@ -2,7 +2,10 @@
 
 Header values that come from customers (their subject, their name) are flattened to one line
 before they reach a header, and the email package refuses CR/LF in header values anyway.
-The Message-ID is fixed when the reply is decided, so a crash can never create two drafts.
+Recipients are parsed addresses only (`envelope_address`), and Message-IDs go into headers as
+they are, one a line (`OutgoingPolicy`), so a long identifier is never RFC 2047-encoded.
+The Message-ID is fixed when the reply is decided, so a crash can never create two drafts; it
+carries a random token, so only the people we wrote to can answer in our thread.
 """
 
 from __future__ import annotations
@@ -10,35 +13,43 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import re
+import secrets
 import textwrap
 from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 
+from inbox_agent.errors import UnsendableAddress
 from inbox_agent.mailbox.base import INTERNAL_HEADER
 
-_CASE_TAG = re.compile(r"\[#C-(\d+)\]")
-_FOLDED = ("subject",)
+_CASE_TAG = re.compile(r"\[#C-(\d+)(?:-([0-9a-z]+))?\]")
+MAX_REFERENCE = 900  # a longer identifier cannot share a header line with its name: left out
+_IDENTIFIERS = ("message-id", "in-reply-to", "references")
 
 
 class OutgoingPolicy(EmailPolicy):
-    """The SMTP policy, except that a Subject is folded with its value starting on the first line.
+    """The SMTP policy (78-character lines, so bodies are encoded as RFC 2045 wants), except:
 
-    The email package moves a whole value that fits on a line of its own to the next line ("Subject:"
-    alone, then the text), which some clients show with a leading space. Here ASCII subjects are
-    folded between words and others as RFC 2047 encoded-words, 78 characters a line either way.
+    - a Subject is folded with its value starting on the first line: the email package moves a
+      whole value that fits on a line of its own to the next line ("Subject:" alone, then the text),
+      which some clients show with a leading space. ASCII subjects are folded between words,
+      others as RFC 2047 encoded-words;
+    - Message-ID, In-Reply-To and References carry their identifiers as they are, one a line, never
+      encoded (an encoded identifier breaks threading); lines stay within RFC 5322's 998.
     """
 
     def fold(self, name: str, value: str) -> str:
-        if name.lower() not in _FOLDED:
-            return super().fold(name, value)
-        return f"{name}: {fold_value(name, str(value), self.linesep)}{self.linesep}"
+        if name.lower() in _IDENTIFIERS:
+            return f"{name}: {(self.linesep + ' ').join(str(value).split())}{self.linesep}"
+        if name.lower() == "subject":
+            return f"{name}: {fold_value(name, str(value), self.linesep)}{self.linesep}"
+        return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() not in _FOLDED:
-            return super().fold_binary(name, value)
-        return self.fold(name, value).encode("ascii")
+        if name.lower() in (*_IDENTIFIERS, "subject"):
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
 
 
 def fold_value(name: str, value: str, linesep: str = "\r\n", width: int = 78) -> str:
@@ -59,26 +70,52 @@ def one_line(text: str) -> str:
     return " ".join(text.replace("\r", " ").replace("\n", " ").split())
 
 
-def case_tag(case_id: int) -> str:
-    return f"[#C-{case_id}]"
+def case_tag(case_id: int, token: str = "") -> str:
+    """`[#C-<id>-<token>]`: the token is the case's random suffix, so tags cannot be guessed."""
+    return f"[#C-{case_id}-{token}]" if token else f"[#C-{case_id}]"
 
 
-def case_id_in_subject(subject: str) -> int | None:
+def new_tag_token() -> str:
+    return secrets.token_hex(4)
+
+
+def case_tag_in_subject(subject: str) -> tuple[int, str] | None:
+    """(case id, token) of the first tag in `subject`; a tag without a token is no tag."""
     found = _CASE_TAG.search(subject)
-    return int(found.group(1)) if found else None
+    return (int(found.group(1)), found.group(2)) if found and found.group(2) else None
 
 
-def reply_subject(original: str, case_id: int) -> str:
-    """`Re: <original> [#C-<id>]`, without stacking prefixes or tags."""
+def reply_subject(original: str, tag: str) -> str:
+    """`Re: <original> <tag>`, without stacking prefixes or tags."""
     subject = one_line(original)
     subject = _CASE_TAG.sub("", subject).strip()
     if not re.match(r"(?i)^re\s*:", subject):
         subject = f"Re: {subject}" if subject else "Re:"
-    return f"{subject} {case_tag(case_id)}"
+    return f"{subject} {tag}"
 
 
 def new_message_id(domain: str) -> str:
-    return email.utils.make_msgid(domain=domain)
+    """`<random token@domain>`: unguessable, so answering in our thread proves having received it."""
+    return f"<{secrets.token_urlsafe(18)}@{domain}>"
+
+
+def envelope_address(address: str) -> str:
+    """`address` as it can go into an envelope and a header: one parsed address, its domain in
+    IDNA form. A non-ASCII local part raises UnsendableAddress (it needs SMTPUTF8)."""
+    pairs = email.utils.getaddresses([address])
+    if len(pairs) != 1 or pairs[0][1] != address.strip() or address.count("@") != 1:
+        raise UnsendableAddress(f"{address!r} is not one plain address")
+    local, domain = address.strip().rsplit("@", 1)
+    if not local.isascii():
+        raise UnsendableAddress(f"the address {address!r} has a non-ASCII local part, which needs SMTPUTF8: "
+                                "write to it by hand")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsendableAddress(f"the domain of {address!r} is not a valid internationalised name") from None
+    if not local or any(c in local + ascii_domain for c in " \t\r\n<>,;\"()[]\\"):
+        raise UnsendableAddress(f"{address!r} is not one plain address")
+    return f"{local}@{ascii_domain}"
 
 
 def build_message(
@@ -99,14 +136,14 @@ def build_message(
 ) -> bytes:
     """text/plain, plus text/html (with the picture inline) when `html` is given."""
     msg = EmailMessage(policy=OUTGOING)
-    msg["From"] = email.utils.formataddr((one_line(from_name), from_address))
-    msg["To"] = ", ".join(one_line(a) for a in to)
+    msg["From"] = email.utils.formataddr((one_line(from_name), envelope_address(from_address)))
+    msg["To"] = ", ".join(envelope_address(a) for a in to)
     msg["Subject"] = one_line(subject)
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = message_id
-    if in_reply_to:
+    if in_reply_to and _header_safe_id(in_reply_to):
         msg["In-Reply-To"] = in_reply_to
-        msg["References"] = " ".join([*[r for r in references if r != in_reply_to], in_reply_to])
+        msg["References"] = " ".join([*[r for r in references if r != in_reply_to and _header_safe_id(r)], in_reply_to])
     msg["Auto-Submitted"] = "auto-replied"
     msg[INTERNAL_HEADER] = str(intent_id)
     msg.set_content(body)
@@ -122,6 +159,10 @@ def build_message(
     return msg.as_bytes()
 
 
+def _header_safe_id(value: str) -> bool:
+    return len(value) <= MAX_REFERENCE and value.isascii() and value.isprintable() and " " not in value
+
+
 def intent_id_of(raw: bytes) -> int | None:
     headers = BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
     value = headers.get(INTERNAL_HEADER)
@@ -134,7 +175,7 @@ def prepare_approved(raw: bytes, message_id: str) -> tuple[bytes, list[str], str
     Returns (bytes to send, recipients, sender). Everything else, the agent's edits included, is
     sent as approved.
     """
-    msg = BytesParser(policy=email.policy.SMTP).parsebytes(raw)
+    msg = BytesParser(policy=OUTGOING).parsebytes(raw)
     for header in [h for h in msg if h.lower().startswith("x-inbox-agent")]:
         del msg[header]
     if msg.get("Message-ID", "").strip() != message_id:

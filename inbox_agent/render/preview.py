@@ -43,8 +43,8 @@ def preview(config: Config, template: str, language: str, country: str) -> Previ
         png = tracking_png_for(view, rendered.language)
     party = party_of(template)
     to = context["customer_email"] if party == "customer" else f"{party}@partner.example"
-    subject = (reply_subject(rendered.subject, 1) if party == "customer"
-               else f"{rendered.subject} {case_tag(1)}")
+    tag = case_tag(1, "k7q2a9x3")
+    subject = reply_subject(rendered.subject, tag) if party == "customer" else f"{rendered.subject} {tag}"
     eml = build_message(from_address=store.support_address, from_name=store.name, to=[to], subject=subject,
                         body=rendered.body, message_id=new_message_id(domain), intent_id=0, html=rendered.html,
                         picture=png, picture_cid=cid if png else None)

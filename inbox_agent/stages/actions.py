@@ -28,6 +28,14 @@ from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
 
 DISPUTE_TIMER = "dispute_warning"
+REASON_HEADER = "X-Inbox-Agent-Reason"
+MAX_ERROR = 500
+
+
+def short_error(error: Exception) -> str:
+    """An error as one bounded line for logs and rows: its kind and message, never the data it was
+    handling (database errors show no parameters: the engine hides them)."""
+    return one_line(f"{type(error).__name__}: {error}")[:MAX_ERROR]
 
 
 def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
@@ -76,6 +84,8 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
         elif kind == "close":
             case.closed_at, case.outcome = now, arg
             _cancel(s, case, "all")
+        elif kind == "reopen":
+            case.closed_at, case.outcome = None, None
         elif kind == "timer":
             _start_timer(rt, s, case, arg, now)
         elif kind == "cancel":
@@ -92,11 +102,14 @@ def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: Inbound
     s.add(_note(rt, case.id, key, _summary_message(rt, case, reason, inbound), now))
 
 
-def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime) -> None:
+def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime,
+                     reason: str | None = None) -> None:
     """Move the message to the "Needs attention" folder; nothing is sent. (The draft stage copies
-    it there first and only then removes it from the inbox, so it is never lost.)"""
+    it there first and only then removes it from the inbox, so it is never lost.) A `reason` goes
+    in a header above the message, for the person who reads it."""
     if inbound.raw:
-        note = _note(rt, case_id, f"note:inbound:{inbound.id}", inbound.raw, now)
+        said = f"{REASON_HEADER}: {one_line(reason)[:900]}\r\n".encode("ascii", "replace") if reason else b""
+        note = _note(rt, case_id, f"note:inbound:{inbound.id}", said + inbound.raw, now)
         note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}
         s.add(note)
 

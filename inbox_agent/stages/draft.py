@@ -34,17 +34,26 @@ def run_once(rt: Runtime) -> int:
 
 def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
     """A loop guard: past [replies] max_auto_per_sender_per_day automatic messages to the same
-    address in 24 hours, the next one waits in Review for a person instead."""
+    address, or [security] max_auto_per_case_per_day on the same case, in 24 hours, the next one
+    waits in Review for a person instead."""
     since = rt.clock() - timedelta(days=1)
     with rt.db.transaction() as s:
         recent = s.scalars(select(Intent.recipients).where(
             Intent.kind == "reply", Intent.mode == "auto", Intent.id != intent.id, Intent.updated_at >= since,
             Intent.status.in_([OutboxStatus.APPROVED, OutboxStatus.SENDING, OutboxStatus.SENT])))
         count = sum(1 for recipients in recent if set(recipients) & set(intent.recipients))
+        per_case = len(list(s.scalars(select(Intent.id).where(
+            Intent.kind == "reply", Intent.mode == "auto", Intent.id != intent.id, Intent.updated_at >= since,
+            Intent.case_id == intent.case_id,
+            Intent.status.in_([OutboxStatus.APPROVED, OutboxStatus.SENDING, OutboxStatus.SENT])))))
     over = count >= rt.config.replies.max_auto_per_sender_per_day
     if over:
         rt.log(f"draft: {count} automatic messages to {', '.join(intent.recipients)} today; intent {intent.id} "
                "waits in Review")
+    elif per_case >= rt.config.security.max_auto_per_case_per_day:
+        rt.log(f"draft: {per_case} automatic messages on case {intent.case_id} today; intent {intent.id} "
+               "waits in Review")
+        over = True
     return over
 
 

@@ -1,26 +1,37 @@
 """ingest: INBOX -> inbound_message + event(message.received).
 
 Promise: the raw message is committed (unique on folder+UIDVALIDITY+UID and on its message key)
-before the server is told we saw it. A crash re-fetches and the unique keys absorb it. Bad MIME
-is stored with its reason and set aside; the next message goes on.
+before the server is told we saw it. A crash re-fetches and the unique keys absorb it. Messages
+are fetched one at a time, so catching up holds one message in memory, not the backlog. Bad MIME
+is stored with its reason and set aside; a message whose storing fails is stored again bare and
+moved to "Needs attention" with the error (if even that fails it is copied there directly), and
+the next message goes on. A reused Message-ID is a duplicate only when the content is the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from inbox_agent.domain import WorkStatus
+from inbox_agent.domain import Role, WorkStatus
 from inbox_agent.mailbox.base import StoredMessage
+from inbox_agent.parse import ParsedEmail
 from inbox_agent.reading import read_bytes
+from inbox_agent.security.budget import take
+from inbox_agent.security.retention import drop_old_raw
+from inbox_agent.security.sender import check_sender
+from inbox_agent.stages.actions import leave_for_people, short_error
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor
 
 MAX_RAW_BYTES = 25 * 1024 * 1024
-_QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]+>)")
+_QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]{1,998}>)")
+_RETENTION_EVERY = timedelta(hours=1)
 
 
 def run_once(rt: Runtime) -> int:
@@ -35,12 +46,32 @@ def run_once(rt: Runtime) -> int:
             cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
         known = set(s.scalars(select(InboundMessage.uid).where(
             InboundMessage.folder == folder, InboundMessage.uidvalidity == uidvalidity)))
-    handled = []
-    for stored in rt.mailbox.unseen(folder, known):
+    handled = 0
+    for uid in rt.mailbox.unseen_uids(folder, known):
+        stored = rt.mailbox.fetch(folder, uid)
+        if stored is None:
+            continue
+        _ingest(rt, folder, uidvalidity, stored)
+        rt.mailbox.mark_seen(folder, [uid])
+        handled += 1
+    _drop_old_raw(rt)
+    return handled
+
+
+def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) -> None:
+    """Store one message; a failure is tried once more as a bare row set aside for people."""
+    try:
         _store(rt, folder, uidvalidity, stored)
-        handled.append(stored.uid)
-    rt.mailbox.mark_seen(folder, handled)
-    return len(handled)
+        return
+    except Exception as e:  # noqa: BLE001 - one poison message never stops ingest
+        error = short_error(e)
+    rt.log(f"ingest: message uid {stored.uid} could not be stored ({error}); setting it aside")
+    try:
+        _quarantine(rt, folder, uidvalidity, stored, error)
+    except Exception as e:  # noqa: BLE001 - second failure: the mailbox keeps it for people
+        rt.log(f"ingest: message uid {stored.uid} failed twice ({short_error(e)}); copied to "
+               f"{rt.folders.attention}")
+        rt.mailbox.append(rt.folders.attention, stored.raw)
 
 
 def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) -> None:
@@ -49,38 +80,100 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) ->
     error = parsed.error
     if len(stored.raw) > MAX_RAW_BYTES:
         error = f"message of {len(stored.raw)} bytes is over the {MAX_RAW_BYTES} byte cap"
-    key = parsed.message_id or f"sha256:{parsed.fingerprint}"
     summary: dict[str, Any] = {
         "from": parsed.from_address, "from_name": parsed.from_name, "subject": parsed.subject,
         "message_id": parsed.message_id, "thread_ids": list(parsed.thread_ids),
         "automated": list(parsed.automated), "bulk": list(parsed.bulk), "new_text": parsed.new_text[:4000],
         "bounce": parsed.is_bounce, "quoted_ids": _quoted_ids(stored.raw, parsed.message_id) if parsed.is_bounce else [],
+        "fingerprint": parsed.fingerprint, "sender_problem": parsed.sender_problem,
     }
     if extraction is not None:
         summary.update(extraction.contract())
-        summary["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking]
+        cap = rt.config.security.max_tracking_per_message
+        summary["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking[:cap]]
+        if len(extraction.tracking) > cap:
+            summary["tracking_dropped"] = len(extraction.tracking) - cap
+        if extraction.role in (Role.SUPPLIER, Role.DISTRIBUTOR):
+            security = rt.config.security
+            verdict = check_sender(stored.raw, parsed.from_address, security.trusted_authserv_id,
+                                   security.verify_dkim, rt.dns)
+            summary["sender_check"] = {"proven": verdict.proven, "how": verdict.how, "refuted": verdict.refuted}
+    summary = _without_nul(summary)
+    key = parsed.message_id or f"sha256:{parsed.fingerprint}"
     row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=key,
                          message_id=parsed.message_id, raw=stored.raw[:MAX_RAW_BYTES], summary=summary,
                          status=WorkStatus.SHUNTED if error else WorkStatus.DONE, error=error, received_at=now)
-    try:
-        with rt.db.transaction() as s:
-            s.add(row)
-            s.flush()
-            if error is None:
-                s.add(Event(kind="message.received", payload={"inbound_id": row.id},
-                            status=WorkStatus.PENDING, created_at=now))
-    except IntegrityError:
+    if _insert(rt, row, error is None):
+        if error:
+            rt.log(f"ingest: message uid {stored.uid} set aside: {error}")
+        return
+    if parsed.message_id is None or _same_content(rt, key, parsed):
         _record_duplicate(rt, row, key)
         return
-    if error:
-        rt.log(f"ingest: message uid {stored.uid} set aside: {error}")
+    rt.log(f"ingest: {key} is reused by a message with other content; stored as its own message")
+    own = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=f"sha256:{parsed.fingerprint}",
+                         message_id=None, raw=row.raw, summary={**summary, "message_id": None, "message_id_reused": True},
+                         status=row.status, error=error, received_at=now)
+    if not _insert(rt, own, error is None):
+        _record_duplicate(rt, own, own.message_key)
+
+
+def _insert(rt: Runtime, row: InboundMessage, with_event: bool) -> bool:
+    """Commit the row (and its event); False when a unique key says it is already stored."""
+    try:
+        with rt.db.transaction() as s:
+            _trim_to_budget(rt, s, row)
+            s.add(row)
+            s.flush()
+            if with_event:
+                s.add(Event(kind="message.received", payload={"inbound_id": row.id},
+                            status=WorkStatus.PENDING, created_at=row.received_at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _trim_to_budget(rt: Runtime, s: Any, row: InboundMessage) -> None:
+    """At most [security] max_tracking_per_sender_per_day numbers from one sender reach a case."""
+    tracking = row.summary.get("tracking") or []
+    if not tracking:
+        return
+    limit = rt.config.security.max_tracking_per_sender_per_day
+    granted = take(s, f"tracking:{row.summary.get('from')}", row.received_at, len(tracking), limit)
+    if granted < len(tracking):
+        row.summary = {**row.summary, "tracking": tracking[:granted],
+                       "tracking_dropped": int(row.summary.get("tracking_dropped", 0)) + len(tracking) - granted}
+
+
+def _same_content(rt: Runtime, key: str, parsed: ParsedEmail) -> bool:
+    with rt.db.transaction() as s:
+        existing = s.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
+        if existing is None:
+            return True  # the (folder, UIDVALIDITY, UID) key matched: the same message fetched again
+        known = existing.summary.get("fingerprint") or hashlib.sha256(existing.raw).hexdigest()
+        return bool(known == parsed.fingerprint)
+
+
+def _quarantine(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, error: str) -> None:
+    """The message without anything parsed from it, set aside with its error, and moved to people."""
+    fingerprint = hashlib.sha256(stored.raw).hexdigest()
+    now = rt.clock()
+    with rt.db.transaction() as s:
+        row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid,
+                             message_key=f"sha256:{fingerprint}:{folder}:{uidvalidity}:{stored.uid}",
+                             message_id=None, raw=stored.raw[:MAX_RAW_BYTES], summary={"fingerprint": fingerprint},
+                             status=WorkStatus.SHUNTED, error=error, received_at=now)
+        s.add(row)
+        s.flush()
+        leave_for_people(rt, s, row, None, now, reason=f"could not be stored: {error}")
 
 
 def _record_duplicate(rt: Runtime, row: InboundMessage, key: str) -> None:
     """Same message again (another UID, or a redelivery): remember the UID, start nothing."""
-    rt.log(f"ingest: {key} already stored; duplicate dropped")
+    rt.log(f"ingest: {key[:200]} already stored; duplicate dropped")
     dup = InboundMessage(folder=row.folder, uidvalidity=row.uidvalidity, uid=row.uid,
-                         message_key=f"{key}#dup:{row.folder}:{row.uidvalidity}:{row.uid}",
+                         message_key=f"sha256:{hashlib.sha256(key.encode()).hexdigest()}#dup:{row.folder}:"
+                                     f"{row.uidvalidity}:{row.uid}",
                          message_id=row.message_id, raw=b"", summary={"duplicate_of": key},
                          status=WorkStatus.DONE, error="duplicate", received_at=row.received_at)
     try:
@@ -94,3 +187,27 @@ def _quoted_ids(raw: bytes, own: str | None) -> list[str]:
     """Message-IDs quoted inside a bounce (the returned message's headers), to find our case."""
     text = raw.decode("latin-1")
     return [m for m in dict.fromkeys(_QUOTED_ID.findall(text)) if m != own][:20]
+
+
+def _without_nul(value: Any) -> Any:
+    """NUL is not text (PostgreSQL refuses it): strip it from every string of the summary."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _drop_old_raw(rt: Runtime) -> None:
+    """Retention ([store] keep_raw_days), at most once an hour."""
+    now = rt.clock()
+    due = rt.extra.get("raw_retention_due")
+    if due is not None and now < due:
+        return
+    rt.extra["raw_retention_due"] = now + _RETENTION_EVERY
+    with rt.db.transaction() as s:
+        dropped = drop_old_raw(s, now, rt.config.store.keep_raw_days)
+    if dropped:
+        rt.log(f"ingest: raw mail of {dropped} messages older than {rt.config.store.keep_raw_days:g} days dropped")

@@ -3,10 +3,19 @@
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
 commits everything together, so a crash repeats the step with the same result. An event that
 fails three times is set aside (shunted) with its error and processing goes on.
+
+Trust (docs/security.md): a message joins a case by thread or tag only when its sender is the
+case's customer, or the partner the thread was started with; anyone else starts a conversation
+of their own and learns nothing of the case. A supplier's or distributor's mail counts as theirs
+only when aligned DKIM/DMARC proved it (ingest) or it answers our own message to them; otherwise
+it is left for people with the reason, as is mail naming another customer's tracking number,
+mail from our own address, and a sender's repeat of the same words.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,13 +24,15 @@ from sqlalchemy.orm import Session
 from inbox_agent.domain import CUSTOMER_INTENTS, WorkStatus
 from inbox_agent.playbook import decide, load_playbook
 from inbox_agent.render.directory import public_tracking_url
-from inbox_agent.render.message import case_id_in_subject
-from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
+from inbox_agent.render.message import case_tag_in_subject, new_tag_token
+from inbox_agent.security.budget import take
+from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people, short_error
 from inbox_agent.stages.claims import MAX_ATTEMPTS, claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Case, CaseMessage, Event, InboundMessage
+from inbox_agent.store.tables import Case, CaseMessage, CaseNumber, Event, InboundMessage
 
 FINAL_STATES = ("solved", "refunded", "unresolved", "closed")
+PARTNERS = ("supplier", "distributor")
 _WORDS_KEPT = 3
 _DONE_SENTENCES = {
     "customer_post_office_kit": "sent the customer the post office's contact details, tracking link and tracking history",
@@ -49,11 +60,14 @@ def _failed(rt: Runtime, event_id: int, error: Exception) -> None:
         if event is None:
             return
         event.attempts += 1
-        event.last_error = f"{type(error).__name__}: {error}"
+        event.last_error = short_error(error)
         event.claimed_until = None
         if event.attempts >= MAX_ATTEMPTS:
             event.status = WorkStatus.SHUNTED
             rt.log(f"process: event {event_id} set aside after {event.attempts} attempts: {event.last_error}")
+            inbound = s.get(InboundMessage, event.payload.get("inbound_id")) if event.kind == "message.received" else None
+            if inbound is not None:
+                leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
 
 
 def _handle(rt: Runtime, s: Session, event_id: int) -> None:
@@ -67,13 +81,23 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
         inbound = s.get(InboundMessage, event.payload["inbound_id"])
         assert inbound is not None
         facts = _message_facts(inbound.summary)
-        case = _find_case(s, inbound.summary) or _open_case(s, inbound, facts, now)
+        place = _find_case(s, inbound.summary)
+        facts["thread"] = place.thread
+        refusal = place.refusal or _refusal(rt, s, inbound.summary, facts, place.case)
+        if refusal is not None:
+            rt.log(f"process: message {inbound.id} left for people: {refusal}")
+            if not (facts["automated"] or facts["bulk"]):
+                leave_for_people(rt, s, inbound, None, now, reason=refusal)
+            inbound.summary = {**inbound.summary, "left_for_people": refusal}
+            event.status = WorkStatus.DONE
+            return
+        case = place.case or _open_case(s, inbound, facts, now)
         if case is not None:
             inbound.case_id = event.case_id = case.id
-            facts["has_new_tracking"] = _remember_message(case, inbound.summary)
-            if inbound.message_id:
-                s.merge(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
-                                    party=inbound.summary.get("sender_role", "unknown"), at=now))
+            facts["has_new_tracking"] = _remember_message(s, case, inbound.summary)
+            if inbound.message_id and s.get(CaseMessage, inbound.message_id) is None:
+                s.add(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
+                                  party=inbound.summary.get("sender_role", "unknown"), at=now))
     else:
         case = s.get(Case, event.case_id) if event.case_id else None
         facts = dict(event.payload.get("facts", {}))
@@ -103,25 +127,97 @@ def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _find_case(s: Session, summary: dict[str, Any]) -> Case | None:
+@dataclass(frozen=True)
+class Place:
+    """Where a message belongs: its case (None: a new conversation), the party of our own message
+    it answers (`thread`), or why it is left for people instead."""
+
+    case: Case | None = None
+    thread: str | None = None
+    refusal: str | None = None
+
+
+def _find_case(s: Session, summary: dict[str, Any]) -> Place:
     """Threading: our Message-IDs (in the thread, or quoted by a bounce), then the subject's case
-    tag, then an open case of the same customer with the same order or tracking number."""
-    for mid in [*reversed(summary.get("thread_ids") or []), *(summary.get("quoted_ids") or [])]:
+    tag, then an open case of the same customer with the same order or tracking number. Thread and
+    tag count only for the case's own customer or a proven partner (`_may_join`)."""
+    sender, role = summary.get("from", ""), summary.get("sender_role")
+    check = summary.get("sender_check") or {}
+    proven = bool(check.get("proven"))
+    if role in PARTNERS and check.get("refuted"):
+        return Place(refusal=_unproven(summary, "our mail server says DMARC fails for it"))
+    bounce = bool(summary.get("bounce"))
+    quoted = summary.get("quoted_ids") or [] if bounce else []
+    for mid in [*reversed(summary.get("thread_ids") or []), *quoted]:
         link = s.get(CaseMessage, mid)
-        if link is not None:
-            return s.get(Case, link.case_id)
-    tagged = case_id_in_subject(summary.get("subject", ""))
-    if tagged is not None and (case := s.get(Case, tagged)) is not None:
-        return case
+        if link is None or (bounce and link.direction != "out"):
+            continue
+        case = s.get(Case, link.case_id)
+        if case is None:
+            continue
+        thread = _thread_party(s, summary, case)
+        if role in PARTNERS and not proven and thread != role:
+            return Place(refusal=_unproven(summary, f"it does not answer our own message to the {role}"))
+        if bounce or _may_join(case, sender, role, proven or thread == role):
+            return Place(case, thread)
+        return Place()
+    tagged = case_tag_in_subject(summary.get("subject", ""))
+    if tagged is not None and (case := s.get(Case, tagged[0])) is not None and \
+            case.facts.get("tag_token") == tagged[1] and _may_join(case, sender, role, proven):
+        return Place(case, _thread_party(s, summary, case))
+    if role in PARTNERS and not proven:
+        return Place(refusal=_unproven(summary, "it is not an answer in a thread we started"))
     numbers = set(summary.get("order_numbers") or []) | {t["number"] for t in summary.get("tracking") or []}
     if not numbers:
-        return None
-    candidates = s.scalars(select(Case).where(Case.customer == summary.get("from", ""),
-                                              Case.state.not_in(FINAL_STATES)).order_by(Case.id))
+        return Place()
+    candidates = s.scalars(select(Case).where(Case.customer == sender, Case.state.not_in(FINAL_STATES))
+                           .order_by(Case.id))
     for case in candidates:
         known = set(case.order_numbers) | {t["number"] for t in case.tracking_numbers}
         if known & numbers:
-            return case
+            return Place(case)
+    return Place()
+
+
+def _may_join(case: Case, sender: str, role: str | None, proven_partner: bool) -> bool:
+    """The case's customer (or an alias the case holds), or a proven partner of the case."""
+    if sender and (sender == case.customer or sender in (case.facts.get("aliases") or [])):
+        return True
+    return role in PARTNERS and proven_partner
+
+
+def _thread_party(s: Session, summary: dict[str, Any], case: Case) -> str | None:
+    """The party of our own latest message on `case` that this message answers."""
+    for mid in reversed(summary.get("thread_ids") or []):
+        link = s.get(CaseMessage, mid)
+        if link is not None and link.case_id == case.id and link.direction == "out":
+            return link.party
+    return None
+
+
+def _unproven(summary: dict[str, Any], why: str) -> str:
+    check = summary.get("sender_check") or {}
+    return (f"mail from the {summary.get('sender_role')} address {summary.get('from')} is not proven to come "
+            f"from them ({check.get('how') or 'not checked'}) and {why}")
+
+
+def _refusal(rt: Runtime, s: Session, summary: dict[str, Any], facts: dict[str, Any], case: Case | None) -> str | None:
+    """Why this message must not touch any case, or None."""
+    sender = summary.get("from", "")
+    if summary.get("sender_problem"):
+        return f"the sender cannot be told: {summary['sender_problem']}"
+    if sender == rt.config.store.support_address.lower():
+        return "it comes from the store's own address"
+    numbers = [t["number"] for t in summary.get("tracking") or []]
+    if numbers and summary.get("sender_role") not in PARTNERS:
+        owners = set(s.scalars(select(CaseNumber.case_id).where(CaseNumber.number.in_(numbers),
+                                                                CaseNumber.customer != sender)))
+        if owners - ({case.id} if case is not None else set()):
+            return "it names a tracking number of another customer's case"
+    if case is None and not (facts["automated"] or facts["bulk"]):
+        words = hashlib.sha256(f"{summary.get('subject', '')}\n{summary.get('new_text', '')}".encode()).hexdigest()
+        if not take(s, f"words:{sender}:{words[:32]}", rt.clock(), 1, 1):
+            return "the sender sent the same words before today (an auto-responder?)"
     return None
 
 
@@ -134,13 +230,13 @@ def _open_case(s: Session, inbound: InboundMessage, facts: dict[str, Any], now: 
         return None
     case = Case(state="new", customer=summary.get("from", ""), language=summary.get("language") or "",
                 subject=summary.get("subject", ""), order_numbers=[], tracking_numbers=[],
-                facts={"customer_name": summary.get("from_name", "")}, opened_at=now)
+                facts={"customer_name": summary.get("from_name", ""), "tag_token": new_tag_token()}, opened_at=now)
     s.add(case)
     s.flush()
     return case
 
 
-def _remember_message(case: Case, summary: dict[str, Any]) -> bool:
+def _remember_message(s: Session, case: Case, summary: dict[str, Any]) -> bool:
     """Keep what the message tells the case: numbers, the customer's words, a partner's address,
     a new tracking number (the distributor's last mile, a supplier's reship). True when the
     message carries a tracking number the case did not have."""
@@ -162,6 +258,8 @@ def _remember_message(case: Case, summary: dict[str, Any]) -> bool:
     case.facts = facts
     case.order_numbers = list(dict.fromkeys([*case.order_numbers, *(summary.get("order_numbers") or [])]))
     case.tracking_numbers = [*case.tracking_numbers, *new_numbers]
+    for found in new_numbers:
+        s.add(CaseNumber(number=found["number"], case_id=case.id, customer=case.customer))
     if not case.language and summary.get("language") and role == "customer":
         case.language = summary["language"]
     return bool(new_numbers)

@@ -10,6 +10,7 @@ from typing import Any
 from inbox_agent.config import Config
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.orders.book import OrderBook
+from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.tracker import SampleTracker, Tracker
 
@@ -25,6 +26,7 @@ class Runtime:
     tracker: Tracker = field(default_factory=SampleTracker)
     orders: OrderBook | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    dns: TxtResolver = field(default_factory=CachedDns)
 
     @property
     def folders(self) -> Any:

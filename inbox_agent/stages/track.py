@@ -11,13 +11,14 @@ one 17TRACK call on up to 40 numbers instead of one per message.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.security.budget import take, used
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Case, Event, Intent
+from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
 TRACK_ATTEMPTS = 6
@@ -30,12 +31,33 @@ def run_once(rt: Runtime) -> int:
     with rt.db.transaction() as s:
         ids = claim_ids(s, Intent, [Intent.kind == "track", Intent.status == OutboxStatus.PENDING], now,
                         limit=ROUND_SIZE)
-    wanted = {intent_id: numbers for intent_id in ids if (numbers := _numbers(rt, intent_id)) is not None}
+    wanted = {intent_id: numbers for intent_id in ids
+              if (numbers := _numbers(rt, intent_id)) is not None and _within_budget(rt, intent_id, len(numbers))}
     pairs = list(dict.fromkeys(pair for numbers in wanted.values() for pair in numbers))
     statuses = rt.tracker.track(pairs) if pairs else {}
     for intent_id, numbers in wanted.items():
         _record(rt, intent_id, {number: statuses[number] for number, _ in numbers})
     return len(ids)
+
+
+def _within_budget(rt: Runtime, intent_id: int, count: int) -> bool:
+    """[security] max_paid_lookups_per_day for the whole store (each number asked of the carriers
+    counts, since a number new to 17TRACK is a paid registration). Past it, the lookup waits for
+    the next day with a clear note on the intent and in the log."""
+    now = rt.clock()
+    limit = rt.config.security.max_paid_lookups_per_day
+    with rt.db.transaction() as s:
+        if used(s, "paid-lookups", now) + count <= limit:
+            take(s, "paid-lookups", now, count, limit)
+            return True
+        intent = s.get(Intent, intent_id)
+        assert intent is not None
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        intent.claimed_until = tomorrow
+        intent.last_error = (f"daily cap of {limit} tracking lookups ([security] max_paid_lookups_per_day) "
+                             f"reached: case {intent.case_id} waits until {tomorrow:%Y-%m-%d %H:%M}")
+        rt.log(f"tracking: {intent.last_error}")
+    return False
 
 
 def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
@@ -68,6 +90,10 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         for view in views.values():
             view.pop("raw", None)
         case.facts = {**case.facts, "tracking": {**(case.facts.get("tracking") or {}), **views}}
+        for view in views.values():
+            last_mile = (view.get("last_mile") or {}).get("number")
+            if last_mile and s.get(CaseNumber, (last_mile, case.id)) is None:
+                s.add(CaseNumber(number=last_mile, case_id=case.id, customer=case.customer))
         intent.status, intent.updated_at = OutboxStatus.DONE, now
         intent.last_error = "; ".join(waiting)[:2000] or None
         s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_agent.errors import ConfigError
+from inbox_agent.security.secrets import masked_url
 from inbox_agent.store.tables import Base
 
 
@@ -38,8 +39,8 @@ class Database:
         try:
             parsed = make_url(url)
         except Exception:  # noqa: BLE001 - any malformed URL is a config error
-            raise ConfigError("database", "url", f"not a database URL: {url!r}") from None
-        kwargs: dict[str, Any] = {"future": True}
+            raise ConfigError("database", "url", f"not a database URL: {masked_url(url)!r}") from None
+        kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,8 @@ class InboundMessage(Base):
     folder: Mapped[str] = mapped_column(String(200))
     uidvalidity: Mapped[int] = mapped_column(Integer)
     uid: Mapped[str] = mapped_column(String(200))
-    message_key: Mapped[str] = mapped_column(String(500), unique=True)
-    message_id: Mapped[str | None] = mapped_column(String(500))
+    message_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(1000))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -60,11 +60,20 @@ class Case(Base):
 
 class CaseMessage(Base):
     __tablename__ = "case_message"
-    message_id: Mapped[str] = mapped_column(String(500), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(1000), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     direction: Mapped[str] = mapped_column(String(3))
     party: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class CaseNumber(Base):
+    """Which customer's case a tracking number belongs to: its details go to that customer only."""
+
+    __tablename__ = "case_number"
+    number: Mapped[str] = mapped_column(String(60), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    customer: Mapped[str] = mapped_column(String(320), index=True)
 
 
 class Queued:
@@ -134,3 +143,13 @@ class DecisionLog(Base):
     to_state: Mapped[str] = mapped_column(String(40))
     why: Mapped[list[Any]] = mapped_column(default=list)
     at: Mapped[datetime]
+
+
+class Budget(Base):
+    """How much of a daily budget one key (a sender's lookups, the store's paid lookups, a case's
+    automatic messages) has used on one UTC day (security/budget.py)."""
+
+    __tablename__ = "budget"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

@@ -94,7 +94,7 @@ async def test_c_two_orders_get_which_one_then_the_answer_reaches_the_kit(scenar
     scenario.deliver(f"Pat Doe <{PAT}>", "Parcel never came", NOT_RECEIVED)
     question = await scenario.wait_sent(PAT, 1, "the which-one question")
     body = text_of(question)
-    assert "order 2001 of 2026-07-02" in body and "order 2002 of 2026-07-05" in body
+    assert "order 2001 of July 2, 2026" in body and "order 2002 of July 5, 2026" in body
     assert "1999" not in body and PAT_FIRST not in body
     await scenario.wait_state(1, "awaiting_tracking_info")
     scenario.deliver(f"Pat Doe <{PAT}>", "", "It is order #2002.", answering=question)
@@ -122,7 +122,7 @@ async def test_e_unfulfilled_order_gets_the_not_shipped_answer(scenario: Scenari
                      "My order #3001 says delivered but I never received it. Nothing in my mailbox.")
     answer = await scenario.wait_sent(UNA, 1, "the not-shipped answer")
     await scenario.wait_state(1, "wismo_answered")
-    assert "Your order 3001 of 2026-07-10 has not shipped yet" in text_of(answer)
+    assert "Your order 3001 of 10 July 2026 has not shipped yet" in text_of(answer)
     assert scenario.intents() == [("customer_not_shipped", "SENT")] and fakes.requests == []
 
 

@@ -69,6 +69,8 @@ class Scenario:
         """A provider section pointing at the fake carriers, with no waiting between retries."""
         return TrackingProvider(base_url=f"{self.carriers.url}{path}", backoff_seconds=0, max_wait_seconds=0,
                                 **settings)
+    settings: dict[str, Any] = field(default_factory=dict)  # Config sections replacing the defaults below
+    dns: dict[bytes, bytes] = field(default_factory=dict)  # DNS TXT records, for DKIM keys
 
     @property
     def config(self) -> Config:
@@ -85,10 +87,10 @@ class Scenario:
             ),
             replies=RepliesConfig(mode="auto"),
             orders=self.orders,
-        )
+        ).model_copy(update=self.settings)
 
     async def start(self) -> None:
-        self.daemon = Daemon(self.config, clock=self.clock)
+        self.daemon = Daemon(self.config, clock=self.clock, dns=self._txt)
         await self.daemon.start()
 
     async def stop(self) -> None:
@@ -99,6 +101,9 @@ class Scenario:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    def _txt(self, name: bytes, timeout: float = 5) -> bytes | None:
+        return self.dns.get(name)
 
     def deliver(self, sender: str, subject: str, body: str, answering: EmailMessage | None = None,
                 headers: dict[str, str] | None = None) -> str:

@@ -13,7 +13,7 @@ import pytest
 from inbox_agent.config import Config, StoreConfig, StoreWording
 from inbox_agent.render.context import build_context, sample_context
 from inbox_agent.render.localize import reader_for
-from inbox_agent.render.message import build_message, fold_value, reply_subject
+from inbox_agent.render.message import build_message, case_tag, fold_value, reply_subject
 from inbox_agent.render.templates import CUSTOMER_TEMPLATES, TEMPLATES, URL, picture_words, render
 
 CONFIG = Config()
@@ -113,7 +113,8 @@ def test_the_store_signs_in_the_customers_language_and_falls_back_to_its_default
 @pytest.mark.parametrize("language", ("en", *OTHER_LANGUAGES))
 def test_subject_value_starts_on_the_first_line_and_reads_back_whole(template: str, language: str) -> None:
     rendered = render(CONFIG.paths.templates, template, [language], sample_context(CONFIG, "FR"))
-    subject = reply_subject(rendered.subject + " and a few more words to make it long enough to fold", 123)
+    subject = reply_subject(rendered.subject + " and a few more words to make it long enough to fold",
+                            case_tag(123, "a1b2c3d4"))
     raw = build_message(from_address="support@store.example", from_name="Store", to=["sam@example.org"],
                         subject=subject, body=rendered.body, message_id="<m@store.example>", intent_id=1)
     header = re.search(rb"^Subject:(.*?)\r\n(?! )", raw, re.M | re.S)

@@ -15,6 +15,8 @@ MSG = "message.received"
 CUSTOMER = {"role": "customer", "automated": False, "bulk": False, "bounce": False, "has_order": True, "ack": False}
 LOOKED_UP = "order.looked_up"
 FOUND = {"order": "found", "order_fulfilled": True, "has_tracking": True, "intent": "delivered_not_received"}
+DISTRIBUTOR = {**CUSTOMER, "role": "distributor", "thread": "distributor"}
+SUPPLIER = {**CUSTOMER, "role": "supplier", "thread": "supplier"}
 DELIVERED = {"tracking_delivered": True, "tracking_failed": False, "last_mile_trackable": True}
 
 TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
@@ -85,7 +87,7 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
      ["reply distributor_last_mile_request", "timer distributor_reminder"]),
     ("tracking", "tracking.updated", {"tracking_delivered": False, "tracking_failed": False},
      "tracking_not_delivered", "needs_attention", ["escalate"]),
-    ("awaiting_distributor", MSG, {**CUSTOMER, "role": "distributor", "intent": "last_mile_tracking"},
+    ("awaiting_distributor", MSG, {**DISTRIBUTOR, "intent": "last_mile_tracking"},
      "distributor_sent_last_mile", "tracking_last_mile", ["cancel distributor_reminder", "track"]),
     ("awaiting_distributor", "timer.expired", {"timer": "distributor_reminder", "count": 2}, "distributor_reminder",
      "awaiting_distributor", ["reply distributor_reminder", "timer distributor_reminder"]),
@@ -110,13 +112,13 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
     ("awaiting_customer", MSG, {**CUSTOMER, "intent": "delivered_not_received"}, "still_nothing_contact_supplier",
      "awaiting_supplier", ["cancel all", "reply supplier_dnr_request", "reply customer_supplier_contacted",
                            "timer supplier_reminder", "timer dispute_warning"]),
-    ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_refund"}, "supplier_refunded",
+    ("awaiting_supplier", MSG, {**SUPPLIER, "intent": "supplier_refund"}, "supplier_refunded",
      "refunded", ["cancel all", "reply customer_refund_confirmed", "close refunded"]),
-    ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_reship"}, "supplier_reshipped",
+    ("awaiting_supplier", MSG, {**SUPPLIER, "intent": "supplier_reship"}, "supplier_reshipped",
      "watching_reship", ["cancel all", "reply customer_reship", "track", "timer customer_followup"]),
-    ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_info_request"},
+    ("awaiting_supplier", MSG, {**SUPPLIER, "intent": "supplier_info_request"},
      "supplier_asks_for_proof", "awaiting_supplier", ["escalate"]),
-    ("awaiting_supplier", MSG, {**CUSTOMER, "role": "supplier", "intent": "supplier_declined"}, "supplier_declined",
+    ("awaiting_supplier", MSG, {**SUPPLIER, "intent": "supplier_declined"}, "supplier_declined",
      "needs_attention", ["escalate"]),
     ("awaiting_supplier", "timer.expired", {"timer": "supplier_reminder", "count": 1}, "supplier_reminder",
      "awaiting_supplier", ["reply supplier_reminder", "timer supplier_reminder"]),
@@ -127,6 +129,17 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
     ("awaiting_customer", MSG, {**CUSTOMER, "intent": "other"}, "message_left_for_people", "awaiting_customer",
      ["attention"]),
     ("tracking", "timer.expired", {"timer": "customer_close", "count": 1}, "ignore_other_events", "tracking", []),
+    # A partner outcome needs the case to await that partner and the message to answer our mail to it.
+    ("awaiting_customer", MSG, {**SUPPLIER, "intent": "supplier_refund"}, "message_left_for_people",
+     "awaiting_customer", ["attention"]),
+    ("awaiting_supplier", MSG, {**SUPPLIER, "thread": "customer", "intent": "supplier_refund"},
+     "message_left_for_people", "awaiting_supplier", ["attention"]),
+    ("awaiting_supplier", MSG, {**SUPPLIER, "thread": None, "intent": "supplier_declined"},
+     "message_left_for_people", "awaiting_supplier", ["attention"]),
+    ("awaiting_distributor", MSG, {**DISTRIBUTOR, "thread": None, "intent": "last_mile_tracking"},
+     "message_left_for_people", "awaiting_distributor", ["attention"]),
+    ("refunded", "reply.rejected", {"template": "customer_refund_confirmed"}, "refund_confirmation_rejected",
+     "awaiting_supplier", ["reopen", "timer supplier_reminder", "timer dispute_warning", "escalate"]),
 ]
 
 
@@ -174,5 +187,5 @@ def test_mermaid_graph_has_every_state_change() -> None:
     graph = mermaid(load_playbook())
     assert graph.startswith("stateDiagram-v2\n")
     assert "tracking --> kit_pending: post_office_can_track / reply customer_post_office_kit" in graph
-    assert "any_state --> refunded: supplier_refunded" in graph
+    assert "awaiting_supplier --> refunded: supplier_refunded" in graph
     assert "refunded --> [*]" in graph

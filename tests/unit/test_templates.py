@@ -20,7 +20,7 @@ from inbox_agent.errors import ConfigError
 from inbox_agent.render.context import sample_context
 from inbox_agent.render.directory import load_directory, validate_entry, visible_facts
 from inbox_agent.render.localize import Reader, reader_for
-from inbox_agent.render.message import build_message, reply_subject
+from inbox_agent.render.message import build_message, case_tag, reply_subject
 from inbox_agent.render.picture import DELIVERED_BAND, HANDOVER_BAND, WIDTH, tracking_png
 from inbox_agent.render.templates import (
     CUSTOMER_TEMPLATES,
@@ -87,7 +87,8 @@ def test_customer_text_cannot_become_html_or_a_header() -> None:
     kit = render(TEMPLATES_DIR, "customer_post_office_kit", ["en"], context)
     assert "<script>" not in kit.html and "&lt;script&gt;" in kit.html
     raw = build_message(from_address="s@store.example", from_name='Store\r\nBcc: x@example.org',
-                        to=["c@example.org"], subject=reply_subject("Help\r\nBcc: victim@example.org <script>", 3),
+                        to=["c@example.org"],
+                        subject=reply_subject("Help\r\nBcc: victim@example.org <script>", case_tag(3, "a1b2c3d4")),
                         body=kit.body, message_id="<m@store.example>", intent_id=1, html=kit.html,
                         picture=b"\x89PNG fake", picture_cid="p@store.example")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
