@@ -25,7 +25,7 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
                   done_so_far: list[str] | None = None, reminder_count: int = 0, new_tracking_number: str = "",
                   new_tracking_url: str = "", picture: bool = False, case_ref: str = "", supplier_order: str = "",
                   order_date: str = "", order_choices: list[dict[str, str]] | None = None,
-                  order_written: list[str] | None = None) -> dict[str, Any]:
+                  order_written: list[str] | None = None, order_country: str = "") -> dict[str, Any]:
     """The template context. `tracking` is the merged view (TrackingStatus.to_json()) or None.
 
     Dates stay ISO here; `render` formats them for the language it picks."""
@@ -69,6 +69,7 @@ def build_context(config: Config, *, customer_name: str = "", customer_email: st
         "order_date": order_date,
         "order_choices": list(order_choices or []),
         "order_written": list(order_written or []),
+        "order_country": order_country,
     }
 
 
@@ -80,6 +81,7 @@ def order_context(facts: Mapping[str, Any]) -> dict[str, Any]:
         "order_date": (order.get("created_at") or "")[:10],
         "order_choices": list(facts.get("order_choices") or []),
         "order_written": list(facts.get("order_written") or []),
+        "order_country": order.get("country") or "",
     }
 
 

@@ -75,7 +75,9 @@ def render(folder: str, name: str, languages: list[str], context: Mapping[str, A
             template = env.get_template(f"{name}.{language}.txt.j2")
         except TemplateNotFound:
             continue
-        reader = reader_for(language, context.get("destination_country") or (context.get("post") or {}).get("country"))
+        country = (context.get("destination_country") or (context.get("post") or {}).get("country")
+                   or context.get("order_country"))
+        reader = reader_for(language, country)
         values = {**localized(context, language, reader),
                   "status_words": status_words(str(context.get("status") or ""), language)}
         ctx = template.new_context(values)
