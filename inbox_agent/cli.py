@@ -1,4 +1,4 @@
-"""The `inbox-agent` command line: parse, check, run, demo.
+"""The `inbox-agent` command line: parse, check, run, demo, init.
 
 Every command reads only the config sections it needs. A configuration mistake prints one line
 naming the file, the key and what was expected, and exits with status 2.
@@ -152,6 +152,20 @@ def check(config_path: str | None) -> None:
     if problems:
         sys.exit(2)
     click.echo("config, rules and templates are valid")
+
+
+@main.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to write config.toml.")
+@click.option("--copy-rules", is_flag=True, help="Also copy the shipped rules/ and templates/ there, to edit.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@_config_errors_exit_2
+def init(folder: str, copy_rules: bool, force: bool) -> None:
+    """Write a starter config.toml (and the rules and templates to edit, when asked)."""
+    from inbox_agent.starter import write_starter
+
+    for path in write_starter(Path(folder), copy_rules, force):
+        click.echo(f"wrote {path}")
 
 
 @main.command()

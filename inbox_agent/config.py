@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from inbox_agent.bundled import bundled_dir
 from inbox_agent.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STORE_LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
 
 
@@ -175,8 +175,8 @@ class PlaybookConfig(Section):
 
 
 class PathsConfig(Section):
-    rules: str = str(PROJECT_ROOT / "rules")
-    templates: str = str(PROJECT_ROOT / "templates")
+    rules: str = str(bundled_dir("rules"))
+    templates: str = str(bundled_dir("templates"))
 
 
 class Config(Section):
