@@ -71,7 +71,11 @@ class ImapBackend:
         def run(c: IMAPClient) -> None:
             for folder in folders:
                 if not c.folder_exists(folder):
-                    c.create_folder(folder)
+                    try:
+                        c.create_folder(folder)
+                    except IMAPClientError:
+                        if not c.folder_exists(folder):  # another worker made it meanwhile: fine
+                            raise
 
         self._run(run)
 
