@@ -174,6 +174,21 @@ class PlaybookConfig(Section):
         return {**DEFAULT_TIMER_HOURS, **values}
 
 
+class RetryOverride(Section):
+    """One stage's retry values; unset ones keep the default (stages/retry.py)."""
+
+    attempts: int | None = Field(default=None, ge=1, le=100)
+    backoff_seconds: float | None = Field(default=None, ge=0)
+    max_backoff_seconds: float | None = Field(default=None, ge=0)
+
+
+class RetryConfig(Section):
+    process: RetryOverride | None = None
+    track: RetryOverride | None = None
+    draft: RetryOverride | None = None
+    send: RetryOverride | None = None
+
+
 class PathsConfig(Section):
     rules: str = str(bundled_dir("rules"))
     templates: str = str(bundled_dir("templates"))
@@ -193,6 +208,7 @@ class Config(Section):
     kit: KitConfig = Field(default_factory=KitConfig)
     playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
     source: str = "<embedded default>"
 
     def mailbox_is_embedded(self) -> bool:

@@ -69,7 +69,7 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str)
         y += row_h
     draw.text((MARGIN, height - 50), "Tracking history as reported by the carriers", font=fonts["tiny"], fill=MUTED)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True costs ~5x the CPU for a file ~3% smaller
     return out.getvalue()
 
 

@@ -1,8 +1,9 @@
 """process: event -> case state + decision log + intents, in one transaction.
 
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
-commits everything together, so a crash repeats the step with the same result. An event that
-fails three times is set aside (shunted) with its error and processing goes on.
+commits everything together, so a crash repeats the step with the same result. The queue loop
+is the shared one (stages/queue.py): an event that fails `[retry.process] attempts` times (3) is
+set aside (shunted) with its error and processing goes on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from inbox_agent.playbook import decide, load_playbook
 from inbox_agent.render.directory import public_tracking_url
 from inbox_agent.render.message import case_id_in_subject
 from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
-from inbox_agent.stages.claims import MAX_ATTEMPTS, claim_ids
+from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, CaseMessage, Event, InboundMessage
 
@@ -31,29 +32,13 @@ _DONE_SENTENCES = {
 
 
 def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = claim_ids(s, Event, [Event.status == WorkStatus.PENDING], now)
-    for event_id in ids:
-        try:
-            with rt.db.transaction() as s:
-                _handle(rt, s, event_id)
-        except Exception as e:  # noqa: BLE001 - one bad event never stops the stage
-            _failed(rt, event_id, e)
-    return len(ids)
+    return QUEUE.run_once(rt)
 
 
-def _failed(rt: Runtime, event_id: int, error: Exception) -> None:
+def handle_event(rt: Runtime, event_id: int) -> None:
+    """One event, in one transaction."""
     with rt.db.transaction() as s:
-        event = s.get(Event, event_id)
-        if event is None:
-            return
-        event.attempts += 1
-        event.last_error = f"{type(error).__name__}: {error}"
-        event.claimed_until = None
-        if event.attempts >= MAX_ATTEMPTS:
-            event.status = WorkStatus.SHUNTED
-            rt.log(f"process: event {event_id} set aside after {event.attempts} attempts: {event.last_error}")
+        _handle(rt, s, event_id)
 
 
 def _handle(rt: Runtime, s: Session, event_id: int) -> None:
@@ -172,3 +157,6 @@ def _remember_done(case: Case, template: str, now: Any) -> None:
     if sentence:
         done = [*(case.facts.get("done_so_far") or []), f"{sentence} ({now:%Y-%m-%d})"]
         case.facts = {**case.facts, "done_so_far": list(dict.fromkeys(done))}
+
+
+QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), handle_event, WorkStatus.SHUNTED)

@@ -3,34 +3,33 @@
 The lookup runs outside any transaction (it may take seconds on the network); its result is
 written in one transaction that also marks the intent DONE and queues the event, so a crash
 repeats the lookup (answered from the cache) but never records it twice. When no provider could
-answer (all down), the intent is retried with growing delays; after the last attempt the
-event still goes out, carrying the error, so the playbook can move on (ask the distributor).
+answer (all down), the intent is retried with growing delays (`[retry.track]`, through the
+shared queue loop of stages/queue.py); on the last attempt the event still goes out, carrying
+the error, so the playbook can move on (ask the distributor).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
-from inbox_agent.stages.claims import claim_ids
+from inbox_agent.errors import TransientError
+from inbox_agent.stages.queue import Queue
+from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
-TRACK_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 60
-
 
 def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = claim_ids(s, Intent, [Intent.kind == "track", Intent.status == OutboxStatus.PENDING], now)
-    for intent_id in ids:
-        numbers = _numbers(rt, intent_id)
-        if numbers is not None:
-            _record(rt, intent_id, rt.tracker.track(numbers) if numbers else {})
-    return len(ids)
+    return QUEUE.run_once(rt)
+
+
+def handle_lookup(rt: Runtime, intent_id: int) -> None:
+    """One track intent: the lookup, then its result in one transaction."""
+    numbers = _numbers(rt, intent_id)
+    if numbers is not None:
+        _record(rt, intent_id, rt.tracker.track(numbers) if numbers else {})
 
 
 def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
@@ -51,12 +50,8 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         if intent is None or intent.status != OutboxStatus.PENDING:
             return
         waiting = [st.error or st.number for st in statuses.values() if st.retry]
-        if waiting and intent.attempts + 1 < TRACK_ATTEMPTS:
-            intent.attempts += 1
-            intent.last_error = "; ".join(waiting)[:2000]
-            intent.claimed_until = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (intent.attempts - 1))
-            rt.log(f"tracking: no provider answered for case {intent.case_id}, retry {intent.attempts}: {intent.last_error}")
-            return
+        if waiting and intent.attempts < retry_for(rt.config, "track").attempts:
+            raise TransientError(f"no provider answered: {'; '.join(waiting)}")
         case = s.get(Case, intent.case_id)
         assert case is not None
         views: dict[str, Any] = {n: st.to_json() for n, st in statuses.items()}
@@ -67,3 +62,7 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         intent.last_error = "; ".join(waiting)[:2000] or None
         s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},
                     status=WorkStatus.PENDING, created_at=now))
+
+
+QUEUE = Queue("track", Intent, (Intent.kind == "track", Intent.status == OutboxStatus.PENDING), handle_lookup,
+              OutboxStatus.FAILED)

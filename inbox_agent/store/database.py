@@ -1,7 +1,9 @@
 """Engine and transactions. One `transaction()` is one hand-off: it commits all or nothing.
 
 SQLite runs in WAL mode with a busy timeout so the stages of one process and a CLI reading at the
-same time do not trip over each other. Times are stored as aware UTC datetimes.
+same time do not trip over each other. Times are stored as aware UTC datetimes. Several workers
+may start at once: on PostgreSQL the schema is made under an advisory lock, on SQLite a worker
+that lost the race finds the tables made and goes on.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_agent.errors import ConfigError
 from inbox_agent.store.tables import Base
+
+SCHEMA_LOCK = 0x1B0C5C4E  # the advisory lock held while the schema is made (any fixed number)
 
 
 def utcnow() -> datetime:
@@ -52,8 +57,22 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
     def create(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Make missing tables, and the columns and indexes added since an older version made them."""
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as connection:
+                    if self.is_postgresql:
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+                    _create_schema(connection)
+                return
+            except OperationalError as e:  # SQLite: another worker made a table between check and create
+                if attempt == 2 or "already exists" not in str(e):
+                    raise
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -62,6 +81,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _create_schema(connection: Connection) -> None:
+    Base.metadata.create_all(connection)
+    existing = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN {column.name} {kind}'))
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
