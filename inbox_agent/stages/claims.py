@@ -28,7 +28,7 @@ MAX_ATTEMPTS = DEFAULTS["send"].attempts  # stages/send.py's SMTP tries
 def claim_ids(session: Session, table: Any, where: list[Any], now: datetime, worker: str,
               limit: int = CLAIM_BATCH) -> list[int]:
     """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
-    free = or_(table.claimed_until.is_(None), table.claimed_until < now)
+    free = or_(table.claimed_until.is_(None), table.claimed_until <= now)
     claim = {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claimed_by": worker,
              "attempts": table.attempts + 1}
     candidates = select(table.id).where(*where, free).order_by(table.id).limit(limit)
