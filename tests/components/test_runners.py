@@ -16,7 +16,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from inbox_agent.config import Config, DatabaseConfig, ImapConfig, MaildirConfig, StoreConfig, TrackingConfig, TrackingProvider
+from inbox_agent.config import (
+    Config,
+    DatabaseConfig,
+    ImapConfig,
+    MaildirConfig,
+    StoreConfig,
+    TrackingConfig,
+    TrackingProvider,
+)
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
