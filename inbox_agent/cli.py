@@ -99,18 +99,28 @@ def _has_section(config_path: str | None, section: str) -> bool:
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file; none = embedded default.")
+@click.option("--worker", default="worker-1", show_default=True,
+              help="This worker's name, distinct per process sharing one database (docs/scaling.md).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Run this many worker processes (an [imap] mailbox; PostgreSQL recommended).")
 @_config_errors_exit_2
-def run(config_path: str | None) -> None:
+def run(config_path: str | None, worker: str, workers: int) -> None:
     """Run the daemon until Ctrl-C or SIGTERM."""
     import asyncio
     import logging
 
     from inbox_agent.runner import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{worker}] %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     config = load_config(config_path)
-    asyncio.run(run_daemon(config, echo=click.echo))
+    if workers > 1:
+        from inbox_agent.workers import run_workers
+
+        if config_path is None or config.imap is None:
+            raise ConfigError(config.source, "imap", "several workers share an [imap] mailbox (--workers needs one)")
+        sys.exit(run_workers(config_path, workers))
+    asyncio.run(run_daemon(config, echo=click.echo, worker=worker))
 
 
 @main.command()

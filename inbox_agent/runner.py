@@ -15,8 +15,8 @@ from inbox_agent.mailbox.listener import start_listener
 from inbox_agent.mailbox.maildir import MaildirBackend
 
 
-async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
-    daemon = Daemon(config)
+async def run_daemon(config: Config, echo: Callable[[str], None], worker: str = "worker-1") -> None:
+    daemon = Daemon(config, worker=worker)
     listener = None
     if config.imap is None:
         maildir = config.maildir or MaildirConfig()
