@@ -158,22 +158,6 @@ class ImapBackend:
 
         self._run(run)
 
-    def move(self, folder: str, uids: list[str], target: str) -> None:
-        if not uids:
-            return
-
-        def run(c: IMAPClient) -> None:
-            c.select_folder(folder)
-            ids = [int(u) for u in uids]
-            if c.has_capability("MOVE"):
-                c.move(ids, target)
-            else:
-                c.copy(ids, target)
-                c.delete_messages(ids)
-                c.expunge()
-
-        self._run(run)
-
     def wait_for_mail(self, timeout: float) -> bool:
         """IDLE on INBOX from a second connection; without IDLE (or when it drops), just wait."""
         if not self.config.idle or self._idle_supported is False:

@@ -22,7 +22,6 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     log: Callable[[str], None] = field(default=lambda message: None)
     tracker: Tracker = field(default_factory=SampleTracker)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def folders(self) -> Any:
