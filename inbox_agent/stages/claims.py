@@ -12,20 +12,21 @@ then says that an earlier try may have done part of the work.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from inbox_agent.domain import WorkStatus
 from inbox_agent.stages.retry import DEFAULTS
+from inbox_agent.store.tables import Event, Intent
 
 CLAIM_SECONDS = 120
 CLAIM_BATCH = 20
 MAX_ATTEMPTS = DEFAULTS["send"].attempts  # stages/send.py's SMTP tries
 
 
-def claim_ids(session: Session, table: Any, where: list[Any], now: datetime, worker: str,
+def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[ColumnElement[bool]], now: datetime,
+              worker: str,
               limit: int = CLAIM_BATCH) -> list[int]:
     """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
     free = or_(table.claimed_until.is_(None), table.claimed_until <= now)
@@ -45,7 +46,7 @@ def claim_ids(session: Session, table: Any, where: list[Any], now: datetime, wor
     return won
 
 
-def release_claims(session: Session, tables: list[Any], worker: str) -> int:
+def release_claims(session: Session, tables: list[type[Event] | type[Intent]], worker: str) -> int:
     """Free the rows `worker` still holds: it was restarted, so whatever held them is dead."""
     released = 0
     for table in tables:

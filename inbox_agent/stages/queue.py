@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
-from inbox_agent.errors import InboxAgentError, PermanentError
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm.exc import StaleDataError
+
+from inbox_agent.errors import InboxAgentError, PermanentError, TransientError
 from inbox_agent.stages.claims import CLAIM_BATCH, claim_ids
 from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
@@ -34,7 +37,7 @@ log = logging.getLogger("inbox_agent")
 class Queue:
     stage: str
     table: type[Event] | type[Intent]
-    where: tuple[Any, ...]
+    where: tuple[ColumnElement[bool], ...]
     handle: Callable[[Runtime, int], object]
     set_aside: str
 
@@ -45,6 +48,8 @@ class Queue:
         for row_id in ids:
             try:
                 self.handle(rt, row_id)
+            except StaleDataError as error:  # another worker changed the same case meanwhile
+                self.failed(rt, row_id, TransientError(f"changed by another worker ({error})"))
             except Exception as error:  # noqa: BLE001 - sorted below; one item never stops the stage
                 self.failed(rt, row_id, error)
         return len(ids)

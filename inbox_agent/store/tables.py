@@ -44,10 +44,14 @@ class InboundMessage(Base):
 
 
 class Case(Base):
+    """`version` guards concurrent updates: every UPDATE checks and bumps it, so two workers that
+    change one case at once cannot overwrite each other (the later one fails and is retried)."""
+
     __tablename__ = "case"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
     customer: Mapped[str] = mapped_column(String(320), index=True)
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text, default="")
