@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install dev-install dovecot lint demo bench
+.PHONY: run test install dev-install dovecot lint demo bench bench-backlog
 
 $(BIN)/inbox-agent:
 	$(PY) -m venv $(VENV)
@@ -40,3 +40,6 @@ lint: dev-install
 bench: install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
+
+bench-backlog: dev-install dovecot
+	$(BIN)/python benchmarks/backlog.py $(if $(COUNT),--count $(COUNT))
