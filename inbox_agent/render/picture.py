@@ -69,7 +69,9 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str)
         y += row_h
     draw.text((MARGIN, height - 50), "Tracking history as reported by the carriers", font=fonts["tiny"], fill=MUTED)
     out = io.BytesIO()
-    image.save(out, format="PNG")  # optimize=True costs ~5x the CPU for a file ~3% smaller
+    # optimize=True costs ~5x the CPU for a file 3% smaller; zlib level 1 saves a third of the default
+    # level's CPU (18 ms against 27 ms here) for a file ~12% larger (~100 KB)
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
