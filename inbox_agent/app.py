@@ -94,6 +94,7 @@ class Daemon:
             self._tasks.append(asyncio.create_task(self._loop(name, step, wakes, poll), name=name))
         self._tasks.append(asyncio.create_task(self._watch_inbox(), name="watch"))
         self._tasks.append(asyncio.create_task(self._lead(), name="lead"))
+        log.info("%s: started", self.rt.worker)
 
     def _release_claims(self) -> None:
         with self.db.transaction() as s:
@@ -176,9 +177,6 @@ class Daemon:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.leadership.release()
         self.db.dispose()
-
-    async def wait_stopped(self) -> None:
-        await self._stop.wait()
 
 
 def embedded_paths(config: Config) -> dict[str, Path]:

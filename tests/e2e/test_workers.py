@@ -3,8 +3,9 @@
 Both are real `inbox-agent run --worker NAME` processes over a real Dovecot, started at the same
 instant on an empty database (the schema race). The leader of INBOX is SIGKILLed mid-run: the
 other takes the folders over and the claims of the dead one come back; mail that arrives after
-the kill is still answered. At the end every complaint has exactly one case, one reply intent and
-one draft in Review.
+the kill is still answered. Every complaint has exactly one case, one reply intent and one draft
+in Review. Then the agent approves them all and a worker is SIGKILLed while they are sent: each
+reply reaches the SMTP server at most once, and every one ends SENT or UNCERTAIN (for a person).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Case, Intent
 from tests.conftest import POSTGRES_URL
 from tests.support.dovecot import Dovecot
+from tests.support.smtp import RecordingHandler
 from tests.support.wait import until
 
 SUPPORT = "support@store.example"
@@ -64,11 +67,16 @@ def _review_ids(dovecot: Dovecot, user: str) -> list[str]:
         client.logout()
 
 
-def _start(config: Path, name: str, tmp: Path) -> subprocess.Popen[bytes]:
+def _start(config: Path, name: str, tmp: Path, launched: Counter[str]) -> subprocess.Popen[bytes]:
+    launched[name] += 1
     log = (tmp / f"{name}.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "inbox_agent.cli", "run", "--config", str(config), "--worker", name],
                             cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "TEST_IMAP_PASSWORD": "secret"})
+
+
+def _starts(tmp: Path, name: str) -> int:
+    return (tmp / f"{name}.log").read_text().count(f"{name}: started")
 
 
 def _leader(tmp: Path) -> str | None:
@@ -79,8 +87,28 @@ def _leader(tmp: Path) -> str | None:
     return None
 
 
-async def test_two_workers_and_a_sigkill_make_one_draft_per_complaint(
-        tmp_path: Path, dovecot: Dovecot, mailuser: str, postgres_schema: str) -> None:
+def _approve_all(agent: IMAPClient) -> None:
+    agent.select_folder("Review")
+    uids = agent.search("ALL")
+    agent.copy(uids, "Approved")
+    agent.delete_messages(uids)
+    agent.expunge()
+
+
+def _settled(url: str) -> bool:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with Session(engine) as s:
+            statuses = list(s.scalars(select(Intent.status).where(Intent.kind == "reply")))
+    finally:
+        engine.dispose()
+    return len(statuses) == FIRST + LATER and all(status in ("SENT", "UNCERTAIN") for status in statuses)
+
+
+async def test_two_workers_and_sigkills_make_one_draft_and_one_send_per_complaint(
+        tmp_path: Path, dovecot: Dovecot, mailuser: str, postgres_schema: str,
+        smtp_server: tuple[Controller, RecordingHandler]) -> None:
+    controller, recorder = smtp_server
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [store]
@@ -94,11 +122,16 @@ tls = "none"
 username = "{mailuser}"
 password_env = "TEST_IMAP_PASSWORD"
 poll_seconds = 1
+[smtp]
+host = "127.0.0.1"
+port = {controller.port}
+tls = "none"
 """)
+    launched: Counter[str] = Counter()
     agent = _agent(dovecot, mailuser)
     for i in range(FIRST):
         agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org"))
-    workers = {name: _start(config, name, tmp_path) for name in ("worker-1", "worker-2")}
+    workers = {name: _start(config, name, tmp_path, launched) for name in ("worker-1", "worker-2")}
     try:
         leader = await until(lambda: _leader(tmp_path), timeout=30, what="a leader of INBOX")
         await until(lambda: len(_review_ids(dovecot, mailuser)) >= 2, timeout=60, what="the first drafts")
@@ -109,9 +142,17 @@ poll_seconds = 1
                     what=f"{survivor} taking over INBOX")
         for i in range(FIRST, FIRST + LATER):
             agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org"))
-        workers[leader] = _start(config, leader, tmp_path)  # back under its name: takes its claims back
+        workers[leader] = _start(config, leader, tmp_path, launched)  # back under its name: takes its claims back
         drafts = await until(lambda: (ids := _review_ids(dovecot, mailuser)) and len(ids) >= FIRST + LATER and ids,
                              timeout=120, what="a draft per complaint")
+        _approve_all(agent)
+        await until(lambda: recorder.messages, timeout=60, what="the first send")
+        workers["worker-2"].send_signal(signal.SIGKILL)
+        workers["worker-2"].wait(timeout=10)
+        workers["worker-2"] = _start(config, "worker-2", tmp_path, launched)
+        await until(lambda: _settled(postgres_schema), timeout=120, what="every approved reply settled")
+        for name in workers:
+            await until(lambda name=name: _starts(tmp_path, name) == launched[name], timeout=60, what=f"{name} up")
         for process in workers.values():
             process.send_signal(signal.SIGTERM)
         assert all(process.wait(timeout=30) == 0 for process in workers.values())
@@ -126,6 +167,11 @@ poll_seconds = 1
     with Session(engine) as s:
         customers = Counter(s.scalars(select(Case.customer)))
         replies = Counter(s.scalars(select(Intent.case_id).where(Intent.kind == "reply")))
-    engine.dispose()
     assert len(customers) == FIRST + LATER and set(customers.values()) == {1}
     assert len(replies) == FIRST + LATER and set(replies.values()) == {1}
+    delivered = Counter(email.message_from_bytes(m.data)["Message-ID"] for m in recorder.messages)
+    assert set(delivered.values()) == {1}, delivered
+    with Session(engine) as s:
+        sent = set(s.scalars(select(Intent.message_id).where(Intent.status == "SENT")))
+    engine.dispose()
+    assert sent <= set(delivered) and len(sent) >= FIRST + LATER - 2
