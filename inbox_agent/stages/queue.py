@@ -7,10 +7,12 @@ item's result and the next stage's input in one transaction of its own, after an
 (a tracking call, an IMAP APPEND), so the runner never holds a transaction across the network.
 
 A failure is sorted by what it asks for (inbox_agent/errors.py):
+- `TransientError` (a server away, a case changed by another worker): the item waits the
+  stage's backoff (doubling, up to its maximum) and is tried again, however long the outage;
 - `PermanentError` (retrying cannot help: the server refused this draft): the item is set aside
   at once with the reason, for people; the others go on;
-- `TransientError` (a server away) and anything unexpected (a bug, bad data): the item waits the
-  stage's backoff and is tried again; after the stage's attempts it is set aside likewise.
+- anything unexpected (a bug, bad data): tried again after the backoff, and set aside once it has
+  failed the stage's `attempts` times (a poison item never blocks the queue).
 Retry values are per stage (stages/retry.py); log lines name the stage, the row and the case.
 """
 
@@ -65,7 +67,8 @@ class Queue:
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             row.claimed_by = None
             where = f"{self.stage}: {self.table.__tablename__} {row_id} (case {row.case_id})"
-            if isinstance(error, PermanentError) or row.attempts >= retry.attempts:
+            poison = not isinstance(error, TransientError) and row.attempts >= retry.attempts
+            if isinstance(error, PermanentError) or poison:
                 row.status, row.claimed_until = self.set_aside, None
                 rt.log(f"{where} set aside for people after {row.attempts} tries: {row.last_error}")
             else:

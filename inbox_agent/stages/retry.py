@@ -1,8 +1,10 @@
 """How each stage retries a failed item: one `Retry` value per stage, every default named here.
 
-A store overrides any of them per stage in `[retry.<stage>]`. The queue runner (stages/queue.py)
-is the only reader: after `attempts` tries an item is set aside for people; between tries it
-waits `backoff_seconds`, doubled each time up to `max_backoff_seconds`.
+A store overrides any of them per stage in `[retry.<stage>]`. Between tries an item waits
+`backoff_seconds`, doubled each time up to `max_backoff_seconds`; an item that fails `attempts`
+times for an unexpected reason is set aside for people (a server away is waited for however
+long it takes; stages/queue.py). The track stage also reads `attempts` as how long to wait for
+the tracking providers before going on with their error.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ DEFAULTS: dict[str, Retry] = {
     "process": Retry(attempts=3, backoff_seconds=1, max_backoff_seconds=60),
     # no tracking provider answered: wait for them (1, 2, 4, 8, 16 minutes), then go on with the error
     "track": Retry(attempts=6, backoff_seconds=60, max_backoff_seconds=3600),
-    # the mailbox refused or dropped a draft or a note
+    # the mailbox is away, or a draft or note could not be prepared
     "draft": Retry(attempts=5, backoff_seconds=5, max_backoff_seconds=600),
     # SMTP 4xx and unreachable servers (stages/send.py)
     "send": Retry(attempts=3, backoff_seconds=30, max_backoff_seconds=600),

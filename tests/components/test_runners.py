@@ -36,7 +36,7 @@ from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, LocalServer, Parcel
-from tests.support.dovecot import Dovecot
+from tests.support.dovecot import Dovecot, free_port
 
 SUPPORT = "support@store.example"
 NUMBER = "LV123456785CN"
@@ -255,3 +255,28 @@ def test_draft_runner_copies_one_note_for_people(tmp_path: Path) -> None:
     with rt.db.transaction() as s:
         assert s.scalars(select(Intent.status)).one() == OutboxStatus.DONE
     rt.db.dispose()
+
+
+def test_draft_runner_waits_for_a_mailbox_that_is_away_however_long(tmp_path: Path) -> None:
+    """A server away is no fault of the draft: it is retried with growing waits, never set aside."""
+    os.environ["TEST_IMAP_PASSWORD"] = "secret"
+    clock = Clock()
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    imap = ImapConfig(host="127.0.0.1", port=free_port(), tls="none", username="nobody@example.test",
+                      password_env="TEST_IMAP_PASSWORD")  # nothing listens there
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url), imap=imap)
+    db = Database(url)
+    db.create()
+    rt = Runtime(config=config, db=db, mailbox=ImapBackend(imap, "secret"), worker="worker-test", clock=clock)
+    intent_id = _reply(rt, "away", _draft_raw("<away@store.example>"), "<away@store.example>")
+    waits = []
+    for _ in range(8):
+        assert draft.REPLIES.run_once(rt) == 1
+        with db.transaction() as s:
+            intent = s.get(Intent, intent_id)
+            assert intent is not None and intent.claimed_until is not None
+            assert intent.status == OutboxStatus.PENDING and "imap" in (intent.last_error or "")
+            waits.append(intent.claimed_until.replace(tzinfo=UTC) - clock())
+        clock.now += waits[-1]
+    assert [w.total_seconds() for w in waits] == [5, 10, 20, 40, 80, 160, 320, 600]
+    db.dispose()
