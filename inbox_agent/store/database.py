@@ -2,12 +2,13 @@
 
 SQLite runs in WAL mode with a busy timeout so the stages of one process and a CLI reading at the
 same time do not trip over each other. Times are stored as aware UTC datetimes. Several workers
-may start at once: on PostgreSQL the schema is made under an advisory lock, on SQLite a worker
-that lost the race finds the tables made and goes on.
+may start at once: the schema is made under a lock (an advisory lock on PostgreSQL, an `flock`
+beside the file on SQLite).
 """
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_agent.errors import ConfigError
@@ -63,16 +63,25 @@ class Database:
 
     def create(self) -> None:
         """Make missing tables, and the columns and indexes added since an older version made them."""
-        for attempt in range(3):
+        with self._schema_lock(), self.engine.begin() as connection:
+            if self.is_postgresql:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            _create_schema(connection)
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """SQLite runs DDL outside transactions: workers on one file take turns with an `flock`
+        beside it (PostgreSQL uses the advisory lock above)."""
+        database = self.url.database
+        if self.is_postgresql or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.schema.lock", "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                with self.engine.begin() as connection:
-                    if self.is_postgresql:
-                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-                    _create_schema(connection)
-                return
-            except OperationalError as e:  # SQLite: another worker made a table between check and create
-                if attempt == 2 or "already exists" not in str(e):
-                    raise
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
