@@ -37,6 +37,9 @@ log = logging.getLogger("inbox_agent")
 
 @dataclass(frozen=True)
 class Queue:
+    """One stage's queue: its rows (`where` on `table`), how to handle one, and the status an item
+    set aside gets. `stage` names it in logs and in `[retry.<stage>]`."""
+
     stage: str
     table: type[Event] | type[Intent]
     where: tuple[ColumnElement[bool], ...]
