@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install dev-install dovecot browser lint demo bench screenshots
+.PHONY: run test install dev-install dovecot browser lint demo bench bench-backlog screenshots
 
 $(BIN)/inbox-agent:
 	$(PY) -m venv $(VENV)
@@ -55,3 +55,6 @@ bench: install
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/orders_bench.py
 	$(BIN)/python benchmarks/catchup_memory.py
+
+bench-backlog: dev-install dovecot
+	$(BIN)/python benchmarks/backlog.py $(if $(COUNT),--count $(COUNT))

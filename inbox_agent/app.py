@@ -3,6 +3,11 @@
 Stages wake each other through in-process events as soon as they commit work, and also poll,
 so rows written by another worker (or left by a crash) are picked up. Blocking work (database,
 IMAP, Maildir) runs in threads; one bad item never stops a loop.
+
+Several workers (processes, each with its own name) may share one database and one mailbox: one
+of them leads the folders (IDLE, ingest, review; store/leader.py), taken over within seconds
+when it dies; every other stage is shared through claims (stages/claims.py). A worker restarted
+under its name first takes back the rows its previous life had claimed.
 """
 
 from __future__ import annotations
@@ -23,12 +28,17 @@ from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders.book import build_order_book
 from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, timers, track
+from inbox_agent.stages.claims import release_claims
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
+from inbox_agent.store.leader import Leadership
+from inbox_agent.store.tables import Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 
 log = logging.getLogger("inbox_agent")
+LEADER_ONLY = ("ingest", "review")  # the stages that read mailbox folders
+LEADER_CHECK_SECONDS = 1.0
 
 
 def build_mailbox(config: Config) -> MailboxBackend:
@@ -55,6 +65,7 @@ class Daemon:
                           dns=CachedDns(dns) if dns is not None else CachedDns())
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
+        self.leadership = Leadership(self.db, self.rt.folders.inbox)
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -68,7 +79,9 @@ class Daemon:
         folders = self.rt.folders
         await asyncio.to_thread(self.mailbox.ensure_folders, [folders.inbox, folders.review, folders.approved,
                                                               folders.rejected, folders.sent, folders.attention])
+        await asyncio.to_thread(self._release_claims)
         await asyncio.to_thread(send.reconcile, self.rt)
+        await asyncio.to_thread(self.leadership.hold)
         loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
             "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
             "process": (self._threaded(process.run_once), ("track", "draft", "send", "orders"), 2.0),
@@ -84,6 +97,30 @@ class Daemon:
         for name, (step, wakes, poll) in loops.items():
             self._tasks.append(asyncio.create_task(self._loop(name, step, wakes, poll), name=name))
         self._tasks.append(asyncio.create_task(self._watch_inbox(), name="watch"))
+        self._tasks.append(asyncio.create_task(self._lead(), name="lead"))
+        log.info("%s: started", self.rt.worker)
+
+    def _release_claims(self) -> None:
+        with self.db.transaction() as s:
+            released = release_claims(s, [Event, Intent], self.rt.worker)
+        if released:
+            log.info("%s: took back %d rows claimed before a restart", self.rt.worker, released)
+
+    async def _lead(self) -> None:
+        """Lead the folders when no live worker does; say so when that changes."""
+        was = self.leadership.held
+        if was:
+            log.info("%s: leading %s (ingest, review)", self.rt.worker, self.leadership.folder)
+        while not self._stop.is_set():
+            held = await asyncio.to_thread(self.leadership.hold)
+            if held and not was:
+                log.info("%s: leading %s (ingest, review)", self.rt.worker, self.leadership.folder)
+                for name in LEADER_ONLY:
+                    self.kick(name)
+            elif was and not held:
+                log.warning("%s: no longer leading %s", self.rt.worker, self.leadership.folder)
+            was = held
+            await self._sleep(LEADER_CHECK_SECONDS)
 
     def _threaded(self, func: Callable[[Runtime], int]) -> Callable[[], Awaitable[int]]:
         return lambda: asyncio.to_thread(func, self.rt)
@@ -93,6 +130,10 @@ class Daemon:
         backoff = 1.0
         while not self._stop.is_set():
             kick.clear()
+            if name in LEADER_ONLY and not self.leadership.held:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(kick.wait(), timeout=poll)  # kicked on taking the lead
+                continue
             try:
                 done = await step()
                 backoff = 1.0
@@ -114,6 +155,9 @@ class Daemon:
 
     async def _watch_inbox(self) -> None:
         while not self._stop.is_set():
+            if not self.leadership.held:
+                await self._sleep(LEADER_CHECK_SECONDS)
+                continue
             try:
                 woke = await asyncio.to_thread(self.mailbox.wait_for_mail, 5.0)
             except Exception as e:  # noqa: BLE001 - the poll loop still covers the inbox
@@ -136,10 +180,8 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.to_thread(self.rt.tracker.close)
+        self.leadership.release()
         self.db.dispose()
-
-    async def wait_stopped(self) -> None:
-        await self._stop.wait()
 
 
 def embedded_paths(config: Config) -> dict[str, Path]:

@@ -1,4 +1,4 @@
-"""The `inbox-agent` command line: parse, check, run, demo.
+"""The `inbox-agent` command line: parse, check, run, demo, init.
 
 Every command reads only the config sections it needs. A configuration mistake prints one line
 naming the file, the key and what was expected, and exits with status 2.
@@ -99,18 +99,28 @@ def _has_section(config_path: str | None, section: str) -> bool:
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file; none = embedded default.")
+@click.option("--worker", default="worker-1", show_default=True,
+              help="This worker's name, distinct per process sharing one database (docs/scaling.md).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Run this many worker processes (an [imap] mailbox; PostgreSQL recommended).")
 @_config_errors_exit_2
-def run(config_path: str | None) -> None:
+def run(config_path: str | None, worker: str, workers: int) -> None:
     """Run the daemon until Ctrl-C or SIGTERM."""
     import asyncio
     import logging
 
     from inbox_agent.runner import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{worker}] %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     config = load_config(config_path)
-    asyncio.run(run_daemon(config, echo=click.echo))
+    if workers > 1:
+        from inbox_agent.workers import run_workers
+
+        if config_path is None or config.imap is None:
+            raise ConfigError(config.source, "imap", "several workers share an [imap] mailbox (--workers needs one)")
+        sys.exit(run_workers(config_path, workers))
+    asyncio.run(run_daemon(config, echo=click.echo, worker=worker))
 
 
 @main.command()
@@ -153,6 +163,20 @@ def check(config_path: str | None) -> None:
     if problems:
         sys.exit(2)
     click.echo("config, rules and templates are valid")
+
+
+@main.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to write config.toml.")
+@click.option("--copy-rules", is_flag=True, help="Also copy the shipped rules/ and templates/ there, to edit.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@_config_errors_exit_2
+def init(folder: str, copy_rules: bool, force: bool) -> None:
+    """Write a starter config.toml (and the rules and templates to edit, when asked)."""
+    from inbox_agent.starter import write_starter
+
+    for path in write_starter(Path(folder), copy_rules, force):
+        click.echo(f"wrote {path}")
 
 
 @main.command()

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from inbox_agent.bundled import bundled_dir
 from inbox_agent.errors import ConfigError
 from inbox_agent.security.secrets import writable_by_others
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STORE_LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
 
 
@@ -240,7 +240,7 @@ class OrdersConfig(Section):
         return self
 
 
-SAMPLE_ORDERS_CSV = PROJECT_ROOT / "inbox_agent" / "orders" / "sample_orders.csv"
+SAMPLE_ORDERS_CSV = Path(__file__).resolve().parent / "orders" / "sample_orders.csv"
 
 
 class SecurityConfig(Section):
@@ -254,9 +254,24 @@ class SecurityConfig(Section):
     max_auto_per_case_per_day: int = Field(default=5, ge=1)
 
 
+class RetryOverride(Section):
+    """One stage's retry values; unset ones keep the default (stages/retry.py)."""
+
+    attempts: int | None = Field(default=None, ge=1, le=100)
+    backoff_seconds: float | None = Field(default=None, ge=0)
+    max_backoff_seconds: float | None = Field(default=None, ge=0)
+
+
+class RetryConfig(Section):
+    process: RetryOverride | None = None
+    track: RetryOverride | None = None
+    draft: RetryOverride | None = None
+    send: RetryOverride | None = None
+
+
 class PathsConfig(Section):
-    rules: str = str(PROJECT_ROOT / "rules")
-    templates: str = str(PROJECT_ROOT / "templates")
+    rules: str = str(bundled_dir("rules"))
+    templates: str = str(bundled_dir("templates"))
 
 
 class Config(Section):
@@ -275,6 +290,7 @@ class Config(Section):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     orders: OrdersConfig | None = None
+    retry: RetryConfig = Field(default_factory=RetryConfig)
     source: str = "<embedded default>"
 
     def mailbox_is_embedded(self) -> bool:

@@ -38,3 +38,12 @@ class UnsendableAddress(MissingParty):
 
 class SendOutcomeUnknown(InboxAgentError):
     """A message may or may not have left: a person decides, never an automatic resend."""
+
+
+MAX_ERROR = 500
+
+
+def short_error(error: BaseException) -> str:
+    """An error as one bounded line for logs and rows: its kind and message, never the data it was
+    handling (database errors show no parameters: the engine hides them)."""
+    return " ".join(f"{type(error).__name__}: {error}".split())[:MAX_ERROR]

@@ -1,6 +1,6 @@
 """Loading the data files under rules/: YAML parsed with safe_load, cached per path.
 
-The rules directory is the project's `rules/` unless INBOX_AGENT_RULES points elsewhere (a store's
+The rules directory is the shipped `rules/` (inbox_agent/bundled.py) unless INBOX_AGENT_RULES points elsewhere (a store's
 own copy). Files are data, never code.
 """
 
@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
+from inbox_agent.bundled import bundled_dir
 from inbox_agent.errors import ConfigError
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+DEFAULT_RULES_DIR = bundled_dir("rules")
 
 
 _chosen: Path | None = None
@@ -28,7 +29,7 @@ def use_rules_dir(path: str | Path) -> None:
 
 
 def rules_dir() -> Path:
-    """`[paths] rules` when a config set it, else INBOX_AGENT_RULES, else the project's rules/."""
+    """`[paths] rules` when a config set it, else INBOX_AGENT_RULES, else the shipped rules/."""
     return _chosen or Path(os.environ.get("INBOX_AGENT_RULES") or DEFAULT_RULES_DIR)
 
 

@@ -16,8 +16,12 @@ from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.security.secrets import masked_url
 
 
-async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
-    daemon = Daemon(config)
+async def run_daemon(config: Config, echo: Callable[[str], None], worker: str = "worker-1") -> None:
+    stop_asked = asyncio.Event()  # a signal while starting is kept and honoured once started
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop_asked.set)
+    daemon = Daemon(config, worker=worker)
     listener = None
     if config.imap is None:
         maildir = config.maildir or MaildirConfig()
@@ -36,10 +40,7 @@ async def run_daemon(config: Config, echo: Callable[[str], None]) -> None:
         port = (config.maildir or MaildirConfig()).smtp_listen.rsplit(":", 1)[1]
         echo(f"  try it: .venv/bin/inbox-agent send-sample --port {port}")
     await daemon.start()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(daemon.stop()))
-    await daemon.wait_stopped()
+    await stop_asked.wait()
     await daemon.stop()
     if listener is not None:
         listener.stop()

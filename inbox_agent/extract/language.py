@@ -5,7 +5,8 @@ reads every n-gram size (1 to 5) of a text shorter than 120 characters and only 
 longer one; its time grows with the text. So a short text is read whole by the full detector,
 and a long one by the trigram-only detector over its first words only (some thirty words: the
 same answer as the whole text on every message measured, at a fraction of the cost). Detectors
-are built once per language set (building is the slow part).
+are built once per language set, and load each language model when a text first needs it (not
+all of them up front: ~200 MB the store's texts may never use).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
 @lru_cache(maxsize=8)
 def _detector(codes: tuple[str, ...], trigrams_only: bool) -> LanguageDetector:
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
-    builder = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models()
+    builder = LanguageDetectorBuilder.from_languages(*languages)
     return (builder.with_low_accuracy_mode() if trigrams_only else builder).build()
 
 

@@ -18,11 +18,12 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from inbox_agent.config import ImapConfig
-from inbox_agent.errors import ConfigError, TransientError
+from inbox_agent.errors import ConfigError, PermanentError, TransientError
 from inbox_agent.mailbox.base import SEEN_KEYWORD, StoredMessage
 
 T = TypeVar("T")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
+_TRANSIENT_CODES = re.compile(r"\[(UNAVAILABLE|INUSE|SERVERBUG|LIMIT|TRYCREATE)\]")  # RFC 5530: try again later
 _BATCH = 100
 
 
@@ -71,7 +72,11 @@ class ImapBackend:
         def run(c: IMAPClient) -> None:
             for folder in folders:
                 if not c.folder_exists(folder):
-                    c.create_folder(folder)
+                    try:
+                        c.create_folder(folder)
+                    except IMAPClientError:
+                        if not c.folder_exists(folder):  # another worker made it meanwhile: fine
+                            raise
 
         self._run(run)
 
@@ -121,8 +126,20 @@ class ImapBackend:
         return self._run(run)
 
     def append(self, folder: str, raw: bytes, draft: bool = False) -> str | None:
+        """APPEND; a server's NO to this message (not a server away) is a PermanentError."""
         flags = [b"\\Draft"] if draft else []
-        response = self._run(lambda c: c.append(folder, raw, flags=flags))
+
+        def run(c: IMAPClient) -> bytes | str:
+            try:
+                return c.append(folder, raw, flags=flags)
+            except IMAPClient.AbortError:
+                raise
+            except IMAPClientError as e:
+                if _TRANSIENT_CODES.search(str(e)):
+                    raise
+                raise PermanentError(f"{folder} refused the message: {e}") from e
+
+        response = self._run(run)
         found = _APPENDUID.search(response if isinstance(response, bytes) else b"")
         return found.group(2).decode() if found else None
 
@@ -144,22 +161,6 @@ class ImapBackend:
             if c.has_capability("UIDPLUS"):
                 c.uid_expunge(ids)
             else:
-                c.expunge()
-
-        self._run(run)
-
-    def move(self, folder: str, uids: list[str], target: str) -> None:
-        if not uids:
-            return
-
-        def run(c: IMAPClient) -> None:
-            c.select_folder(folder)
-            ids = [int(u) for u in uids]
-            if c.has_capability("MOVE"):
-                c.move(ids, target)
-            else:
-                c.copy(ids, target)
-                c.delete_messages(ids)
                 c.expunge()
 
         self._run(run)

@@ -86,15 +86,6 @@ class MaildirBackend:
         for uid in uids:
             box.discard(uid)
 
-    def move(self, folder: str, uids: list[str], target: str) -> None:
-        source, dest = self._box(folder), self._box(target)
-        for uid in uids:
-            try:
-                dest.add(source.get_bytes(uid))
-            except KeyError:
-                continue
-            source.discard(uid)
-
     def wait_for_mail(self, timeout: float) -> bool:
         """Poll the INBOX directories (cheap listings) until something new shows up."""
         waited = 0.0

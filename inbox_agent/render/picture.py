@@ -86,7 +86,9 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str,
     draw.text((MARGIN, height - 50), _fit(draw, words.footer, fonts["tiny"], WIDTH - 2 * MARGIN), font=fonts["tiny"],
               fill=MUTED)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    # optimize=True costs ~5x the CPU for a file 3% smaller; zlib level 1 saves a third of the default
+    # level's CPU (18 ms against 27 ms here) for a file ~12% larger (~100 KB)
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 

@@ -29,13 +29,6 @@ from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, I
 
 DISPUTE_TIMER = "dispute_warning"
 REASON_HEADER = "X-Inbox-Agent-Reason"
-MAX_ERROR = 500
-
-
-def short_error(error: Exception) -> str:
-    """An error as one bounded line for logs and rows: its kind and message, never the data it was
-    handling (database errors show no parameters: the engine hides them)."""
-    return one_line(f"{type(error).__name__}: {error}")[:MAX_ERROR]
 
 
 def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:

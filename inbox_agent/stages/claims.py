@@ -1,28 +1,56 @@
-"""Claiming a row: a compare-and-set on `claimed_until`, so several workers can share one
-database without a lock manager. A claim expires, so a crashed worker's rows come back."""
+"""Claiming rows, so several workers can share one database without a lock manager of our own.
+
+A claim sets `claimed_until` and `claimed_by` (the worker's name) and counts the try in
+`attempts`, in one short transaction. On
+PostgreSQL the candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent workers take
+different rows without waiting; on SQLite (one writer at a time) each row is won by a
+compare-and-set on `claimed_until`. A claim expires, so a crashed worker's rows come back; a
+worker restarted under the same name takes its own back at once (`release_claims`). `attempts`
+then says that an earlier try may have done part of the work.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from inbox_agent.domain import WorkStatus
+from inbox_agent.stages.retry import DEFAULTS
+from inbox_agent.store.tables import Event, Intent
+
 CLAIM_SECONDS = 120
-MAX_ATTEMPTS = 3
+CLAIM_BATCH = 20
+MAX_ATTEMPTS = DEFAULTS["send"].attempts  # stages/send.py's SMTP tries
 
 
-def claim_ids(session: Session, table: Any, where: list[Any], now: datetime, limit: int = 20) -> list[int]:
-    """Claim up to `limit` rows of `table` matching `where`; returns the ids won."""
-    free = or_(table.claimed_until.is_(None), table.claimed_until < now)
-    ids = list(session.scalars(select(table.id).where(*where, free).order_by(table.id).limit(limit)))
+def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[ColumnElement[bool]], now: datetime,
+              worker: str,
+              limit: int = CLAIM_BATCH) -> list[int]:
+    """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
+    free = or_(table.claimed_until.is_(None), table.claimed_until <= now)
+    claim = {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claimed_by": worker,
+             "attempts": table.attempts + 1}
+    candidates = select(table.id).where(*where, free).order_by(table.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(table).where(table.id.in_(ids)).values(**claim))
+        return ids
     won = []
-    until = now + timedelta(seconds=CLAIM_SECONDS)
-    for row_id in ids:
-        result = session.execute(
-            update(table).where(table.id == row_id, free).values(claimed_until=until)
-        )
+    for row_id in session.scalars(candidates).all():
+        result = session.execute(update(table).where(table.id == row_id, free).values(**claim))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(row_id)
     return won
+
+
+def release_claims(session: Session, tables: list[type[Event] | type[Intent]], worker: str) -> int:
+    """Free the rows `worker` still holds: it was restarted, so whatever held them is dead."""
+    released = 0
+    for table in tables:
+        result = session.execute(update(table).where(table.claimed_by == worker, table.status == WorkStatus.PENDING)
+                                 .values(claimed_until=None, claimed_by=None))
+        released += result.rowcount  # type: ignore[attr-defined]
+    return released

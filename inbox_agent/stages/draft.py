@@ -1,8 +1,11 @@
 """draft: intent(reply) -> a draft in the Review folder (or straight to send when automatic);
 intent(note) -> a message for people in the "Needs attention" folder.
 
-Promise: before APPEND, the folder is searched for the fixed Message-ID (our note header for
-notes), so a crash between APPEND and the commit never makes two copies.
+Promise: a crash between APPEND and the commit never makes two copies. Each intent is claimed
+(stages/queue.py) before its APPEND, and the claim counts the try; a retried intent (an earlier
+try may have appended it) is first searched for by its fixed Message-ID (our note header for
+notes). A first try skips that search, whose cost grows with the folder. A draft the server
+refuses is set aside alone with the server's answer; the others go on.
 """
 
 from __future__ import annotations
@@ -14,22 +17,29 @@ from sqlalchemy import select
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
 from inbox_agent.render.message import prepare_approved
+from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Intent
 
 
 def run_once(rt: Runtime) -> int:
-    pending = _pending(rt, "reply")
-    review = rt.folders.review
-    for intent in pending:
-        assert intent.raw is not None and intent.message_id is not None
-        if intent.mode == "auto" and not _over_auto_limit(rt, intent):
-            ready, _, _ = prepare_approved(intent.raw, intent.message_id)
-            _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
-            continue
-        uid = _already_there(rt, intent.message_id) or rt.mailbox.append(review, intent.raw, draft=True)
-        _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
-    return len(pending) + _notes(rt)
+    return REPLIES.run_once(rt) + NOTES.run_once(rt)
+
+
+def handle_reply(rt: Runtime, intent_id: int) -> None:
+    """One reply: to Review as a draft, or straight to send when automatic."""
+    intent = _pending(rt, intent_id)
+    if intent is None:
+        return
+    assert intent.raw is not None and intent.message_id is not None
+    if intent.mode == "auto" and not _over_auto_limit(rt, intent):
+        ready, _, _ = prepare_approved(intent.raw, intent.message_id)
+        _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
+        return
+    retried = intent.attempts > 1
+    uid = (_already_there(rt, intent.message_id) if retried else None) or rt.mailbox.append(
+        rt.folders.review, intent.raw, draft=True)
+    _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
 
 
 def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
@@ -68,24 +78,26 @@ def _already_there(rt: Runtime, message_id: str) -> str | None:
     return None
 
 
-def _pending(rt: Runtime, kind: str) -> list[Intent]:
+def _pending(rt: Runtime, intent_id: int) -> Intent | None:
     with rt.db.transaction() as s:
-        return list(s.scalars(select(Intent).where(Intent.kind == kind, Intent.status == OutboxStatus.PENDING)
-                              .order_by(Intent.id)))
+        intent = s.get(Intent, intent_id)
+        return intent if intent is not None and intent.status == OutboxStatus.PENDING else None
 
 
-def _notes(rt: Runtime) -> int:
-    pending = _pending(rt, "note")
+def handle_note(rt: Runtime, intent_id: int) -> None:
+    """One note for people: copied to "Needs attention", then (when it is a message moved there)
+    removed from where it was."""
+    note = _pending(rt, intent_id)
+    if note is None:
+        return
+    assert note.raw is not None and note.message_id is not None
     folder = rt.folders.attention
-    for note in pending:
-        assert note.raw is not None and note.message_id is not None
-        if not rt.mailbox.find_header(folder, NOTE_HEADER, note.message_id):
-            rt.mailbox.append(folder, note.raw)
-        source = note.payload.get("move_from")
-        if source:
-            rt.mailbox.delete(source[0], [source[1]])
-        _update(rt, note.id, OutboxStatus.DONE)
-    return len(pending)
+    if note.attempts <= 1 or not rt.mailbox.find_header(folder, NOTE_HEADER, note.message_id):
+        rt.mailbox.append(folder, note.raw)
+    source = note.payload.get("move_from")
+    if source:
+        rt.mailbox.delete(source[0], [source[1]])
+    _update(rt, note.id, OutboxStatus.DONE)
 
 
 def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object) -> None:
@@ -99,3 +111,9 @@ def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object)
             intent.sent_raw = values["sent_raw"]  # type: ignore[assignment]
         if values.get("review_uid"):
             intent.payload = {**intent.payload, "review_uid": values["review_uid"]}
+
+
+REPLIES = Queue("draft", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.PENDING), handle_reply,
+                OutboxStatus.FAILED)
+NOTES = Queue("draft", Intent, (Intent.kind == "note", Intent.status == OutboxStatus.PENDING), handle_note,
+              OutboxStatus.FAILED)

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inbox_agent.domain import Role, WorkStatus
+from inbox_agent.errors import short_error
 from inbox_agent.mailbox.base import StoredMessage
 from inbox_agent.parse import ParsedEmail
 from inbox_agent.reading import read_bytes
 from inbox_agent.security.budget import take
 from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
-from inbox_agent.stages.actions import leave_for_people, short_error
+from inbox_agent.stages.actions import leave_for_people
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor
 
@@ -203,10 +204,9 @@ def _without_nul(value: Any) -> Any:
 def _drop_old_raw(rt: Runtime) -> None:
     """Retention ([store] keep_raw_days), at most once an hour."""
     now = rt.clock()
-    due = rt.extra.get("raw_retention_due")
-    if due is not None and now < due:
+    if rt.raw_retention_due is not None and now < rt.raw_retention_due:
         return
-    rt.extra["raw_retention_due"] = now + _RETENTION_EVERY
+    rt.raw_retention_due = now + _RETENTION_EVERY
     with rt.db.transaction() as s:
         dropped = drop_old_raw(s, now, rt.config.store.keep_raw_days)
     if dropped:

@@ -45,7 +45,7 @@ def lookup_intent(case: Case, inbound: InboundMessage | None, facts: dict[str, A
 def run_once(rt: Runtime) -> int:
     now = rt.clock()
     with rt.db.transaction() as s:
-        ids = claim_ids(s, Intent, [Intent.kind == "order", Intent.status == OutboxStatus.PENDING], now)
+        ids = claim_ids(s, Intent, [Intent.kind == "order", Intent.status == OutboxStatus.PENDING], now, rt.worker)
     for intent_id in ids:
         request = _request(rt, intent_id)
         if request is None:

@@ -1,8 +1,9 @@
 """process: event -> case state + decision log + intents, in one transaction.
 
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
-commits everything together, so a crash repeats the step with the same result. An event that
-fails three times is set aside (shunted) with its error and processing goes on.
+commits everything together, so a crash repeats the step with the same result. The queue loop
+is the shared one (stages/queue.py): an event that fails `[retry.process] attempts` times (3) is
+set aside (shunted) with its error and processing goes on.
 
 Trust (docs/security.md): a message joins a case by thread or tag only when its sender is the
 case's customer, or the partner the thread was started with; anyone else starts a conversation
@@ -26,10 +27,10 @@ from inbox_agent.playbook import decide, load_playbook
 from inbox_agent.render.directory import public_tracking_url
 from inbox_agent.render.message import case_tag_in_subject, new_tag_token
 from inbox_agent.security.budget import take
-from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people, short_error
-from inbox_agent.stages.claims import MAX_ATTEMPTS, claim_ids
+from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
+from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Case, CaseMessage, CaseNumber, Event, InboundMessage
+from inbox_agent.store.tables import Case, CaseMessage, CaseNumber, Event, InboundMessage, Intent
 
 FINAL_STATES = ("solved", "refunded", "unresolved", "closed")
 PARTNERS = ("supplier", "distributor")
@@ -42,32 +43,13 @@ _DONE_SENTENCES = {
 
 
 def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = claim_ids(s, Event, [Event.status == WorkStatus.PENDING], now)
-    for event_id in ids:
-        try:
-            with rt.db.transaction() as s:
-                _handle(rt, s, event_id)
-        except Exception as e:  # noqa: BLE001 - one bad event never stops the stage
-            _failed(rt, event_id, e)
-    return len(ids)
+    return QUEUE.run_once(rt)
 
 
-def _failed(rt: Runtime, event_id: int, error: Exception) -> None:
+def handle_event(rt: Runtime, event_id: int) -> None:
+    """One event, in one transaction."""
     with rt.db.transaction() as s:
-        event = s.get(Event, event_id)
-        if event is None:
-            return
-        event.attempts += 1
-        event.last_error = short_error(error)
-        event.claimed_until = None
-        if event.attempts >= MAX_ATTEMPTS:
-            event.status = WorkStatus.SHUNTED
-            rt.log(f"process: event {event_id} set aside after {event.attempts} attempts: {event.last_error}")
-            inbound = s.get(InboundMessage, event.payload.get("inbound_id")) if event.kind == "message.received" else None
-            if inbound is not None:
-                leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
+        _handle(rt, s, event_id)
 
 
 def _handle(rt: Runtime, s: Session, event_id: int) -> None:
@@ -270,3 +252,15 @@ def _remember_done(case: Case, template: str, now: Any) -> None:
     if sentence:
         done = [*(case.facts.get("done_so_far") or []), f"{sentence} ({now:%Y-%m-%d})"]
         case.facts = {**case.facts, "done_so_far": list(dict.fromkeys(done))}
+
+
+def _leave_message(rt: Runtime, s: Session, event: Event | Intent) -> None:
+    """A message whose event was set aside goes to people, with the error, so nobody waits on it."""
+    inbound = s.get(InboundMessage, event.payload.get("inbound_id")) if isinstance(event, Event) and \
+        event.kind == "message.received" else None
+    if inbound is not None:
+        leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
+
+
+QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), handle_event, WorkStatus.SHUNTED,
+              on_set_aside=_leave_message)

@@ -25,8 +25,8 @@ class Runtime:
     log: Callable[[str], None] = field(default=lambda message: None)
     tracker: Tracker = field(default_factory=SampleTracker)
     orders: OrderBook | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     dns: TxtResolver = field(default_factory=CachedDns)
+    raw_retention_due: datetime | None = None  # when ingest next drops raw mail past [store] keep_raw_days
 
     @property
     def folders(self) -> Any:

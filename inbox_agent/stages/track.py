@@ -3,10 +3,12 @@
 The lookup runs outside any transaction (it may take seconds on the network); its result is
 written in one transaction that also marks the intent DONE and queues the event, so a crash
 repeats the lookup (answered from the cache) but never records it twice. When no provider could
-answer (all down), the intent is retried with growing delays; after the last attempt the
-event still goes out, carrying the error, so the playbook can move on (ask the distributor).
-The numbers of every intent claimed in one round are looked up together, so a backlog spends
-one 17TRACK call on up to 40 numbers instead of one per message.
+answer (all down), the intent is retried with growing delays (`[retry.track]`, through the
+shared queue loop of stages/queue.py); on the last attempt the event still goes out, carrying
+the error, so the playbook can move on (ask the distributor).
+The numbers of every intent claimed in one round are looked up together first, so a backlog
+spends one 17TRACK call on up to 40 numbers instead of one per message; each item then finds its
+answers in the tracker's cache.
 """
 
 from __future__ import annotations
@@ -15,29 +17,38 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.errors import TransientError
 from inbox_agent.security.budget import take, used
-from inbox_agent.stages.claims import claim_ids
+from inbox_agent.stages.queue import Queue
+from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
-TRACK_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 60
 ROUND_SIZE = 40  # intents looked up together: one 17TRACK batch when each holds one number
 
 
 def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = claim_ids(s, Intent, [Intent.kind == "track", Intent.status == OutboxStatus.PENDING], now,
-                        limit=ROUND_SIZE)
-    wanted = {intent_id: numbers for intent_id in ids
+    return QUEUE.run_once(rt, limit=ROUND_SIZE)
+
+
+def look_up_round(rt: Runtime, intent_ids: list[int]) -> list[int]:
+    """The round's numbers within the daily budget, looked up in one go; returns the intents to
+    handle (the others wait for the next day, with a note)."""
+    wanted = {intent_id: numbers for intent_id in intent_ids
               if (numbers := _numbers(rt, intent_id)) is not None and _within_budget(rt, intent_id, len(numbers))}
     pairs = list(dict.fromkeys(pair for numbers in wanted.values() for pair in numbers))
-    statuses = rt.tracker.track(pairs) if pairs else {}
-    for intent_id, numbers in wanted.items():
-        _record(rt, intent_id, {number: statuses[number] for number, _ in numbers})
-    return len(ids)
+    if pairs:
+        rt.tracker.track(pairs)
+    return list(wanted)
+
+
+def handle_lookup(rt: Runtime, intent_id: int) -> None:
+    """One track intent: its answers (from the round's lookup, through the cache), then its result
+    in one transaction."""
+    numbers = _numbers(rt, intent_id)
+    if numbers is not None:
+        _record(rt, intent_id, rt.tracker.track(numbers) if numbers else {})
 
 
 def _within_budget(rt: Runtime, intent_id: int, count: int) -> bool:
@@ -78,12 +89,8 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         if intent is None or intent.status != OutboxStatus.PENDING:
             return
         waiting = [st.error or st.number for st in statuses.values() if st.retry]
-        if waiting and intent.attempts + 1 < TRACK_ATTEMPTS:
-            intent.attempts += 1
-            intent.last_error = "; ".join(waiting)[:2000]
-            intent.claimed_until = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (intent.attempts - 1))
-            rt.log(f"tracking: no provider answered for case {intent.case_id}, retry {intent.attempts}: {intent.last_error}")
-            return
+        if waiting and intent.attempts < retry_for(rt.config, "track").attempts:
+            raise TransientError(f"no provider answered: {'; '.join(waiting)}")
         case = s.get(Case, intent.case_id)
         assert case is not None
         views: dict[str, Any] = {n: st.to_json() for n, st in statuses.items()}
@@ -98,3 +105,7 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
         intent.last_error = "; ".join(waiting)[:2000] or None
         s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},
                     status=WorkStatus.PENDING, created_at=now))
+
+
+QUEUE = Queue("track", Intent, (Intent.kind == "track", Intent.status == OutboxStatus.PENDING), handle_lookup,
+              OutboxStatus.FAILED, prepare=look_up_round)

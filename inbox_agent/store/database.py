@@ -1,24 +1,29 @@
 """Engine and transactions. One `transaction()` is one hand-off: it commits all or nothing.
 
 SQLite runs in WAL mode with a busy timeout so the stages of one process and a CLI reading at the
-same time do not trip over each other. Times are stored as aware UTC datetimes.
+same time do not trip over each other. Times are stored as aware UTC datetimes. Several workers
+may start at once: the schema is made under a lock (an advisory lock on PostgreSQL, an `flock`
+beside the file on SQLite).
 """
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from inbox_agent.errors import ConfigError
 from inbox_agent.security.secrets import masked_url
 from inbox_agent.store.tables import Base
+
+SCHEMA_LOCK = 0x1B0C5C4E  # the advisory lock held while the schema is made (any fixed number)
 
 
 def utcnow() -> datetime:
@@ -53,8 +58,31 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
     def create(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Make missing tables, and the columns and indexes added since an older version made them."""
+        with self._schema_lock(), self.engine.begin() as connection:
+            if self.is_postgresql:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            _create_schema(connection)
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """SQLite runs DDL outside transactions: workers on one file take turns with an `flock`
+        beside it (PostgreSQL uses the advisory lock above)."""
+        database = self.url.database
+        if self.is_postgresql or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.schema.lock", "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -63,6 +91,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _create_schema(connection: Connection) -> None:
+    Base.metadata.create_all(connection)
+    existing = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN {column.name} {kind}'))
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

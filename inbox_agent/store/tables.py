@@ -2,7 +2,8 @@
 
 Uniqueness carries the idempotency promises: an inbound message is unique on
 (folder, uidvalidity, uid) and on its message key; an outgoing message is unique on its
-idempotency key; a case message on its Message-ID.
+idempotency key; a case message on its Message-ID. Every lookup a stage makes has an index, so
+no cost grows with the size of a table (a case's messages, a queue's pending rows, due timers).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,15 +39,19 @@ class InboundMessage(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str | None] = mapped_column(Text)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     received_at: Mapped[datetime]
 
 
 class Case(Base):
+    """`version` guards concurrent updates: every UPDATE checks and bumps it, so two workers that
+    change one case at once cannot overwrite each other (the later one fails and is retried)."""
+
     __tablename__ = "case"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
     customer: Mapped[str] = mapped_column(String(320), index=True)
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text, default="")
@@ -85,11 +90,13 @@ class Queued:
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
 
 
 class Event(Queued, Base):
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_queue", "status", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
@@ -100,6 +107,7 @@ class Intent(Queued, Base):
     `note`s for people (a message copied to, or a case summary left in, "Needs attention")."""
 
     __tablename__ = "intent"
+    __table_args__ = (Index("ix_intent_queue", "kind", "status", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
@@ -115,6 +123,7 @@ class Intent(Queued, Base):
 
 class TrackingSnapshot(Base):
     __tablename__ = "tracking_snapshot"
+    __table_args__ = (Index("ix_tracking_snapshot_lookup", "provider", "number", "fetched_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     provider: Mapped[str] = mapped_column(String(40))
     number: Mapped[str] = mapped_column(String(60), index=True)
@@ -125,7 +134,7 @@ class TrackingSnapshot(Base):
 
 class Timer(Base):
     __tablename__ = "timer"
-    __table_args__ = (UniqueConstraint("case_id", "name"),)
+    __table_args__ = (UniqueConstraint("case_id", "name"), Index("ix_timer_due", "fired", "due_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
     name: Mapped[str] = mapped_column(String(60))
@@ -137,7 +146,7 @@ class DecisionLog(Base):
     __tablename__ = "decision_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
     rule: Mapped[str] = mapped_column(String(100))
     from_state: Mapped[str] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))

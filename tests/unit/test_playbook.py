@@ -159,11 +159,6 @@ def test_the_table_covers_every_rule() -> None:
     assert {rule.name for rule in load_playbook().rules} == {row[3] for row in TABLE}
 
 
-def test_decide_is_pure() -> None:
-    facts = {**CUSTOMER, "intent": "delivered_not_received", "has_tracking": True}
-    assert decide(load_playbook(), "new", MSG, facts) == decide(load_playbook(), "new", MSG, dict(facts))
-
-
 @pytest.mark.parametrize("bad, words", [
     ("- name: x\n    when: {colour: red}\n    then: {}\n", "unknown condition"),
     ("- name: x\n    when: {}\n    then: {state: nowhere}\n", "not a declared state"),

@@ -1,0 +1,282 @@
+"""Each queue runner run once on one queued item, on real parts (as Mailman's testable runners).
+
+The item is put in the queue the way the previous stage does it (ingest on a real Maildir, the
+process stage, a track intent), then one `run_once` of the runner under test is checked: what it
+committed, what it left for the next stage, how a failure was sorted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from inbox_agent.config import (
+    Config,
+    DatabaseConfig,
+    ImapConfig,
+    MaildirConfig,
+    StoreConfig,
+    TrackingConfig,
+    TrackingProvider,
+)
+from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.mailbox.imap import ImapBackend
+from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.samples import sample_complaint
+from inbox_agent.stages import draft, ingest, process, track
+from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.database import Database
+from inbox_agent.store.tables import Case, Event, Intent
+from inbox_agent.tracking.cache import DatabaseCache
+from inbox_agent.tracking.tracker import build_tracker
+from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, LocalServer, Parcel
+from tests.support.dovecot import Dovecot, free_port
+
+SUPPORT = "support@store.example"
+NUMBER = "LV123456785CN"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 7, 15, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _runtime(tmp_path: Path, url: str, clock: Clock, config: Config | None = None) -> Runtime:
+    config = config or Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url),
+                              maildir=MaildirConfig(path=str(tmp_path / "mail")))
+    db = Database(url)
+    db.create()
+    box = MaildirBackend(str(tmp_path / "mail"))
+    box.ensure_folders(["INBOX", "Review", "Approved", "Rejected", "Sent", "Needs attention"])
+    return Runtime(config=config, db=db, mailbox=box, worker="worker-test", clock=clock)
+
+
+def _complaint_processed(rt: Runtime) -> int:
+    rt.mailbox.append("INBOX", sample_complaint(SUPPORT, number=NUMBER))
+    assert ingest.run_once(rt) == 1
+    assert process.run_once(rt) == 1
+    with rt.db.transaction() as s:
+        intent = s.scalars(select(Intent).where(Intent.kind == "track")).one()
+        return intent.id
+
+
+def test_process_runner_turns_one_event_into_a_case_and_its_intents(tmp_path: Path, database_url: str) -> None:
+    rt = _runtime(tmp_path, database_url, Clock())
+    rt.mailbox.append("INBOX", sample_complaint(SUPPORT, number=NUMBER))
+    assert ingest.run_once(rt) == 1
+
+    assert process.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        event = s.scalars(select(Event)).one()
+        assert (event.status, event.attempts, event.claimed_by) == (WorkStatus.DONE, 1, "worker-test")
+        case = s.scalars(select(Case)).one()
+        assert case.tracking_numbers == [{"number": NUMBER, "carrier": "china_post"}]
+        assert [(i.kind, i.status) for i in s.scalars(select(Intent))] == [("track", OutboxStatus.PENDING)]
+    assert process.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_process_runner_sets_aside_an_event_that_keeps_failing_and_goes_on(tmp_path: Path) -> None:
+    clock = Clock()
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    with rt.db.transaction() as s:
+        s.add(Event(kind="message.received", payload={"inbound_id": 999}, status=WorkStatus.PENDING, created_at=clock()))
+    tries = []
+    for _ in range(3):
+        tries.append(process.QUEUE.run_once(rt))
+        clock.now += timedelta(minutes=5)  # past the backoff
+    with rt.db.transaction() as s:
+        event = s.scalars(select(Event)).one()
+        assert (event.status, event.attempts) == (WorkStatus.SHUNTED, 3)
+        assert event.last_error and "AssertionError" in event.last_error
+    assert tries == [1, 1, 1]
+    assert process.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_process_runner_waits_the_backoff_before_a_retry(tmp_path: Path) -> None:
+    clock = Clock()
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    with rt.db.transaction() as s:
+        s.add(Event(kind="message.received", payload={"inbound_id": 999}, status=WorkStatus.PENDING, created_at=clock()))
+    assert process.QUEUE.run_once(rt) == 1
+    assert process.QUEUE.run_once(rt) == 0  # one second of backoff has not passed on this clock
+    clock.now += timedelta(seconds=1)
+    assert process.QUEUE.run_once(rt) == 1
+    rt.db.dispose()
+
+
+@pytest.fixture
+def carriers() -> Iterator[tuple[FakeCarriers, LocalServer]]:
+    fakes = FakeCarriers().add(Parcel(NUMBER, destination="US"))
+    server = fakes.serve()
+    yield fakes, server
+    server.close()
+
+
+def test_track_runner_retries_with_backoff_while_no_provider_answers(
+        tmp_path: Path, carriers: tuple[FakeCarriers, LocalServer]) -> None:
+    fakes, server = carriers
+    clock = Clock()
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    seventeen = TrackingProvider(api_key_env="T17", base_url=f"{server.url}/track/v2.2", attempts=1, backoff_seconds=0,
+                                 max_wait_seconds=0)
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail")), tracking=TrackingConfig(seventeen_track=seventeen))
+    rt = _runtime(tmp_path, url, clock, config)
+    rt.tracker = build_tracker(config.tracking, DatabaseCache(rt.db, timedelta(minutes=60)), env={"T17": SEVENTEEN_KEY},
+                               clock=clock)
+    intent_id = _complaint_processed(rt)
+    fakes.fail_next(10, lambda request: httpx.Response(503, text="busy"))
+
+    assert track.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        assert intent is not None and intent.status == OutboxStatus.PENDING and intent.attempts == 1
+        assert intent.claimed_until is not None and intent.claimed_by is None
+        assert intent.last_error and "no provider answered" in intent.last_error
+        waits = intent.claimed_until.replace(tzinfo=UTC) - clock()
+        assert not list(s.scalars(select(Event).where(Event.kind == "tracking.updated")))
+    assert waits == timedelta(seconds=60)
+    fakes.failures.clear()
+    assert track.QUEUE.run_once(rt) == 0
+    clock.now += waits
+    assert track.QUEUE.run_once(rt) == 1
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        assert intent is not None and intent.status == OutboxStatus.DONE
+        assert [e.kind for e in s.scalars(select(Event).where(Event.status == WorkStatus.PENDING))] == ["tracking.updated"]
+    rt.db.dispose()
+
+
+def test_track_runner_records_one_lookup_and_queues_its_event(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", Clock())
+    intent_id = _complaint_processed(rt)
+
+    assert track.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        assert intent is not None and intent.status == OutboxStatus.DONE
+        case = s.get(Case, intent.case_id)
+        assert case is not None and NUMBER in case.facts["tracking"]
+        [event] = s.scalars(select(Event).where(Event.status == WorkStatus.PENDING))
+        assert (event.kind, event.case_id) == ("tracking.updated", case.id)
+    rt.db.dispose()
+
+
+def _reply(rt: Runtime, key: str, raw: bytes, message_id: str) -> int:
+    with rt.db.transaction() as s:
+        intent = Intent(kind="reply", case_id=None, idempotency_key=key, message_id=message_id, raw=raw,
+                        recipients=["customer@example.org"], payload={}, status=OutboxStatus.PENDING,
+                        created_at=rt.clock(), updated_at=rt.clock())
+        s.add(intent)
+        s.flush()
+        return intent.id
+
+
+def _draft_raw(message_id: str) -> bytes:
+    return (f"From: {SUPPORT}\r\nTo: customer@example.org\r\nSubject: Your parcel\r\nMessage-ID: {message_id}\r\n"
+            "\r\nHello\r\n").encode()
+
+
+def test_draft_runner_sets_a_refused_draft_aside_alone(tmp_path: Path, dovecot: Dovecot, mailuser: str) -> None:
+    os.environ["TEST_IMAP_PASSWORD"] = "secret"
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    imap = ImapConfig(host="127.0.0.1", port=dovecot.port, tls="none", username=mailuser,
+                      password_env="TEST_IMAP_PASSWORD")
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url), imap=imap)
+    db = Database(url)
+    db.create()
+    box = ImapBackend(imap, "secret")
+    rt = Runtime(config=config, db=db, mailbox=box, worker="worker-test", clock=Clock())
+    box.ensure_folders(["Review", "Approved", "Rejected", "Needs attention"])
+    ids = [_reply(rt, "a", _draft_raw("<a@store.example>"), "<a@store.example>"),
+           _reply(rt, "refused", b"", "<refused@store.example>"),  # Dovecot refuses a zero-byte APPEND
+           _reply(rt, "c", _draft_raw("<c@store.example>"), "<c@store.example>")]
+    try:
+        assert draft.REPLIES.run_once(rt) == 3
+        with db.transaction() as s:
+            a, refused, c = (s.get(Intent, i) for i in ids)
+            assert a is not None and refused is not None and c is not None
+            assert (a.status, c.status, refused.status) == (OutboxStatus.DRAFTED, OutboxStatus.DRAFTED, OutboxStatus.FAILED)
+            assert refused.last_error and "Review refused the message" in refused.last_error
+        assert sorted(m.raw.split(b"Message-ID: ")[1][:17] for m in box.all_messages("Review")) == [
+            b"<a@store.example>", b"<c@store.example>"]
+        assert draft.REPLIES.run_once(rt) == 0
+    finally:
+        box.close()
+        db.dispose()
+
+
+def test_draft_runner_finds_the_copy_a_crashed_try_left(tmp_path: Path) -> None:
+    """A retried intent (its claim counted an earlier try) is searched for before APPEND."""
+    clock = Clock()
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    raw = _draft_raw("<once@store.example>")
+    intent_id = _reply(rt, "once", raw, "<once@store.example>")
+    with rt.db.transaction() as s:  # an earlier try: claimed, appended, then the worker died
+        intent = s.get(Intent, intent_id)
+        assert intent is not None
+        intent.attempts, intent.claimed_until = 1, clock() - timedelta(seconds=1)
+    rt.mailbox.append("Review", raw, draft=True)
+
+    assert draft.REPLIES.run_once(rt) == 1
+
+    assert len(rt.mailbox.all_messages("Review")) == 1
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        assert intent is not None and intent.status == OutboxStatus.DRAFTED and intent.attempts == 2
+    rt.db.dispose()
+
+
+def test_draft_runner_copies_one_note_for_people(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", Clock())
+    with rt.db.transaction() as s:
+        s.add(Intent(kind="note", case_id=None, idempotency_key="note:1", message_id="<n@store.example>",
+                     raw=b"X-Inbox-Agent-Note: <n@store.example>\r\n" + _draft_raw("<x@store.example>"),
+                     payload={"folder": "attention"}, status=OutboxStatus.PENDING, created_at=rt.clock(),
+                     updated_at=rt.clock()))
+
+    assert draft.NOTES.run_once(rt) == 1
+
+    assert len(rt.mailbox.all_messages("Needs attention")) == 1
+    with rt.db.transaction() as s:
+        assert s.scalars(select(Intent.status)).one() == OutboxStatus.DONE
+    rt.db.dispose()
+
+
+def test_draft_runner_waits_for_a_mailbox_that_is_away_however_long(tmp_path: Path) -> None:
+    """A server away is no fault of the draft: it is retried with growing waits, never set aside."""
+    os.environ["TEST_IMAP_PASSWORD"] = "secret"
+    clock = Clock()
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    imap = ImapConfig(host="127.0.0.1", port=free_port(), tls="none", username="nobody@example.test",
+                      password_env="TEST_IMAP_PASSWORD")  # nothing listens there
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url), imap=imap)
+    db = Database(url)
+    db.create()
+    rt = Runtime(config=config, db=db, mailbox=ImapBackend(imap, "secret"), worker="worker-test", clock=clock)
+    intent_id = _reply(rt, "away", _draft_raw("<away@store.example>"), "<away@store.example>")
+    waits = []
+    for _ in range(8):
+        assert draft.REPLIES.run_once(rt) == 1
+        with db.transaction() as s:
+            intent = s.get(Intent, intent_id)
+            assert intent is not None and intent.claimed_until is not None
+            assert intent.status == OutboxStatus.PENDING and "imap" in (intent.last_error or "")
+            waits.append(intent.claimed_until.replace(tzinfo=UTC) - clock())
+        clock.now += waits[-1]
+    assert [w.total_seconds() for w in waits] == [5, 10, 20, 40, 80, 160, 320, 600]
+    db.dispose()
