@@ -33,7 +33,7 @@ def build_mailbox(config: Config) -> MailboxBackend:
     if config.imap is not None:
         return ImapBackend(config.imap, config.imap.password())
     maildir = config.maildir or MaildirConfig()
-    return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds)
+    return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds, maildir.folder_encoding)
 
 
 class Daemon:
@@ -62,10 +62,38 @@ class Daemon:
             self._kicks[stage].set()
 
     async def start(self) -> None:
+        """Set the mailbox up and start the stages; when the mailbox cannot be reached yet, say so in
+        one line and keep trying with backoff in the background instead of failing."""
+        try:
+            await asyncio.to_thread(self._setup)
+        except TransientError as e:
+            log.warning("mailbox not ready: %s (retrying)", e)
+            self._tasks.append(asyncio.create_task(self._setup_later(), name="setup"))
+            return
+        self._start_loops()
+
+    def _setup(self) -> None:
         folders = self.rt.folders
-        await asyncio.to_thread(self.mailbox.ensure_folders, [folders.inbox, folders.review, folders.approved,
-                                                              folders.rejected, folders.sent, folders.attention])
-        await asyncio.to_thread(send.reconcile, self.rt)
+        self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
+                                     folders.attention])
+        self.rt.extra["reading"] = ingest.begin(self.rt)
+        send.reconcile(self.rt)
+
+    async def _setup_later(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            await self._sleep(backoff)
+            try:
+                await asyncio.to_thread(self._setup)
+            except TransientError as e:
+                backoff = min(backoff * 2, 60.0)
+                log.warning("mailbox not ready: %s (retrying in %.0f s)", e, backoff)
+                continue
+            log.info("mailbox ready")
+            self._start_loops()
+            return
+
+    def _start_loops(self) -> None:
         loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
             "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
             "process": (self._threaded(process.run_once), ("track", "draft", "send"), 2.0),

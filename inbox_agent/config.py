@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +62,9 @@ class ImapConfig(Section):
     folders: Folders = Field(default_factory=Folders)
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
+    ca_file: str | None = None
+    since: date | None = None
+    backfill_auto: bool = False
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "imap.password_env")
@@ -71,6 +75,9 @@ class MaildirConfig(Section):
     folders: Folders = Field(default_factory=Folders)
     poll_seconds: float = Field(default=0.2, gt=0)
     smtp_listen: str = "127.0.0.1:2525"
+    folder_encoding: Literal["utf-7", "utf-8"] = "utf-7"
+    since: date | None = None
+    backfill_auto: bool = False
 
 
 class SmtpConfig(Section):
@@ -79,6 +86,10 @@ class SmtpConfig(Section):
     tls: Literal["implicit", "starttls", "none"] = "starttls"
     username: str = ""
     password_env: str = ""
+    ca_file: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    retry_hours: float = Field(default=24.0, gt=0)
+    max_backoff_seconds: float = Field(default=900.0, gt=0)
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "smtp.password_env") if self.password_env else ""

@@ -1,8 +1,13 @@
 """IMAP backend on imapclient: UID-based, with IDLE on a second connection and a poll fallback.
 
-Mail is fetched with BODY.PEEK[] (the agent's \\Seen is left alone) and marked with the keyword
-$InboxAgentSeen only after the caller committed it. A dropped connection (imapclient's
-AbortError, socket errors) becomes TransientError; the next call reconnects and resyncs by UID.
+Mail is fetched with BODY.PEEK[] (the agent's \\Seen is left alone), only past the caller's start
+UID and only when the folder's UIDNEXT moved; the database is the record of what was read, and the
+keyword $InboxAgentSeen is added after the caller committed, where the server can store keywords
+(PERMANENTFLAGS). Folder names are put under the server's personal NAMESPACE prefix (`INBOX.` on
+cPanel/Courier). Without UIDPLUS nothing is ever expunged (an EXPUNGE would also remove what
+agents flagged deleted): our messages are flagged \\Deleted and hidden from our own listings.
+A dropped connection (imapclient's AbortError, socket errors) becomes TransientError; the next call
+reconnects and resyncs by UID.
 """
 
 from __future__ import annotations
@@ -12,14 +17,15 @@ import re
 import ssl
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import date
+from typing import Any, ClassVar, TypeVar
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from inbox_agent.config import ImapConfig
 from inbox_agent.errors import ConfigError, TransientError
-from inbox_agent.mailbox.base import SEEN_KEYWORD, StoredMessage
+from inbox_agent.mailbox.base import SEEN_KEYWORD, StartPoint, StoredMessage
 
 T = TypeVar("T")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
@@ -27,6 +33,8 @@ _BATCH = 100
 
 
 class ImapBackend:
+    positions_grow: ClassVar[bool] = True
+
     def __init__(self, config: ImapConfig, password: str, timeout: float = 30.0) -> None:
         self.config = config
         self._password = password
@@ -35,21 +43,43 @@ class ImapBackend:
         self._watcher: IMAPClient | None = None
         self._lock = threading.RLock()
         self._idle_supported: bool | None = None
+        self._prefix = ""
+        self._keywords: dict[str, bool] = {}  # folder -> the server stores our keyword there
 
     def _connect(self) -> IMAPClient:
         c = self.config
         try:
-            context = ssl.create_default_context() if c.tls != "none" else None
+            context = ssl.create_default_context(cafile=c.ca_file) if c.tls != "none" else None
             client = IMAPClient(c.host, port=c.port, ssl=c.tls == "implicit", ssl_context=context,
                                 timeout=self._timeout)
             if c.tls == "starttls":
                 client.starttls(context)
             client.login(c.username, self._password)
+            self._prefix = _personal_prefix(client)
             return client
         except LoginError:
             raise ConfigError("imap", "username/password_env", f"login refused for {c.username}") from None
-        except (OSError, IMAPClientError, ssl.SSLError) as e:
+        except ssl.SSLCertVerificationError as e:
+            raise TransientError(f"imap {c.host}:{c.port}: certificate not trusted ({e.verify_message}); "
+                                 "[imap] ca_file names a private CA") from e
+        except ssl.SSLError as e:
+            raise TransientError(f"imap {c.host}:{c.port}: TLS failed ({e.reason}); does tls = {c.tls!r} "
+                                 f"fit port {c.port}?") from e
+        except (OSError, IMAPClientError) as e:
             raise TransientError(f"imap {c.host}:{c.port}: {e}") from e
+
+    def name(self, folder: str) -> str:
+        """`folder` as the server names it: under the personal namespace prefix, INBOX excepted."""
+        if folder.upper() == "INBOX" or not self._prefix or folder.startswith(self._prefix):
+            return folder
+        return self._prefix + folder
+
+    def _select(self, c: IMAPClient, folder: str, readonly: bool = False) -> dict[bytes, Any]:
+        info: dict[bytes, Any] = c.select_folder(self.name(folder), readonly=readonly)
+        flags = info.get(b"PERMANENTFLAGS")
+        if flags is not None and not readonly:
+            self._keywords[folder] = b"\\*" in flags or SEEN_KEYWORD.encode() in flags
+        return info
 
     def _run(self, action: Callable[[IMAPClient], T]) -> T:
         with self._lock:
@@ -70,19 +100,32 @@ class ImapBackend:
     def ensure_folders(self, folders: list[str]) -> None:
         def run(c: IMAPClient) -> None:
             for folder in folders:
-                if not c.folder_exists(folder):
-                    c.create_folder(folder)
+                if not c.folder_exists(self.name(folder)):
+                    c.create_folder(self.name(folder))
 
         self._run(run)
 
     def uidvalidity(self, folder: str) -> int:
-        return self._run(lambda c: int(c.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"]))
+        return self._run(lambda c: int(c.folder_status(self.name(folder), [b"UIDVALIDITY"])[b"UIDVALIDITY"]))
 
-    def unseen(self, folder: str, known: set[str]) -> list[StoredMessage]:
+    def start_point(self, folder: str, since: date | None) -> StartPoint:
+        def run(c: IMAPClient) -> StartPoint:
+            info = self._select(c, folder, readonly=True)
+            position = int(info[b"UIDNEXT"])
+            if since is not None:
+                position = min([position, *c.search(["SINCE", since])])
+            older = len(c.search(["UID", f"1:{position - 1}"])) if position > 1 else 0
+            return StartPoint(position, older)
+
+        return self._run(run)
+
+    def unseen(self, folder: str, known: set[str], start: int = 0) -> list[StoredMessage]:
         def run(c: IMAPClient) -> list[StoredMessage]:
-            c.select_folder(folder)
-            uids = [u for u in c.search(["UNKEYWORD", SEEN_KEYWORD]) if str(u) not in known]
-            return self._fetch(c, uids)
+            info = self._select(c, folder)
+            if int(info.get(b"UIDNEXT") or start + 1) <= start:
+                return []
+            uids = [u for u in c.search(["UID", f"{max(start, 1)}:*"]) if u >= start and str(u) not in known]
+            return self._fetch(c, sorted(uids))
 
         return self._run(run)
 
@@ -93,7 +136,7 @@ class ImapBackend:
             for uid, data in sorted(c.fetch(batch, ["BODY.PEEK[]"]).items()):
                 raw = data.get(b"BODY[]")
                 if isinstance(raw, bytes):
-                    out.append(StoredMessage(str(uid), raw))
+                    out.append(StoredMessage(str(uid), raw, uid))
         return out
 
     def mark_seen(self, folder: str, uids: list[str]) -> None:
@@ -101,28 +144,29 @@ class ImapBackend:
             return
 
         def run(c: IMAPClient) -> None:
-            c.select_folder(folder)
-            c.add_flags([int(u) for u in uids], [SEEN_KEYWORD])
+            self._select(c, folder)
+            if self._keywords.get(folder, False):
+                c.add_flags([int(u) for u in uids], [SEEN_KEYWORD])
 
         self._run(run)
 
     def all_messages(self, folder: str) -> list[StoredMessage]:
         def run(c: IMAPClient) -> list[StoredMessage]:
-            c.select_folder(folder)
-            return self._fetch(c, list(c.search("ALL")))
+            self._select(c, folder)
+            return self._fetch(c, list(c.search("UNDELETED")))
 
         return self._run(run)
 
     def append(self, folder: str, raw: bytes, draft: bool = False) -> str | None:
         flags = [b"\\Draft"] if draft else []
-        response = self._run(lambda c: c.append(folder, raw, flags=flags))
+        response = self._run(lambda c: c.append(self.name(folder), raw, flags=flags))
         found = _APPENDUID.search(response if isinstance(response, bytes) else b"")
         return found.group(2).decode() if found else None
 
     def find_header(self, folder: str, header: str, value: str) -> list[str]:
         def run(c: IMAPClient) -> list[str]:
-            c.select_folder(folder, readonly=True)
-            return [str(u) for u in c.search(["HEADER", header, value])]
+            self._select(c, folder, readonly=True)
+            return [str(u) for u in c.search(["UNDELETED", "HEADER", header, value])]
 
         return self._run(run)
 
@@ -131,13 +175,11 @@ class ImapBackend:
             return
 
         def run(c: IMAPClient) -> None:
-            c.select_folder(folder)
+            self._select(c, folder)
             ids = [int(u) for u in uids]
             c.delete_messages(ids)
             if c.has_capability("UIDPLUS"):
                 c.uid_expunge(ids)
-            else:
-                c.expunge()
 
         self._run(run)
 
@@ -146,14 +188,15 @@ class ImapBackend:
             return
 
         def run(c: IMAPClient) -> None:
-            c.select_folder(folder)
+            self._select(c, folder)
             ids = [int(u) for u in uids]
             if c.has_capability("MOVE"):
-                c.move(ids, target)
-            else:
-                c.copy(ids, target)
-                c.delete_messages(ids)
-                c.expunge()
+                c.move(ids, self.name(target))
+                return
+            c.copy(ids, self.name(target))
+            c.delete_messages(ids)
+            if c.has_capability("UIDPLUS"):
+                c.uid_expunge(ids)
 
         self._run(run)
 
@@ -168,7 +211,7 @@ class ImapBackend:
                 self._idle_supported = bool(self._watcher.has_capability("IDLE"))
                 if not self._idle_supported:
                     return False
-                self._watcher.select_folder(self.config.folders.inbox, readonly=True)
+                self._watcher.select_folder(self.name(self.config.folders.inbox), readonly=True)
             watcher = self._watcher
             watcher.idle()
             try:
@@ -188,6 +231,14 @@ class ImapBackend:
             self._drop()
         watcher, self._watcher = self._watcher, None
         _shutdown(watcher)
+
+
+def _personal_prefix(client: IMAPClient) -> str:
+    """The personal namespace's prefix ("" on most servers, "INBOX." on cPanel/Courier)."""
+    if not client.has_capability("NAMESPACE"):
+        return ""
+    personal = client.namespace().personal
+    return str(personal[0][0]) if personal else ""
 
 
 def _shutdown(client: IMAPClient | None) -> None:

@@ -15,7 +15,7 @@ from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
 from inbox_agent.render.message import prepare_approved
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Intent
+from inbox_agent.store.tables import InboundMessage, Intent
 
 
 def run_once(rt: Runtime) -> int:
@@ -23,7 +23,7 @@ def run_once(rt: Runtime) -> int:
     review = rt.folders.review
     for intent in pending:
         assert intent.raw is not None and intent.message_id is not None
-        if intent.mode == "auto" and not _over_auto_limit(rt, intent):
+        if intent.mode == "auto" and not _over_auto_limit(rt, intent) and not _backfilled(rt, intent):
             ready, _, _ = prepare_approved(intent.raw, intent.message_id)
             _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
             continue
@@ -46,6 +46,21 @@ def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
         rt.log(f"draft: {count} automatic messages to {', '.join(intent.recipients)} today; intent {intent.id} "
                "waits in Review")
     return over
+
+
+def _backfilled(rt: Runtime, intent: Intent) -> bool:
+    """Mail older than the daemon's first start (read only because `since` asked for it) is answered
+    by drafts for a person, unless `backfill_auto` says otherwise."""
+    box = rt.config.imap or rt.config.maildir
+    if intent.case_id is None or (box is not None and box.backfill_auto):
+        return False
+    with rt.db.transaction() as s:
+        summaries = s.scalars(select(InboundMessage.summary).where(InboundMessage.case_id == intent.case_id))
+        backfilled = any(summary.get("backfill") for summary in summaries)
+    if backfilled:
+        rt.log(f"draft: case {intent.case_id} began before the first start (backfill); intent {intent.id} waits "
+               "in Review")
+    return backfilled
 
 
 def _already_there(rt: Runtime, message_id: str) -> str | None:

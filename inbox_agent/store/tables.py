@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,6 +23,18 @@ class MailboxCursor(Base):
     folder: Mapped[str] = mapped_column(String(200), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MailboxStart(Base):
+    """Where the daemon started reading a folder: mail before `position` (an IMAP UID or a Maildir
+    delivery time) was there before us and is left alone, unless `since` asked for a backfill."""
+
+    __tablename__ = "mailbox_start"
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    older: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[str | None] = mapped_column(String(10))
+    started_at: Mapped[datetime]
 
 
 class InboundMessage(Base):
