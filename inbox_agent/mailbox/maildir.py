@@ -66,14 +66,14 @@ class MaildirBackend:
         position = int(time.time()) if since is None else int(datetime(since.year, since.month, since.day,
                                                                          tzinfo=UTC).timestamp())
         box = self._box(folder)
-        older = sum(1 for key in box.keys() if (self._delivered(box, key) or position) < position)
+        older = sum(1 for key in box.iterkeys() if (self._delivered(box, key) or position) < position)
         return StartPoint(position, older)
 
     def unseen(self, folder: str, known: set[str], start: int = 0) -> list[StoredMessage]:
         box = self._box(folder)
         older = self._older.setdefault(folder, set())
         found = []
-        for key in box.keys():
+        for key in box.iterkeys():
             if key in known or key in older:
                 continue
             delivered = self._delivered(box, key)
