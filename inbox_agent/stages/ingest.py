@@ -51,11 +51,11 @@ def begin(rt: Runtime) -> Reading:
         recorded = (mark.position, mark.since, mark.started_at.date()) if mark else None
     if state is None or recorded is None:
         now = rt.mailbox.start_point(folder, None)
-        start = rt.mailbox.start_point(folder, since) if since else now
-        _record(rt, folder, uidvalidity, start.position, now.position, now.older, since)
-        rt.log(f"ingest: first start on {folder}: {start.older} older messages left alone"
+        point = rt.mailbox.start_point(folder, since) if since else now
+        _record(rt, folder, uidvalidity, point.position, now.position, now.older, since)
+        rt.log(f"ingest: first start on {folder}: {point.older} older messages left alone"
                + (f" (backfilling since {since}, drafts only)" if since else ""))
-        return Reading(uidvalidity, start.position, now.position)
+        return Reading(uidvalidity, point.position, now.position)
     if state[0] != uidvalidity:
         rt.log(f"ingest: UIDVALIDITY of {folder} changed; rescanning from {recorded[2]} (duplicates are dropped by key)")
         again = rt.mailbox.start_point(folder, recorded[2])
