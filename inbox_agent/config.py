@@ -165,6 +165,7 @@ DEFAULT_TIMER_HOURS = {
     "customer_close": 14 * 24.0,
     "distributor_reminder": 48.0,
     "supplier_reminder": 48.0,
+    "approval_overdue": 24.0,
 }
 
 

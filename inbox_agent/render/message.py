@@ -85,12 +85,6 @@ def build_message(
     return msg.as_bytes()
 
 
-def intent_id_of(raw: bytes) -> int | None:
-    headers = BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
-    value = headers.get(INTERNAL_HEADER)
-    return int(value) if value and str(value).strip().isdigit() else None
-
-
 def prepare_approved(raw: bytes, message_id: str) -> tuple[bytes, list[str], str]:
     """The approved bytes minus our internal headers, with the fixed Message-ID kept.
 

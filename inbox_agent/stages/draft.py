@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
+from inbox_agent.mailbox.proof import add_proof, draft_key, token
 from inbox_agent.render.message import prepare_approved
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import InboundMessage, Intent
@@ -27,7 +28,7 @@ def run_once(rt: Runtime) -> int:
             ready, _, _ = prepare_approved(intent.raw, intent.message_id)
             _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
             continue
-        uid = _already_there(rt, intent.message_id) or rt.mailbox.append(review, intent.raw, draft=True)
+        uid = _already_there(rt, intent.message_id) or rt.mailbox.append(review, _with_proof(rt, intent), draft=True)
         _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
     return len(pending) + _notes(rt)
 
@@ -46,6 +47,12 @@ def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
         rt.log(f"draft: {count} automatic messages to {', '.join(intent.recipients)} today; intent {intent.id} "
                "waits in Review")
     return over
+
+
+def _with_proof(rt: Runtime, intent: Intent) -> bytes:
+    """The draft as it goes to Review: carrying the proof that we wrote it (mailbox/proof.py)."""
+    assert intent.raw is not None
+    return add_proof(intent.raw, token(draft_key(rt.db), intent.case_id, intent.id, list(intent.recipients)))
 
 
 def _backfilled(rt: Runtime, intent: Intent) -> bool:

@@ -37,6 +37,14 @@ class MailboxStart(Base):
     started_at: Mapped[datetime]
 
 
+class SecretKey(Base):
+    """Random keys the daemon made for itself (e.g. `draft_proof`, which signs our drafts)."""
+
+    __tablename__ = "secret_key"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class InboundMessage(Base):
     __tablename__ = "inbound_message"
     __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
