@@ -44,7 +44,8 @@ class ImapBackend:
         self._lock = threading.RLock()
         self._idle_supported: bool | None = None
         self._prefix = ""
-        self._keywords: dict[str, bool] = {}  # folder -> the server stores our keyword there
+        self._keywords: dict[str, bool] = {}  # folder -> PERMANENTFLAGS allows our keyword
+        self._no_keywords: set[str] = set()  # folders where storing it was refused all the same
 
     def _connect(self) -> IMAPClient:
         c = self.config
@@ -145,8 +146,14 @@ class ImapBackend:
 
         def run(c: IMAPClient) -> None:
             self._select(c, folder)
-            if self._keywords.get(folder, False):
+            if not self._keywords.get(folder, False) or folder in self._no_keywords:
+                return
+            try:
                 c.add_flags([int(u) for u in uids], [SEEN_KEYWORD])
+            except IMAPClient.AbortError:
+                raise
+            except IMAPClientError:  # the server announced keywords but refuses ours (Exchange, length limits)
+                self._no_keywords.add(folder)
 
         self._run(run)
 
