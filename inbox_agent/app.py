@@ -31,7 +31,7 @@ log = logging.getLogger("inbox_agent")
 
 def build_mailbox(config: Config) -> MailboxBackend:
     if config.imap is not None:
-        return ImapBackend(config.imap, config.imap.password())
+        return ImapBackend(config.imap, config.imap.password() if config.imap.auth == "password" else "")
     maildir = config.maildir or MaildirConfig()
     return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds, maildir.folder_encoding)
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inbox_agent.errors import ConfigError
 
@@ -53,18 +53,45 @@ class Folders(Section):
     attention: str = "Needs attention"
 
 
-class ImapConfig(Section):
+class OAuth2Login(Section):
+    """How a mail server login gets its password: `auth = "oauth2"` logs in with SASL XOAUTH2
+    (OAUTHBEARER where the IMAP server offers it) using access tokens from `token_url`'s refresh
+    grant; the client id, secret and refresh token come from the environment."""
+
+    auth: Literal["password", "oauth2"] = "password"
+    token_url: str | None = None
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    refresh_token_env: str | None = None
+    scope: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> OAuth2Login:
+        if self.auth == "oauth2":
+            missing = [k for k in ("token_url", "client_id_env", "refresh_token_env") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"auth = 'oauth2' needs {', '.join(missing)}")
+        return self
+
+
+class ImapConfig(OAuth2Login):
     host: str
     port: int = 993
     tls: Literal["implicit", "starttls", "none"] = "implicit"
     username: str
-    password_env: str
+    password_env: str = ""
     folders: Folders = Field(default_factory=Folders)
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
     ca_file: str | None = None
     since: date | None = None
     backfill_auto: bool = False
+
+    @model_validator(mode="after")
+    def _password(self) -> ImapConfig:
+        if self.auth == "password" and not self.password_env:
+            raise ValueError("auth = 'password' needs password_env")
+        return self
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "imap.password_env")
@@ -80,7 +107,7 @@ class MaildirConfig(Section):
     backfill_auto: bool = False
 
 
-class SmtpConfig(Section):
+class SmtpConfig(OAuth2Login):
     host: str
     port: int = 587
     tls: Literal["implicit", "starttls", "none"] = "starttls"

@@ -26,6 +26,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from inbox_agent.config import ImapConfig
 from inbox_agent.errors import ConfigError, TransientError
 from inbox_agent.mailbox.base import SEEN_KEYWORD, StartPoint, StoredMessage
+from inbox_agent.mailbox.oauth2 import TokenSource
 
 T = TypeVar("T")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
@@ -46,6 +47,7 @@ class ImapBackend:
         self._prefix = ""
         self._keywords: dict[str, bool] = {}  # folder -> PERMANENTFLAGS allows our keyword
         self._no_keywords: set[str] = set()  # folders where storing it was refused all the same
+        self._tokens = TokenSource(config, "imap") if config.auth == "oauth2" else None
 
     def _connect(self) -> IMAPClient:
         c = self.config
@@ -55,11 +57,12 @@ class ImapBackend:
                                 timeout=self._timeout)
             if c.tls == "starttls":
                 client.starttls(context)
-            client.login(c.username, self._password)
+            self._login(client)
             self._prefix = _personal_prefix(client)
             return client
         except LoginError:
-            raise ConfigError("imap", "username/password_env", f"login refused for {c.username}") from None
+            raise ConfigError("imap", "username/password_env" if c.auth == "password" else "username/refresh_token_env",
+                              f"login refused for {c.username}") from None
         except ssl.SSLCertVerificationError as e:
             raise TransientError(f"imap {c.host}:{c.port}: certificate not trusted ({e.verify_message}); "
                                  "[imap] ca_file names a private CA") from e
@@ -68,6 +71,15 @@ class ImapBackend:
                                  f"fit port {c.port}?") from e
         except (OSError, IMAPClientError) as e:
             raise TransientError(f"imap {c.host}:{c.port}: {e}") from e
+
+    def _login(self, client: IMAPClient) -> None:
+        """Password LOGIN, or SASL OAUTHBEARER (where offered) / XOAUTH2 with a fresh access token."""
+        if self._tokens is None:
+            client.login(self.config.username, self._password)
+        elif client.has_capability("AUTH=OAUTHBEARER"):
+            client.oauthbearer_login(self.config.username, self._tokens.token())
+        else:
+            client.oauth2_login(self.config.username, self._tokens.token())
 
     def name(self, folder: str) -> str:
         """`folder` as the server names it: under the personal namespace prefix, INBOX excepted."""

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select
 from inbox_agent.config import SmtpConfig
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError
+from inbox_agent.mailbox.oauth2 import TokenSource
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import aware
 from inbox_agent.store.tables import CaseMessage, Event, Intent
@@ -67,7 +68,7 @@ async def _deliver(rt: Runtime, intent_id: int) -> int:
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT, None)
         return 1
     try:
-        refused = await _smtp_send(smtp, rt.config.store.support_address, recipients, raw)
+        refused = await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, _tokens(rt, smtp))
     except TransientError as e:
         await asyncio.to_thread(_not_sent, rt, intent_id, str(e), smtp)
         return 0
@@ -87,7 +88,18 @@ async def _deliver(rt: Runtime, intent_id: int) -> int:
     return 1
 
 
-async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes) -> list[str]:
+def _tokens(rt: Runtime, smtp: SmtpConfig) -> TokenSource | None:
+    """One token source per daemon, so an access token serves until shortly before it expires."""
+    if smtp.auth != "oauth2":
+        return None
+    source = rt.extra.get("smtp_tokens")
+    if not isinstance(source, TokenSource):
+        source = rt.extra["smtp_tokens"] = TokenSource(smtp, "smtp")
+    return source
+
+
+async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes,
+                     tokens: TokenSource | None = None) -> list[str]:
     """Send `raw`; returns the recipients the server refused for good (the others got it).
 
     Raises TransientError / PermanentError when nothing left, SendOutcomeUnknown when it may have.
@@ -95,8 +107,9 @@ async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: 
     context = ssl.create_default_context(cafile=smtp.ca_file) if smtp.tls != "none" else None
     client = aiosmtplib.SMTP(hostname=smtp.host, port=smtp.port, use_tls=smtp.tls == "implicit",
                              start_tls=smtp.tls == "starttls", tls_context=context,
-                             username=smtp.username or None, password=smtp.password() or None,
-                             timeout=smtp.timeout_seconds)
+                             username=smtp.username or None, timeout=smtp.timeout_seconds,
+                             password=None if tokens else smtp.password() or None,
+                             oauth_token_generator=tokens.token_async if tokens else None)
     try:
         try:
             await client.connect()
@@ -110,6 +123,9 @@ async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: 
                     if 400 <= e.code < 500:
                         raise
                     refused.append(f"{recipient} ({e.code} {e.message})")
+        except aiosmtplib.SMTPAuthenticationError as e:  # the message is not at fault: retried, clearly logged
+            raise TransientError(f"SMTP {smtp.host}:{smtp.port} refused the login of {smtp.username}: "
+                                 f"{e.code} {' '.join(e.message.split())}") from e
         except aiosmtplib.SMTPResponseException as e:
             raise _rejected(e) from e
         except ssl.SSLCertVerificationError as e:
