@@ -55,7 +55,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []
-        self.review_poll = 1.0
+        self.review_poll = config.imap.review_poll_seconds if config.imap is not None else 1.0
 
     def kick(self, stage: str) -> None:
         if stage in self._kicks:

@@ -83,6 +83,7 @@ class ImapConfig(OAuth2Login):
     folders: Folders = Field(default_factory=Folders)
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
+    review_poll_seconds: float = Field(default=5.0, gt=0)
     ca_file: str | None = None
     since: date | None = None
     backfill_auto: bool = False

@@ -87,6 +87,9 @@ class ImapBackend:
             return folder
         return self._prefix + folder
 
+    def _status(self, c: IMAPClient, folder: str, item: bytes) -> int:
+        return int(c.folder_status(self.name(folder), [item])[item])
+
     def _select(self, c: IMAPClient, folder: str, readonly: bool = False) -> dict[bytes, Any]:
         info: dict[bytes, Any] = c.select_folder(self.name(folder), readonly=readonly)
         flags = info.get(b"PERMANENTFLAGS")
@@ -134,9 +137,9 @@ class ImapBackend:
 
     def unseen(self, folder: str, known: set[str], start: int = 0) -> list[StoredMessage]:
         def run(c: IMAPClient) -> list[StoredMessage]:
-            info = self._select(c, folder)
-            if int(info.get(b"UIDNEXT") or start + 1) <= start:
+            if self._status(c, folder, b"UIDNEXT") <= start:  # nothing new: no SELECT, no SEARCH
                 return []
+            self._select(c, folder)
             uids = [u for u in c.search(["UID", f"{max(start, 1)}:*"]) if u >= start and str(u) not in known]
             return self._fetch(c, sorted(uids))
 
@@ -171,6 +174,8 @@ class ImapBackend:
 
     def all_messages(self, folder: str) -> list[StoredMessage]:
         def run(c: IMAPClient) -> list[StoredMessage]:
+            if self._status(c, folder, b"MESSAGES") == 0:  # an empty folder costs one STATUS
+                return []
             self._select(c, folder)
             return self._fetch(c, list(c.search("UNDELETED")))
 
