@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from inbox_agent.config import load_config
+from inbox_agent.config import load_config, with_backfill
 from inbox_agent.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,8 +100,11 @@ def _has_section(config_path: str | None, section: str) -> bool:
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file; none = embedded default.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Also answer mail that arrived from this day on (YYYY-MM-DD), as drafts only.")
+@click.option("--backfill-auto", is_flag=True, help="With --since: automatic replies allowed for old mail too.")
 @_config_errors_exit_2
-def run(config_path: str | None) -> None:
+def run(config_path: str | None, since: datetime | None, backfill_auto: bool) -> None:
     """Run the daemon until Ctrl-C or SIGTERM."""
     import asyncio
     import logging
@@ -110,6 +114,8 @@ def run(config_path: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     config = load_config(config_path)
+    if since is not None or backfill_auto:
+        config = with_backfill(config, since.date() if since else None, backfill_auto)
     asyncio.run(run_daemon(config, echo=click.echo))
 
 

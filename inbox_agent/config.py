@@ -242,6 +242,14 @@ class Config(Section):
 SECTIONS = tuple(name for name in Config.model_fields if name != "source")
 
 
+def with_backfill(config: Config, since: date | None, auto: bool) -> Config:
+    """`config` with its mailbox's `since` / `backfill_auto` set (`run --since`, `--backfill-auto`)."""
+    changes: dict[str, Any] = {"backfill_auto": auto} | ({"since": since} if since else {})
+    if config.imap is not None:
+        return config.model_copy(update={"imap": config.imap.model_copy(update=changes)})
+    return config.model_copy(update={"maildir": (config.maildir or MaildirConfig()).model_copy(update=changes)})
+
+
 def secret_from_env(variable: str, key: str) -> str:
     """Read a secret from the environment; its value never appears in errors or logs."""
     value = os.environ.get(variable)
