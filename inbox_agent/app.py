@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_agent.config import Config, MaildirConfig, check_timers
-from inbox_agent.errors import TransientError
+from inbox_agent.errors import ConfigError, TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
@@ -85,7 +85,7 @@ class Daemon:
             await self._sleep(backoff)
             try:
                 await asyncio.to_thread(self._setup)
-            except TransientError as e:
+            except (TransientError, ConfigError) as e:  # a login refused once the server is up: said, retried
                 backoff = min(backoff * 2, 60.0)
                 log.warning("mailbox not ready: %s (retrying in %.0f s)", e, backoff)
                 continue
