@@ -21,7 +21,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.base import INTERNAL_HEADER, NOTE_HEADER, StoredMessage
@@ -117,6 +117,8 @@ def _approve(rt: Runtime, stored: StoredMessage) -> str:
         ready = outgoing(stored.raw, intent.raw, intent.message_id)
         intent.sent_raw, intent.recipients = ready.raw, ready.recipients or intent.recipients
         intent.status, intent.updated_at = OutboxStatus.APPROVED, rt.clock()
+        s.execute(delete(Timer).where(Timer.case_id == intent.case_id, Timer.name == OVERDUE_TIMER,
+                                      Timer.fired.is_(False)))
     rt.log(f"review: case {found.case_id} intent {found.intent_id} approved (matched by {found.why}), "
            f"to {', '.join(ready.visible) or '-'}" + (f", bcc {', '.join(ready.hidden)}" if ready.hidden else ""))
     return "approved"

@@ -167,6 +167,8 @@ async def test_a_forged_draft_in_approved_is_never_sent(dovecot, mailuser, smtp_
             assert [t.name for t in s.scalars(select(Timer).where(Timer.case_id == 1))].count("approval_overdue") == 1
         agent.move([draft_uid], "Approved")
         await until(lambda: recorder.messages, what="the real draft sent")
+        with daemon.db.transaction() as s:
+            assert not list(s.scalars(select(Timer).where(Timer.name == "approval_overdue"))), "approval stops it"
     finally:
         agent.logout()
         await daemon.stop()

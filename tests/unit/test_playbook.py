@@ -92,6 +92,8 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
     ("awaiting_customer", MSG, {**CUSTOMER, "intent": "other"}, "message_left_for_people", "awaiting_customer",
      ["attention"]),
     ("tracking", "timer.expired", {"timer": "customer_close", "count": 1}, "ignore_other_events", "tracking", []),
+    ("awaiting_customer", "timer.expired", {"timer": "approval_overdue", "count": 1}, "approval_overdue",
+     "needs_attention", ["escalate"]),
 ]
 
 
