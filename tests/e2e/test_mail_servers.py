@@ -165,3 +165,15 @@ async def test_maildir_folder_names_are_the_ones_dovecot_reads(dovecot: Dovecot,
         assert agent.folder_status("Nécessite attention", [b"MESSAGES"])[b"MESSAGES"] == 1
     finally:
         agent.logout()
+
+
+async def test_a_wrong_tls_and_port_pairing_is_one_clear_line(dovecot: Dovecot, tmp_path: Path, monkeypatch,
+                                                             caplog) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "secret")
+    caplog.set_level(logging.INFO, logger="inbox_agent")
+    daemon = Daemon(_config(dovecot.port, tmp_path, tls="implicit"))  # implicit TLS on the plain IMAP port
+    await daemon.start()
+    await daemon.stop()
+    line = next(r for r in caplog.records if "mailbox not ready" in r.getMessage())
+    assert "TLS failed" in line.getMessage() and f"fit port {dovecot.port}" in line.getMessage()
+    assert line.exc_info is None

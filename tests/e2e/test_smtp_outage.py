@@ -5,10 +5,12 @@ case and the recipient. The clock is injected: the test moves it past each backo
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
@@ -104,3 +106,42 @@ async def test_failures_before_or_at_data_are_never_uncertain(tmp_path: Path, sm
     intent = _reply(daemon)
     assert intent.status == status and error in (intent.last_error or ""), (intent.status, intent.last_error)
     assert recorder.messages == []
+
+
+async def test_starttls_with_an_untrusted_certificate_is_not_uncertain_and_ca_file_fixes_it(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    recorder = RecordingHandler()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
+                            require_starttls=True)
+    controller.start()
+    try:
+        for trusted in (False, True):
+            config = Config(store=StoreConfig(support_address=SUPPORT),
+                            database=DatabaseConfig(url=f"sqlite:///{tmp_path / f'db-{trusted}.sqlite'}"),
+                            maildir=MaildirConfig(path=str(tmp_path / f"mail-{trusted}"), poll_seconds=0.05),
+                            smtp=SmtpConfig(host="127.0.0.1", port=controller.port, tls="starttls", timeout_seconds=5,
+                                            ca_file=str(ca_file) if trusted else None))
+            daemon = Daemon(config, clock=Clock())
+            box = daemon.mailbox
+            await daemon.start()
+            try:
+                box.append("INBOX", sample_complaint(SUPPORT))
+                (draft,) = await until(lambda: box.all_messages("Review"), what="the draft")  # noqa: B023
+                box.append("Approved", draft.raw)
+                box.delete("Review", [draft.uid])
+                await until(lambda: _reply(daemon).attempts == 1 and _reply(daemon).status != "SENDING",  # noqa: B023
+                            what="one attempt")
+            finally:
+                await daemon.stop()
+            intent = _reply(daemon)
+            if trusted:
+                assert intent.status == "SENT" and len(recorder.messages) == 1
+            else:
+                assert intent.status == "APPROVED" and "certificate not trusted" in (intent.last_error or "")
+                assert recorder.messages == []
+    finally:
+        controller.stop()
