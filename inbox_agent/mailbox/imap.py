@@ -48,6 +48,7 @@ class ImapBackend:
         self._keywords: dict[str, bool] = {}  # folder -> PERMANENTFLAGS allows our keyword
         self._no_keywords: set[str] = set()  # folders where storing it was refused all the same
         self._tokens = TokenSource(config, "imap") if config.auth == "oauth2" else None
+        self._selected: str | None = None
 
     def _connect(self) -> IMAPClient:
         c = self.config
@@ -88,10 +89,20 @@ class ImapBackend:
         return self._prefix + folder
 
     def _status(self, c: IMAPClient, folder: str, item: bytes) -> int:
+        """STATUS of a folder, after leaving it if it is selected (RFC 3501: STATUS is no check for
+        new mail in the selected mailbox; some servers answer it from a stale view)."""
+        if self._selected == folder:
+            if c.has_capability("UNSELECT"):
+                c.unselect_folder()
+            else:  # CLOSE after EXAMINE leaves without expunging anything
+                c.select_folder(self.name(folder), readonly=True)
+                c.close_folder()
+            self._selected = None
         return int(c.folder_status(self.name(folder), [item])[item])
 
     def _select(self, c: IMAPClient, folder: str, readonly: bool = False) -> dict[bytes, Any]:
         info: dict[bytes, Any] = c.select_folder(self.name(folder), readonly=readonly)
+        self._selected = folder
         flags = info.get(b"PERMANENTFLAGS")
         if flags is not None and not readonly:
             self._keywords[folder] = b"\\*" in flags or SEEN_KEYWORD.encode() in flags
@@ -110,6 +121,7 @@ class ImapBackend:
                 raise TransientError(f"imap error: {e}") from e
 
     def _drop(self) -> None:
+        self._selected = None
         client, self._client = self._client, None
         _shutdown(client)
 
@@ -122,7 +134,7 @@ class ImapBackend:
         self._run(run)
 
     def uidvalidity(self, folder: str) -> int:
-        return self._run(lambda c: int(c.folder_status(self.name(folder), [b"UIDVALIDITY"])[b"UIDVALIDITY"]))
+        return self._run(lambda c: self._status(c, folder, b"UIDVALIDITY"))
 
     def start_point(self, folder: str, since: date | None) -> StartPoint:
         def run(c: IMAPClient) -> StartPoint:

@@ -52,7 +52,7 @@ def _folder(agent: IMAPClient, folder: str) -> dict[int, EmailMessage]:
     uids = agent.search("ALL")
     data = agent.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
     return {u: email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)  # type: ignore[misc]
-            for u, d in data.items()}
+            for u, d in data.items() if d.get(b"BODY[]")}  # (a message expunged meanwhile has none)
 
 
 def _exactly(agent: IMAPClient, folder: str, count: int) -> dict[int, EmailMessage] | None:
@@ -115,7 +115,8 @@ async def test_client_edits_are_sent_once_with_the_edit_and_without_client_heade
         agent.expunge()
         await until(lambda: len(recorder.messages) >= 2, what="both replies sent")
         await until(lambda: len(_folder(agent, "Sent")) == 2, what="both copies in Sent")
-        assert _folder(agent, "Approved") == {} and _folder(agent, "Needs attention") == {}
+        await until(lambda: not _folder(agent, "Approved"), what="Approved emptied")
+        assert _folder(agent, "Needs attention") == {}
     finally:
         agent.logout()
         await daemon.stop()
@@ -160,7 +161,7 @@ async def test_a_forged_draft_in_approved_is_never_sent(dovecot, mailuser, smtp_
             forged.set_content(f"Pay here: https://evil.example/pay\n\nRef. IA-{real_token.group(1)}-{'f' * 24}\n")
             agent.append("Approved", forged.as_bytes())
         notes = await until(lambda: _exactly(agent, "Needs attention", 2), what="both forgeries set aside")
-        assert _folder(agent, "Approved") == {}
+        await until(lambda: not _folder(agent, "Approved"), what="Approved emptied")
         assert set(_folder(agent, "Review")) == {draft_uid}, "the real draft is untouched"
         with daemon.db.transaction() as s:
             assert [i.status for i in s.scalars(select(Intent).where(Intent.kind == "reply"))] == ["DRAFTED"]
