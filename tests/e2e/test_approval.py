@@ -177,3 +177,39 @@ async def test_a_forged_draft_in_approved_is_never_sent(dovecot, mailuser, smtp_
         assert "not ours (forged or altered)" in _text(note)
     assert [r.recipients for r in recorder.messages] == [["jamie.customer@example.org"]]
     assert b"evil.example" not in recorder.messages[0].data
+
+
+async def test_a_reply_to_our_draft_with_its_case_tag_is_matched_without_the_proof(tmp_path: Path) -> None:
+    """A client that drops our header, makes a new Message-ID and loses the Ref. line still names
+    our draft in References: with the case tag in the subject, that is ours. The customer's own
+    Message-ID in References (which a stranger could know) is not enough."""
+    from inbox_agent.config import MaildirConfig
+
+    config = Config(store=StoreConfig(support_address=SUPPORT),
+                    database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail"), poll_seconds=0.05))
+    daemon = Daemon(config)
+    box = daemon.mailbox
+    await daemon.start()
+    try:
+        box.append("INBOX", sample_complaint(SUPPORT))
+        (stored,) = await until(lambda: box.all_messages("Review"), what="the draft")
+        draft = email.message_from_bytes(stored.raw, policy=email.policy.default)
+        assert isinstance(draft, EmailMessage)
+        for references, text in ((str(draft["In-Reply-To"]), "only the customer's id"),
+                                 (f"{draft['In-Reply-To']} {draft['Message-ID']}", "our draft's id")):
+            msg = EmailMessage(policy=email.policy.SMTP)
+            for name in ("From", "To", "Subject"):
+                msg[name] = str(draft[name])
+            msg["Message-ID"] = email.utils.make_msgid(domain="client.example")
+            msg["References"] = references
+            msg.set_content(f"Edited by hand, references {text}.\n")
+            box.append("Approved", msg.as_bytes())
+            if text == "only the customer's id":
+                await until(lambda: box.all_messages("Needs attention"), what="the unmatched one set aside")
+        await until(lambda: box.all_messages("Sent"), what="the matched one sent")
+    finally:
+        await daemon.stop()
+    (sent,) = box.all_messages("Sent")
+    assert b"references our draft's id" in sent.raw and draft["Message-ID"].encode() in sent.raw
+    assert len(box.all_messages("Needs attention")) == 1
