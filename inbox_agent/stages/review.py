@@ -13,6 +13,7 @@ Rejected and are read once (only new ones are fetched).
 
 from __future__ import annotations
 
+import email.errors
 import email.policy
 import email.utils
 import hashlib
@@ -114,11 +115,20 @@ def _approve(rt: Runtime, stored: StoredMessage) -> str:
         if intent is None or intent.status != OutboxStatus.DRAFTED or intent.message_id is None or intent.raw is None:
             rt.log(f"review: a copy of intent {found.intent_id} in {rt.folders.approved} was already handled; removed")
             return "ignored"
-        ready = outgoing(stored.raw, intent.raw, intent.message_id)
-        intent.sent_raw, intent.recipients = ready.raw, ready.recipients or intent.recipients
-        intent.status, intent.updated_at = OutboxStatus.APPROVED, rt.clock()
-        s.execute(delete(Timer).where(Timer.case_id == intent.case_id, Timer.name == OVERDUE_TIMER,
-                                      Timer.fired.is_(False)))
+        unsendable: Match | None = None
+        try:
+            ready = outgoing(stored.raw, intent.raw, intent.message_id)
+        except (ValueError, TypeError, LookupError, email.errors.MessageError) as e:
+            unsendable = Match(None, f"it cannot be sent as written ({' '.join(str(e).split())[:200]})",
+                               intent.case_id)
+        else:
+            intent.sent_raw, intent.recipients = ready.raw, ready.recipients or intent.recipients
+            intent.status, intent.updated_at = OutboxStatus.APPROVED, rt.clock()
+            s.execute(delete(Timer).where(Timer.case_id == intent.case_id, Timer.name == OVERDUE_TIMER,
+                                          Timer.fired.is_(False)))
+    if unsendable is not None:
+        _set_aside(rt, stored, unsendable)
+        return "ignored"
     rt.log(f"review: case {found.case_id} intent {found.intent_id} approved (matched by {found.why}), "
            f"to {', '.join(ready.visible) or '-'}" + (f", bcc {', '.join(ready.hidden)}" if ready.hidden else ""))
     return "approved"

@@ -113,11 +113,18 @@ async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: 
     try:
         try:
             await client.connect()
-            await client.mail(sender)
+            utf8 = not all(a.isascii() for a in [sender, *recipients])
+            if utf8:
+                if client.is_ehlo_or_helo_needed:
+                    await client.ehlo()
+                if not client.supports_extension("smtputf8"):
+                    raise PermanentError("a non-ASCII address, and the server does not offer SMTPUTF8")
+            encoding, options = ("utf-8", ["SMTPUTF8"]) if utf8 else ("ascii", [])
+            await client.mail(sender, options=options, encoding=encoding)
             accepted, refused = [], []
             for recipient in recipients:
                 try:
-                    await client.rcpt(recipient)
+                    await client.rcpt(recipient, encoding=encoding)
                     accepted.append(recipient)
                 except aiosmtplib.SMTPRecipientRefused as e:
                     if 400 <= e.code < 500:

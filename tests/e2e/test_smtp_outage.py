@@ -145,3 +145,33 @@ async def test_starttls_with_an_untrusted_certificate_is_not_uncertain_and_ca_fi
                 assert recorder.messages == []
     finally:
         controller.stop()
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+async def test_a_non_ascii_recipient_needs_smtputf8(tmp_path: Path, smtputf8: bool) -> None:
+    recorder = RecordingHandler()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
+    controller.start()
+    config = Config(store=StoreConfig(support_address=SUPPORT),
+                    database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail"), poll_seconds=0.05),
+                    smtp=SmtpConfig(host="127.0.0.1", port=controller.port, tls="none", timeout_seconds=5))
+    daemon = Daemon(config, clock=Clock())
+    box = daemon.mailbox
+    await daemon.start()
+    try:
+        box.append("INBOX", sample_complaint(SUPPORT))
+        (draft,) = await until(lambda: box.all_messages("Review"), what="the draft")
+        box.append("Approved", draft.raw.replace(b"To: jamie.customer@example.org",
+                                                 "To: josé@example.org".encode()))
+        box.delete("Review", [draft.uid])
+        await until(lambda: _reply(daemon).status in ("SENT", "FAILED") or box.all_messages("Needs attention"),
+                    what="an outcome")
+    finally:
+        await daemon.stop()
+        controller.stop()
+    if smtputf8:
+        assert _reply(daemon).status == "SENT" and recorder.messages[0].recipients == ["josé@example.org"]
+    else:
+        intent = _reply(daemon)
+        assert recorder.messages == [] and intent.status == "FAILED" and "SMTPUTF8" in (intent.last_error or "")
