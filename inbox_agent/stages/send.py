@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -67,8 +68,12 @@ async def _deliver(rt: Runtime, intent_id: int) -> int:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT, None)
         return 1
+    async def on_sent(refused: list[str]) -> None:
+        await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT,
+                                f"refused by the server: {'; '.join(refused)}" if refused else None)
+
     try:
-        refused = await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, _tokens(rt, smtp))
+        await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, on_sent, _tokens(rt, smtp))
     except TransientError as e:
         await asyncio.to_thread(_not_sent, rt, intent_id, str(e), smtp)
         return 0
@@ -79,8 +84,6 @@ async def _deliver(rt: Runtime, intent_id: int) -> int:
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.UNCERTAIN,
                                 f"{e}; it may have left: a person must check")
         return 0
-    await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT,
-                            f"refused by the server: {'; '.join(refused)}" if refused else None)
     try:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
     except Exception as e:  # noqa: BLE001 - the mail left; the copy is a convenience
@@ -99,8 +102,9 @@ def _tokens(rt: Runtime, smtp: SmtpConfig) -> TokenSource | None:
 
 
 async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: bytes,
-                     tokens: TokenSource | None = None) -> list[str]:
-    """Send `raw`; returns the recipients the server refused for good (the others got it).
+                     on_sent: Callable[[list[str]], Awaitable[None]], tokens: TokenSource | None = None) -> None:
+    """Send `raw`; right after the server's 250 (before QUIT) `on_sent` is called with the
+    recipients the server refused for good (the others got it).
 
     Raises TransientError / PermanentError when nothing left, SendOutcomeUnknown when it may have.
     """
@@ -148,7 +152,7 @@ async def _smtp_send(smtp: SmtpConfig, sender: str, recipients: list[str], raw: 
             raise _rejected(e) from e
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as e:
             raise SendOutcomeUnknown(f"SMTP connection lost during DATA: {_describe(e)}") from e
-        return refused
+        await on_sent(refused)
     finally:
         with contextlib.suppress(Exception):
             await client.quit()

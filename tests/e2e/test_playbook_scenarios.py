@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.scenario import DISTRIBUTOR, SUPPLIER, Scenario, db_path, text_of
+from tests.support.wait import until
 
 CUSTOMER = "Jamie Customer <jamie@example.org>"
 JAMIE = "jamie@example.org"
@@ -103,7 +104,7 @@ async def test_b_distributor_then_supplier_refund(scenario: Scenario, fakes: Fak
     case = await scenario.wait_state(1, "refunded")
     assert "refund" in text_of(refund).lower() and case.outcome == "refunded"
     assert [len(scenario.sent(a)) for a in (JAMIE, DISTRIBUTOR, SUPPLIER)] == [3, 1, 1]
-    assert all(status == "SENT" for _, status in scenario.intents())
+    await until(lambda: all(status == "SENT" for _, status in scenario.intents()), what="every reply recorded as SENT")
 
 
 async def test_c_silent_supplier_is_reminded_twice_then_escalated_before_the_deadline(
