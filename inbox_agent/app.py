@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_agent.config import Config, MaildirConfig, check_timers
-from inbox_agent.errors import TransientError
+from inbox_agent.errors import ConfigError, TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
@@ -43,9 +43,9 @@ LEADER_CHECK_SECONDS = 1.0
 
 def build_mailbox(config: Config) -> MailboxBackend:
     if config.imap is not None:
-        return ImapBackend(config.imap, config.imap.password())
+        return ImapBackend(config.imap, config.imap.password() if config.imap.auth == "password" else "")
     maildir = config.maildir or MaildirConfig()
-    return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds)
+    return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds, maildir.folder_encoding)
 
 
 class Daemon:
@@ -69,19 +69,47 @@ class Daemon:
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []
-        self.review_poll = 1.0
+        self.review_poll = config.imap.review_poll_seconds if config.imap is not None else 1.0
 
     def kick(self, stage: str) -> None:
         if stage in self._kicks:
             self._kicks[stage].set()
 
     async def start(self) -> None:
+        """Set the mailbox up and start the stages; when the mailbox cannot be reached yet, say so in
+        one line and keep trying with backoff in the background instead of failing."""
+        try:
+            await asyncio.to_thread(self._setup)
+        except TransientError as e:
+            log.warning("mailbox not ready: %s (retrying)", e)
+            self._tasks.append(asyncio.create_task(self._setup_later(), name="setup"))
+            return
+        self._start_loops()
+
+    def _setup(self) -> None:
         folders = self.rt.folders
-        await asyncio.to_thread(self.mailbox.ensure_folders, [folders.inbox, folders.review, folders.approved,
-                                                              folders.rejected, folders.sent, folders.attention])
-        await asyncio.to_thread(self._release_claims)
-        await asyncio.to_thread(send.reconcile, self.rt)
-        await asyncio.to_thread(self.leadership.hold)
+        self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
+                                     folders.attention])
+        self._release_claims()
+        self.rt.reading = ingest.begin(self.rt)
+        send.reconcile(self.rt)
+        self.leadership.hold()
+
+    async def _setup_later(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            await self._sleep(backoff)
+            try:
+                await asyncio.to_thread(self._setup)
+            except (TransientError, ConfigError) as e:  # a login refused once the server is up: said, retried
+                backoff = min(backoff * 2, 60.0)
+                log.warning("mailbox not ready: %s (retrying in %.0f s)", e, backoff)
+                continue
+            log.info("mailbox ready")
+            self._start_loops()
+            return
+
+    def _start_loops(self) -> None:
         loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
             "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
             "process": (self._threaded(process.run_once), ("track", "draft", "send", "orders"), 2.0),

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from inbox_agent.config import load_config
+from inbox_agent.config import load_config, with_backfill
 from inbox_agent.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,8 +104,11 @@ def _has_section(config_path: str | None, section: str) -> bool:
               help="This worker's name, distinct per process sharing one database (docs/scaling.md).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Run this many worker processes (an [imap] mailbox; PostgreSQL recommended).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Also answer mail that arrived from this day on (YYYY-MM-DD), as drafts only.")
+@click.option("--backfill-auto", is_flag=True, help="With --since: automatic replies allowed for old mail too.")
 @_config_errors_exit_2
-def run(config_path: str | None, worker: str, workers: int) -> None:
+def run(config_path: str | None, worker: str, workers: int, since: datetime | None, backfill_auto: bool) -> None:
     """Run the daemon until Ctrl-C or SIGTERM."""
     import asyncio
     import logging
@@ -114,11 +118,15 @@ def run(config_path: str | None, worker: str, workers: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{worker}] %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     config = load_config(config_path)
+    if since is not None or backfill_auto:
+        config = with_backfill(config, since.date() if since else None, backfill_auto)
     if workers > 1:
         from inbox_agent.workers import run_workers
 
         if config_path is None or config.imap is None:
             raise ConfigError(config.source, "imap", "several workers share an [imap] mailbox (--workers needs one)")
+        if since is not None or backfill_auto:
+            raise ConfigError(config.source, "imap.since", "backfill with one worker (--since without --workers)")
         sys.exit(run_workers(config_path, workers))
     asyncio.run(run_daemon(config, echo=click.echo, worker=worker))
 

@@ -12,6 +12,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,15 +65,46 @@ class Folders(Section):
     attention: str = "Needs attention"
 
 
-class ImapConfig(Section):
+class OAuth2Login(Section):
+    """How a mail server login gets its password: `auth = "oauth2"` logs in with SASL XOAUTH2
+    (OAUTHBEARER where the IMAP server offers it) using access tokens from `token_url`'s refresh
+    grant; the client id, secret and refresh token come from the environment."""
+
+    auth: Literal["password", "oauth2"] = "password"
+    token_url: str | None = None
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    refresh_token_env: str | None = None
+    scope: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> OAuth2Login:
+        if self.auth == "oauth2":
+            missing = [k for k in ("token_url", "client_id_env", "refresh_token_env") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"auth = 'oauth2' needs {', '.join(missing)}")
+        return self
+
+
+class ImapConfig(OAuth2Login):
     host: str
     port: int = 993
     tls: Literal["implicit", "starttls", "none"] = "implicit"
     username: str
-    password_env: str
+    password_env: str = ""
     folders: Folders = Field(default_factory=Folders)
     idle: bool = True
     poll_seconds: float = Field(default=30.0, gt=0)
+    review_poll_seconds: float = Field(default=5.0, gt=0)
+    ca_file: str | None = None
+    since: date | None = None
+    backfill_auto: bool = False
+
+    @model_validator(mode="after")
+    def _password(self) -> ImapConfig:
+        if self.auth == "password" and not self.password_env:
+            raise ValueError("auth = 'password' needs password_env")
+        return self
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "imap.password_env")
@@ -83,14 +115,21 @@ class MaildirConfig(Section):
     folders: Folders = Field(default_factory=Folders)
     poll_seconds: float = Field(default=0.2, gt=0)
     smtp_listen: str = "127.0.0.1:2525"
+    folder_encoding: Literal["utf-7", "utf-8"] = "utf-7"
+    since: date | None = None
+    backfill_auto: bool = False
 
 
-class SmtpConfig(Section):
+class SmtpConfig(OAuth2Login):
     host: str
     port: int = 587
     tls: Literal["implicit", "starttls", "none"] = "starttls"
     username: str = ""
     password_env: str = ""
+    ca_file: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    retry_hours: float = Field(default=24.0, gt=0)
+    max_backoff_seconds: float = Field(default=900.0, gt=0)
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "smtp.password_env") if self.password_env else ""
@@ -169,6 +208,7 @@ DEFAULT_TIMER_HOURS = {
     "customer_close": 14 * 24.0,
     "distributor_reminder": 48.0,
     "supplier_reminder": 48.0,
+    "approval_overdue": 24.0,
 }
 
 
@@ -298,6 +338,14 @@ class Config(Section):
 
 
 SECTIONS = tuple(name for name in Config.model_fields if name != "source")
+
+
+def with_backfill(config: Config, since: date | None, auto: bool) -> Config:
+    """`config` with its mailbox's `since` / `backfill_auto` set (`run --since`, `--backfill-auto`)."""
+    changes: dict[str, Any] = {"backfill_auto": auto} | ({"since": since} if since else {})
+    if config.imap is not None:
+        return config.model_copy(update={"imap": config.imap.model_copy(update=changes)})
+    return config.model_copy(update={"maildir": (config.maildir or MaildirConfig()).model_copy(update=changes)})
 
 
 def secret_from_env(variable: str, key: str) -> str:

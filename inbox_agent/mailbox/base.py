@@ -8,7 +8,8 @@ caller are TransientError (the server is away: retry) or PermanentError (this me
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import date
+from typing import ClassVar, Protocol
 
 INTERNAL_HEADER = "X-Inbox-Agent-Intent"
 NOTE_HEADER = "X-Inbox-Agent-Note"  # marks our notes in "Needs attention", so a crash never copies twice
@@ -19,15 +20,34 @@ SEEN_KEYWORD = "$InboxAgentSeen"
 class StoredMessage:
     uid: str
     raw: bytes
+    position: int = 0  # where the message sits in the folder's order (StartPoint.position)
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """Where reading a folder starts: `position` is an IMAP UID or, in a Maildir, a delivery time in
+    whole seconds; `older` counts the messages before it, which are left alone."""
+
+    position: int
+    older: int
 
 
 class MailboxBackend(Protocol):
+    positions_grow: ClassVar[bool]
+    """True when a new message always gets a higher position than every earlier one (IMAP UIDs), so
+    a reader may move its start past what it handled."""
+
     def ensure_folders(self, folders: list[str]) -> None: ...
 
     def uidvalidity(self, folder: str) -> int: ...
 
-    def unseen_uids(self, folder: str, known: set[str]) -> list[str]:
-        """Uids of `folder` not yet marked seen by us and not in `known`, oldest first."""
+    def start_point(self, folder: str, since: date | None) -> StartPoint:
+        """Where "now" is in `folder` (or the first message delivered on or after `since`)."""
+        ...
+
+    def unseen_uids(self, folder: str, known: set[str], start: int = 0) -> list[str]:
+        """Uids of the messages of `folder` at or past position `start` whose uid is not in `known`,
+        oldest first."""
         ...
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:

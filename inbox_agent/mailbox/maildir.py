@@ -2,7 +2,9 @@
 
 Used by the embedded setup and in production when the daemon runs on the mail server itself.
 A Maildir key never changes while the message exists, so it serves as the UID, and UIDVALIDITY is
-a constant. "Seen by us" is the database's knowledge of the key (`known`), not a flag.
+a constant. "Seen by us" is the database's knowledge of the key (`known`), not a flag. A message's
+position is its delivery time (the file's mtime, whole seconds). Folder names are written as Dovecot
+reads them: modified UTF-7 by default, or UTF-8 (`mail_location = maildir:~/Maildir:UTF-8`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,30 @@ from __future__ import annotations
 import mailbox
 import os
 import threading
+import time
+from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import ClassVar
+
+from imapclient import imap_utf7
 
 from inbox_agent.errors import TransientError
-from inbox_agent.mailbox.base import StoredMessage
+from inbox_agent.mailbox.base import StartPoint, StoredMessage
 
 UIDVALIDITY = 1
 
 
 class MaildirBackend:
-    def __init__(self, path: str | Path, inbox: str = "INBOX", poll_seconds: float = 0.2) -> None:
+    positions_grow: ClassVar[bool] = False
+
+    def __init__(self, path: str | Path, inbox: str = "INBOX", poll_seconds: float = 0.2,
+                 folder_encoding: str = "utf-7") -> None:
         self.root = Path(path)
         self.inbox = inbox
         self.poll_seconds = poll_seconds
+        self.folder_encoding = folder_encoding
+        self._older: dict[str, set[str]] = {}  # keys found before a folder's start, never read again
         self._changed = threading.Event()
         self._last_listing: frozenset[str] = frozenset()
         try:
@@ -35,7 +47,7 @@ class MaildirBackend:
     def _box(self, folder: str) -> mailbox.Maildir:
         if folder == self.inbox:
             return self._root_box
-        path = self.root / f".{folder}"
+        path = self.root / f".{self.disk_name(folder)}"
         _make_maildir(path)
         return mailbox.Maildir(str(path), factory=None, create=True)
 
@@ -43,16 +55,50 @@ class MaildirBackend:
         for folder in folders:
             self._box(folder)
 
+    def disk_name(self, folder: str) -> str:
+        """The folder's directory name without the leading dot, in the encoding Dovecot reads."""
+        return folder if self.folder_encoding == "utf-8" else imap_utf7.encode(folder).decode("ascii")
+
     def uidvalidity(self, folder: str) -> int:
         return UIDVALIDITY
 
-    def unseen_uids(self, folder: str, known: set[str]) -> list[str]:
-        return [key for key in sorted(self._box(folder).keys()) if key not in known]
+    def start_point(self, folder: str, since: date | None) -> StartPoint:
+        position = int(time.time()) if since is None else int(datetime(since.year, since.month, since.day,
+                                                                         tzinfo=UTC).timestamp())
+        box = self._box(folder)
+        older = sum(1 for key in box.iterkeys() if (self._delivered(box, key) or position) < position)
+        return StartPoint(position, older)
+
+    def unseen_uids(self, folder: str, known: set[str], start: int = 0) -> list[str]:
+        box = self._box(folder)
+        older = self._older.setdefault(folder, set())
+        found = []
+        for key in box.iterkeys():
+            if key in known or key in older:
+                continue
+            delivered = self._delivered(box, key)
+            if delivered is None:
+                continue
+            if delivered < start:
+                older.add(key)
+                continue
+            found.append((delivered, key))
+        return [key for _, key in sorted(found)]
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:
+        box = self._box(folder)
+        delivered = self._delivered(box, uid)
         try:
-            return StoredMessage(uid, self._box(folder).get_bytes(uid))
+            return StoredMessage(uid, box.get_bytes(uid), delivered or 0)
         except KeyError:
+            return None
+
+    @staticmethod
+    def _delivered(box: mailbox.Maildir, key: str) -> int | None:
+        """Delivery time of a message (its file's mtime), None when it is gone already."""
+        try:
+            return int(box.get_message(key).get_date())
+        except (KeyError, OSError):
             return None
 
     def mark_seen(self, folder: str, uids: list[str]) -> None:

@@ -163,12 +163,6 @@ def _header_safe_id(value: str) -> bool:
     return len(value) <= MAX_REFERENCE and value.isascii() and value.isprintable() and " " not in value
 
 
-def intent_id_of(raw: bytes) -> int | None:
-    headers = BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
-    value = headers.get(INTERNAL_HEADER)
-    return int(value) if value and str(value).strip().isdigit() else None
-
-
 def prepare_approved(raw: bytes, message_id: str) -> tuple[bytes, list[str], str]:
     """The approved bytes minus our internal headers, with the fixed Message-ID kept.
 

@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
+from inbox_agent.mailbox.proof import add_proof, draft_key, token
 from inbox_agent.render.message import prepare_approved
 from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Intent
+from inbox_agent.store.tables import InboundMessage, Intent
 
 
 def run_once(rt: Runtime) -> int:
@@ -27,18 +28,18 @@ def run_once(rt: Runtime) -> int:
 
 
 def handle_reply(rt: Runtime, intent_id: int) -> None:
-    """One reply: to Review as a draft, or straight to send when automatic."""
+    """One reply: to Review as a draft (carrying its proof), or straight to send when automatic."""
     intent = _pending(rt, intent_id)
     if intent is None:
         return
     assert intent.raw is not None and intent.message_id is not None
-    if intent.mode == "auto" and not _over_auto_limit(rt, intent):
+    if intent.mode == "auto" and not _over_auto_limit(rt, intent) and not _backfilled(rt, intent):
         ready, _, _ = prepare_approved(intent.raw, intent.message_id)
         _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
         return
     retried = intent.attempts > 1
     uid = (_already_there(rt, intent.message_id) if retried else None) or rt.mailbox.append(
-        rt.folders.review, intent.raw, draft=True)
+        rt.folders.review, _with_proof(rt, intent), draft=True)
     _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
 
 
@@ -65,6 +66,27 @@ def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
                "waits in Review")
         over = True
     return over
+
+
+def _with_proof(rt: Runtime, intent: Intent) -> bytes:
+    """The draft as it goes to Review: carrying the proof that we wrote it (mailbox/proof.py)."""
+    assert intent.raw is not None
+    return add_proof(intent.raw, token(draft_key(rt.db), intent.case_id, intent.id, list(intent.recipients)))
+
+
+def _backfilled(rt: Runtime, intent: Intent) -> bool:
+    """Mail older than the daemon's first start (read only because `since` asked for it) is answered
+    by drafts for a person, unless `backfill_auto` says otherwise."""
+    box = rt.config.imap or rt.config.maildir
+    if intent.case_id is None or (box is not None and box.backfill_auto):
+        return False
+    with rt.db.transaction() as s:
+        summaries = s.scalars(select(InboundMessage.summary).where(InboundMessage.case_id == intent.case_id))
+        backfilled = any(summary.get("backfill") for summary in summaries)
+    if backfilled:
+        rt.log(f"draft: case {intent.case_id} began before the first start (backfill); intent {intent.id} waits "
+               "in Review")
+    return backfilled
 
 
 def _already_there(rt: Runtime, message_id: str) -> str | None:

@@ -6,13 +6,19 @@ are fetched one at a time, so catching up holds one message in memory, not the b
 is stored with its reason and set aside; a message whose storing fails is stored again bare and
 moved to "Needs attention" with the error (if even that fails it is copied there directly), and
 the next message goes on. A reused Message-ID is a duplicate only when the content is the same.
+
+Start point: the first start on a folder records where "now" is (`begin`), and only mail arriving
+after it is read; what was there before is left alone unless `since` asks for a backfill, whose
+messages are marked so they are only ever drafted (`backfill_auto` lifts that). With IMAP the
+cursor then moves past every UID handled, so a poll fetches only new UIDs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -28,41 +34,113 @@ from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
 from inbox_agent.stages.actions import leave_for_people
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor
+from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor, MailboxStart
 
 MAX_RAW_BYTES = 25 * 1024 * 1024
 _QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]{1,998}>)")
 _RETENTION_EVERY = timedelta(hours=1)
 
 
-def run_once(rt: Runtime) -> int:
+@dataclass(frozen=True)
+class Reading:
+    """Where ingest reads from (`start`) and where "now" was at the first start (`first`)."""
+
+    uidvalidity: int
+    start: int
+    first: int
+
+
+def begin(rt: Runtime) -> Reading:
+    """Record the start point of INBOX (first start, UIDVALIDITY change, a new `since`) and say
+    where reading starts; the daemon calls it once before its stages run."""
     folder = rt.folders.inbox
+    since = _since(rt)
     uidvalidity = rt.mailbox.uidvalidity(folder)
     with rt.db.transaction() as s:
-        cursor = s.get(MailboxCursor, folder)
-        if cursor is None:
-            s.add(MailboxCursor(folder=folder, uidvalidity=uidvalidity, last_uid=0))
-        elif cursor.uidvalidity != uidvalidity:
-            rt.log(f"ingest: UIDVALIDITY of {folder} changed; rescanning (duplicates are dropped by key)")
-            cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
+        cursor, mark = s.get(MailboxCursor, folder), s.get(MailboxStart, folder)
+        state = (cursor.uidvalidity, cursor.last_uid) if cursor else None
+        recorded = (mark.position, mark.since, mark.started_at.date()) if mark else None
+    if state is None or recorded is None:
+        now = rt.mailbox.start_point(folder, None)
+        point = rt.mailbox.start_point(folder, since) if since else now
+        _record(rt, folder, uidvalidity, point.position, now.position, now.older, since)
+        rt.log(f"ingest: first start on {folder}: {point.older} older messages left alone"
+               + (f" (backfilling since {since}, drafts only)" if since else ""))
+        return Reading(uidvalidity, point.position, now.position)
+    if state[0] != uidvalidity:
+        rt.log(f"ingest: UIDVALIDITY of {folder} changed; rescanning from {recorded[2]} (duplicates are dropped by key)")
+        again = rt.mailbox.start_point(folder, recorded[2])
+        _record(rt, folder, uidvalidity, again.position, again.position, again.older, None)
+        return Reading(uidvalidity, again.position, again.position)
+    start, first = state[1], recorded[0]
+    if since and (recorded[1] is None or since.isoformat() < recorded[1]):
+        back = rt.mailbox.start_point(folder, since)
+        start = min(start, back.position)
+        with rt.db.transaction() as s:
+            cursor = s.get(MailboxCursor, folder)
+            mark = s.get(MailboxStart, folder)
+            assert cursor is not None and mark is not None
+            cursor.last_uid, mark.since = start, since.isoformat()
+        rt.log(f"ingest: backfilling {folder} since {since} (drafts only)")
+    else:
+        rt.log(f"ingest: {folder}: {_older(rt, folder)} older messages left alone")
+    return Reading(uidvalidity, start, first)
+
+
+def _since(rt: Runtime) -> date | None:
+    box = rt.config.imap or rt.config.maildir
+    return box.since if box is not None else None
+
+
+def _older(rt: Runtime, folder: str) -> int:
+    with rt.db.transaction() as s:
+        mark = s.get(MailboxStart, folder)
+        return mark.older if mark else 0
+
+
+def _record(rt: Runtime, folder: str, uidvalidity: int, start: int, first: int, older: int,
+            since: date | None) -> None:
+    with rt.db.transaction() as s:
+        s.merge(MailboxCursor(folder=folder, uidvalidity=uidvalidity, last_uid=start))
+        s.merge(MailboxStart(folder=folder, position=first, older=older, since=since.isoformat() if since else None,
+                             started_at=rt.clock()))
+
+
+def run_once(rt: Runtime) -> int:
+    reading = rt.reading
+    if reading is None:
+        reading = rt.reading = begin(rt)
+    folder = rt.folders.inbox
+    uidvalidity = rt.mailbox.uidvalidity(folder)
+    if uidvalidity != reading.uidvalidity:
+        reading = rt.reading = begin(rt)
+    with rt.db.transaction() as s:
         known = set(s.scalars(select(InboundMessage.uid).where(
             InboundMessage.folder == folder, InboundMessage.uidvalidity == uidvalidity)))
     handled = 0
-    for uid in rt.mailbox.unseen_uids(folder, known):
+    top: int | None = None
+    for uid in rt.mailbox.unseen_uids(folder, known, reading.start):
         stored = rt.mailbox.fetch(folder, uid)
         if stored is None:
             continue
-        _ingest(rt, folder, uidvalidity, stored)
+        _ingest(rt, folder, uidvalidity, stored, backfill=stored.position < reading.first)
         rt.mailbox.mark_seen(folder, [uid])
         handled += 1
+        top = max(top or 0, stored.position)
+    if top is not None and rt.mailbox.positions_grow:
+        reading = rt.reading = Reading(uidvalidity, top + 1, reading.first)
+        with rt.db.transaction() as s:
+            cursor = s.get(MailboxCursor, folder)
+            if cursor is not None and cursor.uidvalidity == uidvalidity:
+                cursor.last_uid = max(cursor.last_uid, reading.start)
     _drop_old_raw(rt)
     return handled
 
 
-def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) -> None:
+def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool) -> None:
     """Store one message; a failure is tried once more as a bare row set aside for people."""
     try:
-        _store(rt, folder, uidvalidity, stored)
+        _store(rt, folder, uidvalidity, stored, backfill=backfill)
         return
     except Exception as e:  # noqa: BLE001 - one poison message never stops ingest
         error = short_error(e)
@@ -75,7 +153,7 @@ def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) -
         rt.mailbox.append(rt.folders.attention, stored.raw)
 
 
-def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) -> None:
+def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool = False) -> None:
     now = rt.clock()
     parsed, extraction = read_bytes(stored.raw, rt.config)
     error = parsed.error
@@ -88,6 +166,8 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) ->
         "bounce": parsed.is_bounce, "quoted_ids": _quoted_ids(stored.raw, parsed.message_id) if parsed.is_bounce else [],
         "fingerprint": parsed.fingerprint, "sender_problem": parsed.sender_problem,
     }
+    if backfill:
+        summary["backfill"] = True
     if extraction is not None:
         summary.update(extraction.contract())
         cap = rt.config.security.max_tracking_per_message

@@ -1,18 +1,23 @@
-"""What every stage needs: config, database, mailbox, clock, tracker, order source. Built once by the app."""
+"""What every stage needs: config, database, mailbox, clock, tracker, order source, and what a
+worker remembers between rounds (where it reads its folders). Built once by the app."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inbox_agent.config import Config
 from inbox_agent.mailbox.base import MailboxBackend
+from inbox_agent.mailbox.oauth2 import TokenSource
 from inbox_agent.orders.book import OrderBook
 from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.tracker import SampleTracker, Tracker
+
+if TYPE_CHECKING:
+    from inbox_agent.stages.ingest import Reading
 
 
 @dataclass
@@ -27,6 +32,10 @@ class Runtime:
     orders: OrderBook | None = None
     dns: TxtResolver = field(default_factory=CachedDns)
     raw_retention_due: datetime | None = None  # when ingest next drops raw mail past [store] keep_raw_days
+    reading: Reading | None = None  # where ingest reads INBOX from (stages/ingest.py `begin`)
+    rejected_start: int = 0  # the first Rejected position review has not settled
+    rejected_seen: set[str] = field(default_factory=set)  # Rejected uids review has settled
+    smtp_tokens: TokenSource | None = None  # OAuth2 access tokens for SMTP, refreshed before expiry
 
     @property
     def folders(self) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -24,6 +24,26 @@ class MailboxCursor(Base):
     folder: Mapped[str] = mapped_column(String(200), primary_key=True)
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MailboxStart(Base):
+    """Where the daemon started reading a folder: mail before `position` (an IMAP UID or a Maildir
+    delivery time) was there before us and is left alone, unless `since` asked for a backfill."""
+
+    __tablename__ = "mailbox_start"
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    older: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[str | None] = mapped_column(String(10))
+    started_at: Mapped[datetime]
+
+
+class SecretKey(Base):
+    """Random keys the daemon made for itself (e.g. `draft_proof`, which signs our drafts)."""
+
+    __tablename__ = "secret_key"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class InboundMessage(Base):

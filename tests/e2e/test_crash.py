@@ -51,6 +51,7 @@ url = "sqlite:///{tmp / 'db.sqlite'}"
 [maildir]
 path = "{tmp / 'mail'}"
 poll_seconds = 0.05
+since = "2000-01-01"                # the complaints may land before the daemon records its start
 smtp_listen = "127.0.0.1:{free_port()}"
 [smtp]
 host = "127.0.0.1"

@@ -20,6 +20,7 @@ import pytest
 from inbox_agent.config import TrackingConfig
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.scenario import DISTRIBUTOR, SUPPLIER, Scenario, db_path, text_of
+from tests.support.wait import until
 
 CUSTOMER = "Jamie Customer <jamie@example.org>"
 JAMIE = "jamie@example.org"
@@ -113,7 +114,6 @@ async def test_b_distributor_then_supplier_refund(scenario: Scenario, fakes: Fak
     case = await scenario.wait_state(1, "refunded")
     assert "refund" in text_of(refund).lower() and case.outcome == "refunded"
     assert [len(scenario.sent(a)) for a in (JAMIE, DISTRIBUTOR, SUPPLIER)] == [3, 1, 1]
-    from tests.support.wait import until
 
     # SENT is committed just after the SMTP server's 250, which the recorder may have seen first
     await until(lambda: all(status == "SENT" for _, status in scenario.intents()), what="every reply SENT")
@@ -178,7 +178,6 @@ async def _all_events_done(scenario: Scenario, inbound: int) -> None:
     from sqlalchemy import func, select
 
     from inbox_agent.store.tables import Event, InboundMessage
-    from tests.support.wait import until
 
     def settled() -> bool:
         assert scenario.daemon is not None
@@ -236,7 +235,6 @@ async def test_supplier_asks_for_proof_then_reships(scenario: Scenario, fakes: F
 
 
 async def _note_about(scenario: Scenario, words: str):  # type: ignore[no-untyped-def]
-    from tests.support.wait import until
 
     def find():  # type: ignore[no-untyped-def]
         return next((m for m in scenario.attention() if words in str(m["Subject"])), None)
@@ -281,7 +279,6 @@ async def test_a_message_nobody_can_place_is_moved_to_needs_attention(scenario: 
 
 
 async def _note_about_id(scenario: Scenario, message_id: str):  # type: ignore[no-untyped-def]
-    from tests.support.wait import until
 
     def find():  # type: ignore[no-untyped-def]
         return next((m for m in scenario.attention() if m["Message-ID"] == message_id), None)

@@ -92,13 +92,13 @@ async def test_daemon_restarted_between_steps_gives_one_case_one_draft_one_send(
     config = _imap_config(dovecot, mailuser, f"sqlite:///{tmp_path / 'db.sqlite'}", controller.port)
     complaint = sample_complaint(SUPPORT)
     agent = _agent(dovecot, mailuser)
-    dovecot.deliver(mailuser, complaint)
-    dovecot.deliver(mailuser, complaint)
     for step in range(3):
         daemon = Daemon(config)
         await daemon.start()
         try:
             if step == 0:
+                dovecot.deliver(mailuser, complaint)
+                dovecot.deliver(mailuser, complaint)
                 await until(lambda: _folder(agent, "Review"), what="a draft")
             elif step == 1:
                 (uid, draft), = _folder(agent, "Review").items()

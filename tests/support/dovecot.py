@@ -1,7 +1,9 @@
 """A private Dovecot for the tests: loopback, free port, its own temp dir, no systemd.
 
 Mail processes run as nobody (Dovecot refuses uid 0); the temp dir is 0755 so the auth and mail
-users can reach it. Any test-*@example.test user logs in with "secret" and gets an empty mailbox.
+users can reach it. Any test-*@example.test user logs in with "secret" and gets an empty mailbox. Options make the
+server answer as other providers do: a namespace prefix and separator (cPanel/Courier's `INBOX.`),
+implicit TLS with a given certificate, extra configuration (another passdb), a chosen port.
 Stopping signals the whole process group, which ends IDLE connections at once.
 """
 
@@ -24,7 +26,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {root}/dovecot.log
@@ -43,15 +45,18 @@ mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = 1 secs
 namespace inbox {{
   inbox = yes
-  separator = /
+  separator = {separator}
+  prefix = {prefix}
 }}
+{extra}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -79,8 +84,11 @@ class Dovecot:
     def conf(self) -> str:
         return str(self.root / "dovecot.conf")
 
+    tls_port: int = 0
+
     @classmethod
-    def start(cls) -> Dovecot:
+    def start(cls, port: int | None = None, prefix: str = "", separator: str = "/", cert: tuple[Path, Path] | None = None,
+              extra: str = "") -> Dovecot:
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not os.path.exists(binary):
             raise RuntimeError("dovecot is missing: apt-get install -y --no-install-recommends dovecot-imapd")
@@ -89,11 +97,14 @@ class Dovecot:
         (root / "mail").mkdir()
         if os.geteuid() == 0:
             os.chown(root / "mail", 65534, 65534)
-        port = free_port()
-        (root / "dovecot.conf").write_text(CONF.format(root=root, port=port))
+        port = port or free_port()
+        tls_port = free_port() if cert else 0
+        ssl = f"yes\nssl_cert = <{cert[0]}\nssl_key = <{cert[1]}" if cert else "no"
+        (root / "dovecot.conf").write_text(CONF.format(root=root, port=port, tls_port=tls_port, ssl=ssl, prefix=prefix,
+                                                       separator=separator, extra=extra))
         process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")], start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        server = cls(root, port, process)
+        server = cls(root, port, process, tls_port=tls_port)
         server._wait_ready()
         return server
 

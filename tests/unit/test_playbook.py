@@ -140,6 +140,8 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str, list[str]]] = [
      "message_left_for_people", "awaiting_distributor", ["attention"]),
     ("refunded", "reply.rejected", {"template": "customer_refund_confirmed"}, "refund_confirmation_rejected",
      "awaiting_supplier", ["reopen", "timer supplier_reminder", "timer dispute_warning", "escalate"]),
+    ("awaiting_customer", "timer.expired", {"timer": "approval_overdue", "count": 1}, "approval_overdue",
+     "needs_attention", ["escalate"]),
 ]
 
 
