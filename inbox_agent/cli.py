@@ -48,7 +48,7 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
     """Print one JSON object per FILE (JSON Lines): intent, role, language, numbers."""
     from inbox_agent.reading import read_file
 
-    config = load_config(config_path, sections=("parties", "store", "paths"))
+    config = load_config(config_path, sections=("parties", "store", "paths", "reading"))
     failed = False
     out = sys.stdout
     for name in files:

@@ -174,6 +174,21 @@ class PlaybookConfig(Section):
         return {**DEFAULT_TIMER_HOURS, **values}
 
 
+class ReadingConfig(Section):
+    """How sure the intent reader must be to act, and where it keeps its model and taught examples."""
+
+    min_confidence: float = Field(default=0.7, ge=0, le=1)
+    examples: str = "var/training"
+    cache_dir: str | None = None
+
+    def cache_path(self) -> Path:
+        """`cache_dir`, else $XDG_CACHE_HOME/inbox-agent, else ~/.cache/inbox-agent."""
+        if self.cache_dir:
+            return Path(self.cache_dir)
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "inbox-agent"
+
+
 class PathsConfig(Section):
     rules: str = str(PROJECT_ROOT / "rules")
     templates: str = str(PROJECT_ROOT / "templates")
@@ -193,6 +208,7 @@ class Config(Section):
     kit: KitConfig = Field(default_factory=KitConfig)
     playbook: PlaybookConfig = Field(default_factory=PlaybookConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
+    reading: ReadingConfig = Field(default_factory=ReadingConfig)
     source: str = "<embedded default>"
 
     def mailbox_is_embedded(self) -> bool:

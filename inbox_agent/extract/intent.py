@@ -1,20 +1,55 @@
-"""The one intent of a message, by the corpus policy's order of rules.
+"""The one intent of a message, with how sure the reader is of it.
 
+What is known for sure decides first (corpus policy):
 1. machine-generated -> auto_reply (overrides everything);
-2. a distributor that states a last-mile (destination) tracking number in its newest text or
-   subject -> last_mile_tracking (numbers of carriers out of China are first-mile ones);
-3. a supplier -> the best supplier intent;
-4. anyone else -> the best customer intent;
-otherwise `other`. Only the newest text and the subject are read; the subject counts half when
-it is a reply or forward, since it then names the old topic.
+2. a distributor -> last_mile_tracking when it states a last-mile (destination) tracking number in
+   its newest text or subject (numbers of carriers out of China are first-mile ones), else other;
+3. an unknown sender (a cold pitch, a bulk or billing mailing) -> other.
+Otherwise the learned model (extract/classifier.py) reads the newest text and the subject, and
+only the intents of the sender's role count: supplier intents for a supplier, customer intents
+for anyone else, `other` for both. Its probability, renormalised over those, is the confidence.
 """
 
 from __future__ import annotations
 
-from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.lexicon import score
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-_MIN_SCORE = 2.0
+from inbox_agent.config import ReadingConfig
+from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
+from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, trained_model
+from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
+from inbox_agent.parse.message import subject_topic
+from inbox_agent.rules import rules_dir
+
+
+@dataclass(frozen=True)
+class IntentReading:
+    intent: Intent
+    confidence: float  # 0..1: the reader's probability of `intent`
+    guesses: tuple[tuple[Intent, float], ...]  # the two best intents with their probabilities
+    why: list[str]
+
+
+def shipped_examples() -> list[TrainingExample]:
+    """The labelled texts of the rules directory (`rules/training/*.jsonl`)."""
+    return load_examples(training_files([rules_dir() / TRAINING_FOLDER]))
+
+
+def taught_examples(reading: ReadingConfig) -> list[TrainingExample]:
+    """The examples a store's agents taught (`[reading] examples`)."""
+    return load_examples(training_files([Path(reading.examples)]), taught=True)
+
+
+def intent_model(reading: ReadingConfig) -> IntentModel:
+    """The model trained on the shipped and the taught examples (cached; see classifier.py)."""
+    return _model(str(rules_dir()), reading)
+
+
+@lru_cache(maxsize=4)
+def _model(_rules: str, reading: ReadingConfig) -> IntentModel:
+    return trained_model([*shipped_examples(), *taught_examples(reading)], reading.cache_path())
 
 
 def classify_intent(
@@ -22,42 +57,37 @@ def classify_intent(
     automated: bool,
     new_text: str,
     subject: str,
-    subject_is_reply: bool,
     new_last_mile: bool,
-) -> tuple[Intent, list[str]]:
-    """Return the intent and the reasons that decided it."""
+    numbers: tuple[bool, bool],
+    reading: ReadingConfig,
+    explain: bool = False,
+) -> IntentReading:
+    """The intent of the newest text + subject; `numbers` says whether a tracking and an order
+    number are written in the message."""
     if automated:
-        return Intent.AUTO_REPLY, ["machine-generated message"]
-    (body_scores, why), (subject_scores, subject_why) = score(
-        [(new_text, 1.0), (subject, 0.5 if subject_is_reply else 1.0)]
-    )
-    for intent, value in subject_scores.items():
-        body_scores[intent] = body_scores.get(intent, 0.0) + value
-    why += [f"subject {w}" for w in subject_why]
+        return _sure(Intent.AUTO_REPLY, ["machine-generated message"])
+    (body_scores, why), (subject_scores, subject_why) = lexicon_scores(new_text, subject)
+    why = [f"lexicon {w}" for w in why] + [f"lexicon subject {w}" for w in subject_why]
     if role is Role.DISTRIBUTOR:
         if new_last_mile:
-            return Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"]
-        return Intent.OTHER, why
-    allowed = SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS
-    candidates = {i: v for i, v in body_scores.items() if i in allowed or i is Intent.OTHER}
-    if not candidates:
-        return Intent.OTHER, why
-    best = max(candidates, key=lambda i: (candidates[i], _priority(i)))
-    if candidates[best] < _MIN_SCORE:
-        return Intent.OTHER, why
-    return best, why
+            return _sure(Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"])
+        return _sure(Intent.OTHER, [*why, "distributor without a last-mile tracking number"])
+    if role is Role.UNKNOWN:
+        return _sure(Intent.OTHER, [*why, "unknown sender (cold or bulk mail)"])
+    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body_scores, subject_scores)
+    allowed = (SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS) | {Intent.OTHER}
+    model = intent_model(reading)
+    first = model.read(new_text, subject, clues)
+    total = sum(p for i, p in first.probabilities.items() if i in allowed) or 1.0
+    ranked = sorted(((i, p / total) for i, p in first.probabilities.items() if i in allowed),
+                    key=lambda item: item[1], reverse=True)
+    best, confidence = ranked[0]
+    if explain or confidence < reading.min_confidence:
+        weighed = model.read(new_text, subject, clues, explain=True).features
+        why.append("model: " + ", ".join(weighed) if weighed else "model: no telling feature")
+    why.append("model: " + ", ".join(f"{i.value} {p:.2f}" for i, p in ranked[:2]))
+    return IntentReading(best, confidence, tuple(ranked[:2]), why)
 
 
-def _priority(intent: Intent) -> int:
-    """Tie-break: a granted refund beats a reship offer, a claim beats a question."""
-    order = [
-        Intent.SUPPLIER_REFUND,
-        Intent.SUPPLIER_RESHIP,
-        Intent.SUPPLIER_DECLINED,
-        Intent.SUPPLIER_INFO_REQUEST,
-        Intent.DELIVERED_NOT_RECEIVED,
-        Intent.RECEIVED,
-        Intent.WHERE_IS_MY_ORDER,
-        Intent.OTHER,
-    ]
-    return len(order) - order.index(intent) if intent in order else 0
+def _sure(intent: Intent, why: list[str]) -> IntentReading:
+    return IntentReading(intent, 1.0, ((intent, 1.0),), why)
