@@ -20,7 +20,7 @@ from inbox_agent.errors import TransientError
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
-from inbox_agent.stages import draft, ingest, process, review, send, timers, track
+from inbox_agent.stages import draft, ingest, process, review, send, teach, timers, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.cache import DatabaseCache
@@ -64,7 +64,8 @@ class Daemon:
     async def start(self) -> None:
         folders = self.rt.folders
         await asyncio.to_thread(self.mailbox.ensure_folders, [folders.inbox, folders.review, folders.approved,
-                                                              folders.rejected, folders.sent, folders.attention])
+                                                              folders.rejected, folders.sent, folders.attention,
+                                                              *teach.teach_folders(self.rt)])
         await asyncio.to_thread(send.reconcile, self.rt)
         loops: dict[str, tuple[Callable[[], Awaitable[int]], tuple[str, ...], float]] = {
             "ingest": (self._threaded(ingest.run_once), ("process",), 5.0),
@@ -74,6 +75,7 @@ class Daemon:
             "review": (self._threaded(review.run_once), ("send", "process"), self.review_poll),
             "send": (lambda: send.run_once(self.rt), ("process",), 2.0),
             "timers": (self._threaded(timers.run_once), ("process",), 1.0),
+            "teach": (self._threaded(teach.run_once), ("process",), 2.0),
         }
         for name in loops:
             self._kicks[name] = asyncio.Event()

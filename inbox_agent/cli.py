@@ -61,6 +61,29 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
 
 
 @main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file ([reading] is read).")
+@_config_errors_exit_2
+def learn(config_path: str | None) -> None:
+    """Retrain the intent reader on the shipped and the store's taught examples; print the grouped
+    cross-validated figures before and after the taught ones."""
+    from inbox_agent.extract.evaluation import before_after
+    from inbox_agent.extract.intent import intent_model, shipped_examples, taught_examples
+
+    config = load_config(config_path, sections=("paths", "reading"))
+    shipped, taught = shipped_examples(), taught_examples(config.reading)
+    click.echo(f"training texts: {len(shipped)} shipped, {len(taught)} taught ({config.reading.examples})")
+    before, after = before_after(shipped, taught, config.reading.min_confidence)
+    click.echo(f"grouped cross-validation, {after.folds} folds over {after.groups} groups, "
+               f"min_confidence {config.reading.min_confidence}:")
+    for label, cv in (("before", before), ("after", after)):
+        click.echo(f"  {label:6s} {cv.overall.line()}")
+        if cv.taught is not None:
+            click.echo(f"  {label:6s} taught texts only: {cv.taught.line()}")
+    intent_model(config.reading)
+    click.echo(f"model trained and cached in {config.reading.cache_path()}")
+
+
+@main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file ([store], [tracking.*] and, when present, [database] as the cache are read).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per number (docs/tracking.md).")

@@ -180,6 +180,7 @@ class ReadingConfig(Section):
     min_confidence: float = Field(default=0.7, ge=0, le=1)
     examples: str = "var/training"
     cache_dir: str | None = None
+    teach_folders: str = Field(default="Teach/{intent}", pattern=r"^[^{}]*\{intent\}[^{}]*$")
 
     def cache_path(self) -> Path:
         """`cache_dir`, else $XDG_CACHE_HOME/inbox-agent, else ~/.cache/inbox-agent."""

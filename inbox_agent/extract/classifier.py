@@ -30,7 +30,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from inbox_agent.domain import Intent, Role
+from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.extract.lexicon import score
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
@@ -83,7 +83,7 @@ class IntentModel:
     def fit(self, examples: Sequence[TrainingExample]) -> IntentModel:
         texts = [_body(e.subject, e.text) for e in examples]
         subjects = [subject_topic(e.subject) or "-" for e in examples]
-        clues = [_clues_of(e) for e in examples]
+        clues = [clues_of(e) for e in examples]
         x = sparse.hstack([
             self.chars.fit_transform(texts),
             self.words.fit_transform(texts),
@@ -125,6 +125,16 @@ class IntentModel:
         return [names[contributions.indices[i]] for i in order if contributions.data[i] > 0]
 
 
+def ranked_intents(model: IntentModel, text: str, subject: str, clues: Clues) -> list[tuple[Intent, float]]:
+    """The intents the sender's role allows (supplier intents for a supplier, customer intents for
+    anyone else, `other` for both), best first, with probabilities renormalised over them."""
+    allowed = (SUPPLIER_INTENTS if clues.role is Role.SUPPLIER else CUSTOMER_INTENTS) | {Intent.OTHER}
+    probabilities = model.read(text, subject, clues).probabilities
+    total = sum(p for i, p in probabilities.items() if i in allowed) or 1.0
+    return sorted(((i, p / total) for i, p in probabilities.items() if i in allowed),
+                  key=lambda item: (item[1], item[0] is not Intent.OTHER), reverse=True)
+
+
 _CLUE_NAMES = [*(f"lexicon {i.value}" for i in INTENTS), *(f"subject lexicon {i.value}" for i in INTENTS),
                *(f"role {r.value}" for r in _ROLES), "subject is a reply", "tracking number written",
                "order number written"]
@@ -140,7 +150,8 @@ def lexicon_scores(text: str, subject: str) -> tuple[tuple[dict[Intent, float], 
     return body, topic
 
 
-def _clues_of(example: TrainingExample) -> Clues:
+def clues_of(example: TrainingExample) -> Clues:
+    """The clues of a training example, found as in a message (numbers, lexicon scores)."""
     whole = f"{example.subject}\n{example.text}"
     tracking = find_tracking_numbers(whole)
     (body, _), (topic, _) = lexicon_scores(example.text, example.subject)

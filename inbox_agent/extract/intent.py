@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from inbox_agent.config import ReadingConfig
-from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, trained_model
+from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import rules_dir
@@ -75,12 +75,8 @@ def classify_intent(
     if role is Role.UNKNOWN:
         return _sure(Intent.OTHER, [*why, "unknown sender (cold or bulk mail)"])
     clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body_scores, subject_scores)
-    allowed = (SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS) | {Intent.OTHER}
     model = intent_model(reading)
-    first = model.read(new_text, subject, clues)
-    total = sum(p for i, p in first.probabilities.items() if i in allowed) or 1.0
-    ranked = sorted(((i, p / total) for i, p in first.probabilities.items() if i in allowed),
-                    key=lambda item: item[1], reverse=True)
+    ranked = ranked_intents(model, new_text, subject, clues)
     best, confidence = ranked[0]
     if explain or confidence < reading.min_confidence:
         weighed = model.read(new_text, subject, clues, explain=True).features

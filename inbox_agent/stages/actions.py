@@ -27,6 +27,7 @@ from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
 
 DISPUTE_TIMER = "dispute_warning"
+REASON_HEADER = "X-Inbox-Agent-Reason"
 
 
 def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
@@ -88,11 +89,17 @@ def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: Inbound
     s.add(_note(rt, case.id, key, _summary_message(rt, case, reason, inbound), now))
 
 
-def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime) -> None:
+def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime,
+                     reason: str = "") -> None:
     """Move the message to the "Needs attention" folder; nothing is sent. (The draft stage copies
-    it there first and only then removes it from the inbox, so it is never lost.)"""
+    it there first and only then removes it from the inbox, so it is never lost.) A `reason`
+    goes on top of it as a header (one line) for the person who reads it."""
     if inbound.raw:
-        note = _note(rt, case_id, f"note:inbound:{inbound.id}", inbound.raw, now)
+        raw = inbound.raw
+        if reason:
+            raw = f"{REASON_HEADER}: {one_line(reason)[:900]}\r\n".encode() + raw
+        taught = f":taught:{inbound.summary['taught']}" if inbound.summary.get("taught") else ""
+        note = _note(rt, case_id, f"note:inbound:{inbound.id}{taught}", raw, now)
         note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}
         s.add(note)
 

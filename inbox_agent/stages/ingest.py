@@ -59,6 +59,8 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage) ->
     if extraction is not None:
         summary.update(extraction.contract())
         summary["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking]
+        summary["intent_guesses"] = [[i.value, round(p, 3)] for i, p in extraction.guesses]
+        summary["intent_why"] = [w for w in extraction.why.get("intent", []) if w.startswith("model:")]
     row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=key,
                          message_id=parsed.message_id, raw=stored.raw[:MAX_RAW_BYTES], summary=summary,
                          status=WorkStatus.SHUNTED if error else WorkStatus.DONE, error=error, received_at=now)

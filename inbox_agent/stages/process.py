@@ -67,6 +67,10 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
         inbound = s.get(InboundMessage, event.payload["inbound_id"])
         assert inbound is not None
         facts = _message_facts(inbound.summary)
+        if _unsure(inbound.summary, facts):
+            _leave_unsure(rt, s, inbound, now)
+            event.status = WorkStatus.DONE
+            return
         case = _find_case(s, inbound.summary) or _open_case(s, inbound, facts, now)
         if case is not None:
             inbound.case_id = event.case_id = case.id
@@ -101,6 +105,29 @@ def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
         "has_tracking": bool(summary.get("tracking")),
         "has_order": bool(summary.get("order_numbers")),
     }
+
+
+def _unsure(summary: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """A person's message whose intent the reader is not sure of: nothing is done on a guess."""
+    return summary.get("intent_confident") is False and not (facts["automated"] or facts["bulk"])
+
+
+def _leave_unsure(rt: Runtime, s: Session, inbound: InboundMessage, now: Any) -> None:
+    """To "Needs attention" with the reader's two best guesses and why. The message stays linked
+    to its case (so the thread is kept), but the case learns nothing from it and nothing is sent."""
+    summary = inbound.summary
+    case = _find_case(s, summary)
+    if case is not None:
+        inbound.case_id = case.id
+        if inbound.message_id:
+            s.merge(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
+                                party=summary.get("sender_role", "unknown"), at=now))
+    guesses = ", ".join(f"{name} {p:.2f}" for name, p in summary.get("intent_guesses") or [])
+    why = "; ".join(w.removeprefix("model: ") for w in summary.get("intent_why") or [])
+    reason = (f"intent unsure (below {rt.config.reading.min_confidence:.2f}): best guesses {guesses}; why: {why}. "
+              "Move this message into Teach/<intent> to have it handled as that intent.")
+    rt.log(f"process: message {inbound.id} left for people: intent unsure ({guesses})")
+    leave_for_people(rt, s, inbound, case.id if case is not None else None, now, reason)
 
 
 def _find_case(s: Session, summary: dict[str, Any]) -> Case | None:
