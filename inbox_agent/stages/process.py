@@ -67,7 +67,7 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
         inbound = s.get(InboundMessage, event.payload["inbound_id"])
         assert inbound is not None
         facts = _message_facts(inbound.summary)
-        if _unsure(inbound.summary, facts):
+        if _unsure(inbound.summary, facts) and not _guesses_agree(rt, s, inbound.summary, facts):
             _leave_unsure(rt, s, inbound, now)
             event.status = WorkStatus.DONE
             return
@@ -110,6 +110,28 @@ def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
 def _unsure(summary: dict[str, Any], facts: dict[str, Any]) -> bool:
     """A person's message whose intent the reader is not sure of: nothing is done on a guess."""
     return summary.get("intent_confident") is False and not (facts["automated"] or facts["bulk"])
+
+
+def _guesses_agree(rt: Runtime, s: Session, summary: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """Whether the reader's two best guesses, together as likely as `min_confidence`, lead the
+    playbook to the same decision in the message's case ("still nothing" after the post-office
+    kit is where-is-my-order or delivered-not-received alike): then acting relies on no guess."""
+    guesses = summary.get("intent_guesses") or []
+    if len(guesses) < 2 or guesses[0][1] + guesses[1][1] < rt.config.reading.min_confidence:
+        return False
+    case = _find_case(s, summary)
+    if case is None:
+        return False
+    seen = {t["number"] for t in case.tracking_numbers}
+    known = {**facts, **case_facts(rt, case),
+             "has_new_tracking": any(t["number"] not in seen for t in summary.get("tracking") or [])}
+    decisions = [decide(load_playbook(), case.state, "message.received", {**known, "intent": intent})
+                 for intent, _ in guesses[:2]]
+    same = decisions[0].rule != "none" and all(
+        (d.to_state, d.actions) == (decisions[0].to_state, decisions[0].actions) for d in decisions)
+    if same:
+        rt.log(f"process: intent unsure ({guesses[0][0]} or {guesses[1][0]}), both lead to {decisions[0].rule}")
+    return same
 
 
 def _leave_unsure(rt: Runtime, s: Session, inbound: InboundMessage, now: Any) -> None:

@@ -26,6 +26,7 @@ from inbox_agent.config import (
     DatabaseConfig,
     ImapConfig,
     PartiesConfig,
+    ReadingConfig,
     RepliesConfig,
     SmtpConfig,
     StoreConfig,
@@ -61,6 +62,7 @@ class Scenario:
     db_url: str
     clock: Clock = field(default_factory=Clock)
     daemon: Daemon | None = None
+    reading: ReadingConfig = field(default_factory=ReadingConfig)
 
     @property
     def config(self) -> Config:
@@ -78,6 +80,7 @@ class Scenario:
                                       base_url=self.carriers.url, backoff_seconds=0, max_wait_seconds=0),
             ),
             replies=RepliesConfig(mode="auto"),
+            reading=self.reading,
         )
 
     async def start(self) -> None:
