@@ -75,6 +75,7 @@ def learn(config_path: str | None) -> None:
     before, after = before_after(shipped, taught, config.reading.min_confidence)
     click.echo(f"grouped cross-validation, {after.folds} folds over {after.groups} groups, "
                f"min_confidence {config.reading.min_confidence}:")
+    click.echo(f"  rules (distributors, unknown senders): {after.rules.line()}")
     for label, cv in (("before", before), ("after", after)):
         click.echo(f"  {label:6s} {cv.overall.line()}")
         if cv.taught is not None:
