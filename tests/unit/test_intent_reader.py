@@ -15,7 +15,16 @@ import pytest
 from inbox_agent.config import Config, PartiesConfig, ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.errors import ConfigError
-from inbox_agent.extract.classifier import Clues, IntentModel, model_key, ranked_intents, trained_model
+from inbox_agent.extract.classifier import (
+    Clues,
+    IntentModel,
+    _scores_by_class,
+    char_grams,
+    clues_of,
+    model_key,
+    ranked_intents,
+    trained_model,
+)
 from inbox_agent.extract.evaluation import cross_validate
 from inbox_agent.extract.intent import classify_intent, shipped_examples
 from inbox_agent.extract.training import TrainingExample, load_examples
@@ -68,6 +77,25 @@ def test_training_is_deterministic_and_cached_on_disk(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [cached.name]
     assert joblib.load(cached).read(text, "", clues).probabilities == model.read(text, "", clues).probabilities
     assert model.read(text, "", clues).probabilities == first
+
+
+def test_reading_one_message_gives_what_scikit_learn_gives_for_a_batch() -> None:
+    examples = shipped_examples()[::3]
+    model = IntentModel().fit(examples)
+    sample = examples[:: max(1, len(examples) // 40)]
+    classes = [c.value for c in model.classes]
+    expected = model.calibration.predict_proba(_scores_by_class(model.svm, model.matrix(sample), classes))
+    for example, row in zip(sample, expected, strict=True):
+        got = model.read(example.text, example.subject, clues_of(example)).probabilities
+        assert [got[c] for c in model.classes] == pytest.approx(list(row), abs=1e-4)
+
+
+def test_character_grams_are_those_of_char_wb() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode").build_analyzer()
+    for text in ("Colis livré, mais RIEN reçu!!", "a b  cd\tefghij Übergröße", "", "pkg 9400111206206406260787 ok"):
+        assert sorted(char_grams(text)) == sorted(reference(text))
 
 
 def test_a_damaged_cache_file_is_trained_again(tmp_path: Path) -> None:
@@ -141,3 +169,30 @@ def test_learn_prints_before_and_after_with_the_taught_examples(tmp_path: Path) 
     assert "1 taught" in out
     assert "before" in out and "after" in out and "taught texts only" in out
     assert len(list((tmp_path / "cache").glob("intent-*.joblib"))) == 1
+
+
+@pytest.mark.parametrize("entry, address, role", [
+    ("@shop.example", "amy@shop.example", Role.SUPPLIER),
+    ("@shop.example", "news@mail.shop.example", None),  # "@domain" is that domain exactly
+    ("@.shop.example", "news@mail.shop.example", Role.SUPPLIER),  # "@.domain" opts in to sub-domains
+    ("@.shop.example", "amy@shop.example", Role.SUPPLIER),
+    ("@.shop.example", "eve@evilshop.example", None),
+])
+def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: str, role: Role | None) -> None:
+    from inbox_agent.extract.role import party_of
+
+    assert party_of(address, PartiesConfig(suppliers=[entry])) is role
+
+
+@pytest.mark.parametrize("headers, body, role", [
+    ("List-Unsubscribe: <https://news.example/u>\r\n", "Spring sale: 20% off lamps this week.", "unknown"),
+    ("", "Your monthly invoice is ready. Amount due: $29.00, due date 3 May.", "unknown"),
+    ("List-Unsubscribe: <https://news.example/u>\r\n", "My order 2051 never arrived, where is my parcel?", "customer"),
+    ("", "Hello, can I get an invoice for my order 2051?", "customer"),
+])
+def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: str, body: str, role: str) -> None:
+    raw = (f"From: hello@sender.example\r\nSubject: news\r\nMessage-ID: <n@sender.example>\r\n{headers}\r\n{body}\r\n")
+    _, extraction = read_bytes(raw.encode(), Config())
+    assert extraction is not None and extraction.role.value == role
+    if role == "unknown":
+        assert extraction.intent is Intent.OTHER
