@@ -23,8 +23,8 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
