@@ -174,6 +174,19 @@ class PlaybookConfig(Section):
         return {**DEFAULT_TIMER_HOURS, **values}
 
 
+class LlmConfig(Section):
+    """An OpenAI-compatible chat-completions endpoint asked when the local reader is unsure."""
+
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "local"
+    api_key_env: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    attempts: int = Field(default=2, ge=1, le=5)
+    daily_budget: int = Field(default=200, ge=0)
+    max_chars: int = Field(default=2000, ge=100)
+
+
 class ReadingConfig(Section):
     """How sure the intent reader must be to act, and where it keeps its model and taught examples."""
 
@@ -181,6 +194,7 @@ class ReadingConfig(Section):
     examples: str = "var/training"
     cache_dir: str | None = None
     teach_folders: str = Field(default="Teach/{intent}", pattern=r"^[^{}]*\{intent\}[^{}]*$")
+    llm: LlmConfig = Field(default_factory=LlmConfig)
 
     def cache_path(self) -> Path:
         """`cache_dir`, else $XDG_CACHE_HOME/inbox-agent, else ~/.cache/inbox-agent."""

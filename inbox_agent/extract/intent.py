@@ -19,6 +19,7 @@ from pathlib import Path
 from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
+from inbox_agent.extract.llm import llm_reader
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import rules_dir
@@ -78,11 +79,25 @@ def classify_intent(
     model = intent_model(reading)
     ranked = ranked_intents(model, new_text, subject, clues)
     best, confidence = ranked[0]
+    if confidence < reading.min_confidence and reading.llm.enabled:
+        best, confidence = _second_opinion(new_text, subject, ranked, reading, why)
     if explain or confidence < reading.min_confidence:
         weighed = model.read(new_text, subject, clues, explain=True).features
         why.append("model: " + ", ".join(weighed) if weighed else "model: no telling feature")
     why.append("model: " + ", ".join(f"{i.value} {p:.2f}" for i, p in ranked[:2]))
     return IntentReading(best, confidence, tuple(ranked[:2]), why)
+
+
+def _second_opinion(new_text: str, subject: str, ranked: list[tuple[Intent, float]], reading: ReadingConfig,
+                    why: list[str]) -> tuple[Intent, float]:
+    """Ask the LLM reader; its answer counts only when it is one of the two best local guesses (then
+    the intent is confident, at the threshold); otherwise the message stays unsure."""
+    answer = llm_reader(reading.llm).ask(new_text, subject, [i for i, _ in ranked])
+    why.append(f"llm: {answer.note}")
+    best, confidence = ranked[0]
+    if answer.intent is not None and answer.intent in {i for i, _ in ranked[:2]}:
+        return answer.intent, max(reading.min_confidence, dict(ranked)[answer.intent])
+    return best, confidence
 
 
 def _sure(intent: Intent, why: list[str]) -> IntentReading:
