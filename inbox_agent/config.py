@@ -37,6 +37,7 @@ class StoreConfig(Section):
     languages: list[str] = Field(default_factory=lambda: list(STORE_LANGUAGES))
     phone: str = ""
     url: str = ""
+    order_prefix: str = Field(default="", pattern=r"^[A-Za-z]{0,5}$")
 
 
 class DatabaseConfig(Section):

@@ -19,7 +19,8 @@ def read_bytes(raw: bytes, config: Config, explain: bool = False) -> tuple[Parse
     parsed = parse_email(raw)
     if parsed.error:
         return parsed, None
-    return parsed, extract(parsed, config.parties, tuple(config.store.languages), config.reading, explain)
+    return parsed, extract(parsed, config.parties, tuple(config.store.languages), config.reading, explain,
+                           config.store.order_prefix)
 
 
 def read_file(path: Path, config: Config, explain: bool = False) -> dict[str, Any]:

@@ -63,11 +63,11 @@ def _cold_rules() -> _ColdRules:
 
 
 def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...],
-            reading: ReadingConfig | None = None, explain: bool = False) -> Extraction:
+            reading: ReadingConfig | None = None, explain: bool = False, order_prefix: str = "") -> Extraction:
     """Read one parsed message. Pure: the same input (and training data) always gives the same answer."""
     reading = reading or ReadingConfig()
     tracking = tuple(find_tracking_numbers(parsed.all_text))
-    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking]))
+    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking], order_prefix))
     automated = bool(parsed.automated)
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"

@@ -196,3 +196,11 @@ def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: s
     assert extraction is not None and extraction.role.value == role
     if role == "unknown":
         assert extraction.intent is Intent.OTHER
+
+
+def test_a_store_prefix_makes_its_bare_references_count() -> None:
+    from inbox_agent.extract.orders import find_order_numbers
+
+    text = "| BP2051 | shipped |\nyour ref bp-2052, #BP 2053, BP20544; not BPX2055 nor ABP2056"
+    assert find_order_numbers(text, [], "BP") == ["2051", "2052", "2053", "20544"]
+    assert find_order_numbers(text, []) == []
