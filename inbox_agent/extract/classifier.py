@@ -38,7 +38,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.lexicon import score
+from inbox_agent.extract.lexicon import Score, score
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample, digest
@@ -250,8 +250,8 @@ def _body(subject: str, text: str) -> str:
     return f"{subject_topic(subject)}\n{text[:_MAX_TEXT]}"
 
 
-def lexicon_scores(text: str, subject: str) -> tuple[tuple[dict[Intent, float], list[str]], ...]:
-    """The lexicon's scores and matched phrases for the newest text and for the subject."""
+def lexicon_scores(text: str, subject: str) -> tuple[Score, Score]:
+    """The lexicon's scores for the newest text and for the subject."""
     body, topic = score([(text[:_MAX_TEXT], 1.0), (subject_topic(subject), 1.0)])
     return body, topic
 
@@ -260,9 +260,9 @@ def clues_of(example: TrainingExample) -> Clues:
     """The clues of a training example, found as in a message (numbers, lexicon scores)."""
     whole = f"{example.subject}\n{example.text}"
     tracking = find_tracking_numbers(whole)
-    (body, _), (topic, _) = lexicon_scores(example.text, example.subject)
+    body, topic = lexicon_scores(example.text, example.subject)
     return Clues(example.role, subject_topic(example.subject) != example.subject.strip(), bool(tracking),
-                 bool(find_order_numbers(whole, [t.number for t in tracking])), body, topic)
+                 bool(find_order_numbers(whole, [t.number for t in tracking])), body.totals, topic.totals)
 
 
 def _clue_vector(clues: Clues) -> list[float]:

@@ -4,7 +4,8 @@ What is known for sure decides first (corpus policy):
 1. machine-generated -> auto_reply (overrides everything);
 2. a distributor -> last_mile_tracking when it states a last-mile (destination) tracking number in
    its newest text or subject (numbers of carriers out of China are first-mile ones), else other;
-3. an unknown sender (a cold pitch, a bulk or billing mailing) -> other.
+3. an unknown sender (a cold pitch, a bulk or billing mailing) -> other;
+4. a store's override phrase (a lexicon weight of 8 or more) in the newest text -> its intent.
 Otherwise the learned model (extract/classifier.py) reads the newest text and the subject, and
 only the intents of the sender's role count: supplier intents for a supplier, customer intents
 for anyone else, `other` for both. Its probability, renormalised over those, is the confidence.
@@ -17,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from inbox_agent.config import ReadingConfig
-from inbox_agent.domain import Intent, Role
+from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
 from inbox_agent.extract.llm import llm_reader
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
@@ -67,15 +68,19 @@ def classify_intent(
     number are written in the message."""
     if automated:
         return _sure(Intent.AUTO_REPLY, ["machine-generated message"])
-    (body_scores, why), (subject_scores, subject_why) = lexicon_scores(new_text, subject)
-    why = [f"lexicon {w}" for w in why] + [f"lexicon subject {w}" for w in subject_why]
+    body, topic = lexicon_scores(new_text, subject)
+    why = [f"lexicon {w}" for w in body.why] + [f"lexicon subject {w}" for w in topic.why]
     if role is Role.DISTRIBUTOR:
         if new_last_mile:
             return _sure(Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"])
         return _sure(Intent.OTHER, [*why, "distributor without a last-mile tracking number"])
     if role is Role.UNKNOWN:
         return _sure(Intent.OTHER, [*why, "unknown sender (cold or bulk mail)"])
-    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body_scores, subject_scores)
+    allowed = (SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS) | {Intent.OTHER}
+    overrides = sorted(body.overrides & allowed, key=lambda i: -body.totals.get(i, 0.0))
+    if overrides:
+        return _sure(overrides[0], [*why, f"a store's override phrase of {overrides[0].value}"])
+    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals)
     model = intent_model(reading)
     ranked = ranked_intents(model, new_text, subject, clues)
     best, confidence = ranked[0]

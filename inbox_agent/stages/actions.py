@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 from datetime import datetime, timedelta
+from email.header import Header
 from email.message import EmailMessage
 from typing import Any
 
@@ -97,7 +98,10 @@ def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: 
     if inbound.raw:
         raw = inbound.raw
         if reason:
-            raw = f"{REASON_HEADER}: {one_line(reason)[:900]}\r\n".encode() + raw
+            value = one_line(reason)[:900]
+            if not value.isascii():  # RFC 2047 words for what the text's own letters bring in
+                value = Header(value, "utf-8", header_name=REASON_HEADER).encode(linesep="\r\n")
+            raw = f"{REASON_HEADER}: {value}\r\n".encode() + raw
         taught = f":taught:{inbound.summary['taught']}" if inbound.summary.get("taught") else ""
         note = _note(rt, case_id, f"note:inbound:{inbound.id}{taught}", raw, now)
         note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}

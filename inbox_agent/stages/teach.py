@@ -34,12 +34,14 @@ def teach_folders(rt: Runtime) -> dict[str, Intent]:
 
 def run_once(rt: Runtime) -> int:
     handled = 0
+    looked_at: set[tuple[str, str]] = rt.extra.setdefault("teach_looked_at", set())
     for folder, intent in teach_folders(rt).items():
         done = []
-        for stored in rt.mailbox.unseen(folder, set()):
+        for stored in rt.mailbox.unseen(folder, {uid for f, uid in looked_at if f == folder}):
             if _teach(rt, folder, stored, intent):
                 handled += 1
             done.append(stored.uid)
+            looked_at.add((folder, stored.uid))
         rt.mailbox.mark_seen(folder, done)
     return handled
 
