@@ -204,3 +204,17 @@ def test_a_store_prefix_makes_its_bare_references_count() -> None:
     text = "| BP2051 | shipped |\nyour ref bp-2052, #BP 2053, BP20544; not BPX2055 nor ABP2056"
     assert find_order_numbers(text, [], "BP") == ["2051", "2052", "2053", "20544"]
     assert find_order_numbers(text, []) == []
+
+
+@pytest.mark.parametrize("role, subject, text, intent", [
+    (Role.CUSTOMER, "Re: your parcel", "It arrived this morning, thank you so much!", Intent.RECEIVED),
+    (Role.CUSTOMER, "Delivered but not here", "The tracking says delivered yesterday but there is nothing in my mailbox.",
+     Intent.DELIVERED_NOT_RECEIVED),
+    (Role.CUSTOMER, "Where is my order?", "I ordered a month ago and the tracking has not moved. When will it arrive?",
+     Intent.WHERE_IS_MY_ORDER),
+    (Role.SUPPLIER, "Re: order problem", "Dear friend, we have refunded the full amount to the buyer today.",
+     Intent.SUPPLIER_REFUND),
+])
+def test_the_reader_gets_plain_messages_right(role: Role, subject: str, text: str, intent: Intent) -> None:
+    reading = classify_intent(role, False, text, subject, False, (False, False), ReadingConfig())
+    assert reading.intent is intent and reading.guesses[0][0] is intent
