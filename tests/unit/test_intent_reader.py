@@ -134,8 +134,9 @@ def test_parse_reports_a_confidence_and_whether_it_is_enough() -> None:
         _, extraction = read_bytes(raw, config)
         assert extraction is not None
         contract = extraction.contract()
-        assert 0.0 < contract["intent_confidence"] <= 1.0
-        assert contract["intent_confident"] is (contract["intent_confidence"] >= threshold)
+        assert 0.0 < extraction.intent_confidence <= 1.0
+        assert contract["intent_confidence"] == round(extraction.intent_confidence, 3)
+        assert contract["intent_confident"] is (extraction.intent_confidence >= threshold)
         assert extraction.guesses[0] == (extraction.intent, extraction.intent_confidence)
         assert len(extraction.guesses) == 2 and extraction.guesses[1][1] <= extraction.guesses[0][1]
 
