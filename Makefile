@@ -40,3 +40,4 @@ lint: dev-install
 bench: install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/intent_cv.py
