@@ -53,6 +53,7 @@ lint: dev-install
 bench: install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/intent_cv.py
 	$(BIN)/python benchmarks/orders_bench.py
 	$(BIN)/python benchmarks/catchup_memory.py
 

@@ -27,7 +27,7 @@ from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders.book import build_order_book
 from inbox_agent.security.dns import CachedDns, TxtResolver
-from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, timers, track
+from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, teach, timers, track
 from inbox_agent.stages.claims import release_claims
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
@@ -37,7 +37,7 @@ from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 
 log = logging.getLogger("inbox_agent")
-LEADER_ONLY = ("ingest", "review")  # the stages that read mailbox folders
+LEADER_ONLY = ("ingest", "review", "teach")  # the stages that read mailbox folders
 LEADER_CHECK_SECONDS = 1.0
 
 
@@ -89,7 +89,7 @@ class Daemon:
     def _setup(self) -> None:
         folders = self.rt.folders
         self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
-                                     folders.attention])
+                                     folders.attention, *teach.teach_folders(self.rt)])
         self._release_claims()
         self.rt.reading = ingest.begin(self.rt)
         send.reconcile(self.rt)
@@ -119,6 +119,7 @@ class Daemon:
             "review": (self._threaded(review.run_once), ("send", "process"), self.review_poll),
             "send": (lambda: send.run_once(self.rt), ("process",), 2.0),
             "timers": (self._threaded(timers.run_once), ("process",), 1.0),
+            "teach": (self._threaded(teach.run_once), ("process",), 2.0),
         }
         for name in loops:
             self._kicks[name] = asyncio.Event()

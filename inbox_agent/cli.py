@@ -49,7 +49,7 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
     """Print one JSON object per FILE (JSON Lines): intent, role, language, numbers."""
     from inbox_agent.reading import read_file
 
-    config = load_config(config_path, sections=("parties", "store", "paths"))
+    config = load_config(config_path, sections=("parties", "store", "paths", "reading"))
     failed = False
     out = sys.stdout
     for name in files:
@@ -59,6 +59,30 @@ def parse(config_path: str | None, explain: bool, files: tuple[str, ...]) -> Non
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file ([reading] is read).")
+@_config_errors_exit_2
+def learn(config_path: str | None) -> None:
+    """Retrain the intent reader on the shipped and the store's taught examples; print the grouped
+    cross-validated figures before and after the taught ones."""
+    from inbox_agent.extract.evaluation import before_after
+    from inbox_agent.extract.intent import intent_model, shipped_examples, taught_examples
+
+    config = load_config(config_path, sections=("paths", "reading"))
+    shipped, taught = shipped_examples(), taught_examples(config.reading)
+    click.echo(f"training texts: {len(shipped)} shipped, {len(taught)} taught ({config.reading.examples})")
+    before, after = before_after(shipped, taught, config.reading.min_confidence)
+    click.echo(f"grouped cross-validation, {after.folds} folds over {after.groups} groups, "
+               f"min_confidence {config.reading.min_confidence}:")
+    click.echo(f"  rules (distributors, unknown senders): {after.rules.line()}")
+    for label, cv in (("before", before), ("after", after)):
+        click.echo(f"  {label:6s} {cv.overall.line()}")
+        if cv.taught is not None:
+            click.echo(f"  {label:6s} taught texts only: {cv.taught.line()}")
+    intent_model(config.reading)
+    click.echo(f"model trained and cached in {config.reading.cache_path()}")
 
 
 @main.command()

@@ -50,6 +50,7 @@ class StoreConfig(Section):
     phone: str = ""
     url: str = ""
     keep_raw_days: float = Field(default=90.0, gt=0)
+    order_prefix: str = Field(default="", pattern=r"^[A-Za-z]{0,5}$")
 
 
 class DatabaseConfig(Section):
@@ -309,6 +310,36 @@ class RetryConfig(Section):
     send: RetryOverride | None = None
 
 
+class LlmConfig(Section):
+    """An OpenAI-compatible chat-completions endpoint asked when the local reader is unsure."""
+
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "local"
+    api_key_env: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    attempts: int = Field(default=2, ge=1, le=5)
+    daily_budget: int = Field(default=200, ge=0)
+    max_chars: int = Field(default=2000, ge=100)
+
+
+class ReadingConfig(Section):
+    """How sure the intent reader must be to act, and where it keeps its model and taught examples."""
+
+    min_confidence: float = Field(default=0.7, ge=0, le=1)
+    examples: str = "var/training"
+    cache_dir: str | None = None
+    teach_folders: str = Field(default="Teach/{intent}", pattern=r"^[^{}]*\{intent\}[^{}]*$")
+    llm: LlmConfig = Field(default_factory=LlmConfig)
+
+    def cache_path(self) -> Path:
+        """`cache_dir`, else $XDG_CACHE_HOME/inbox-agent, else ~/.cache/inbox-agent."""
+        if self.cache_dir:
+            return Path(self.cache_dir)
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "inbox-agent"
+
+
 class PathsConfig(Section):
     rules: str = str(bundled_dir("rules"))
     templates: str = str(bundled_dir("templates"))
@@ -331,6 +362,7 @@ class Config(Section):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     orders: OrdersConfig | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    reading: ReadingConfig = Field(default_factory=ReadingConfig)
     source: str = "<embedded default>"
 
     def mailbox_is_embedded(self) -> bool:

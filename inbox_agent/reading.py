@@ -14,12 +14,13 @@ from inbox_agent.extract import Extraction, extract
 from inbox_agent.parse import ParsedEmail, parse_email
 
 
-def read_bytes(raw: bytes, config: Config) -> tuple[ParsedEmail, Extraction | None]:
+def read_bytes(raw: bytes, config: Config, explain: bool = False) -> tuple[ParsedEmail, Extraction | None]:
     """Parse and extract; the extraction is None when the message could not be parsed."""
     parsed = parse_email(raw)
     if parsed.error:
         return parsed, None
-    return parsed, extract(parsed, config.parties, tuple(config.store.languages))
+    return parsed, extract(parsed, config.parties, tuple(config.store.languages), config.reading, explain,
+                           config.store.order_prefix)
 
 
 def read_file(path: Path, config: Config, explain: bool = False) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def read_file(path: Path, config: Config, explain: bool = False) -> dict[str, An
         raw = path.read_bytes()
     except OSError as e:
         return {"error": f"cannot read {path}: {e.strerror or e}"}
-    parsed, extraction = read_bytes(raw, config)
+    parsed, extraction = read_bytes(raw, config, explain)
     if extraction is None:
         return {"message_id": parsed.message_id, "error": parsed.error}
     record: dict[str, Any] = {"message_id": parsed.message_id, **extraction.contract()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from inbox_agent.config import PartiesConfig
+from inbox_agent.config import PartiesConfig, ReadingConfig
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.extract.intent import classify_intent
@@ -28,6 +28,9 @@ from inbox_agent.rules import load_rules_file
 @dataclass(frozen=True)
 class Extraction:
     intent: Intent
+    intent_confidence: float
+    intent_confident: bool
+    guesses: tuple[tuple[Intent, float], ...]  # the reader's two best intents, best first
     role: Role
     language: str | None
     order_numbers: tuple[str, ...]
@@ -38,6 +41,8 @@ class Extraction:
         """The fields of the parse contract (JSON-ready)."""
         return {
             "intent": self.intent.value,
+            "intent_confidence": round(self.intent_confidence, 3),
+            "intent_confident": self.intent_confident,
             "sender_role": self.role.value,
             "language": self.language,
             "order_numbers": list(self.order_numbers),
@@ -57,34 +62,36 @@ def _cold_rules() -> _ColdRules:
     return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]))
 
 
-def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...]) -> Extraction:
-    """Read one parsed message. Pure: the same input always gives the same answer."""
+def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...],
+            reading: ReadingConfig | None = None, explain: bool = False, order_prefix: str = "") -> Extraction:
+    """Read one parsed message. Pure: the same input (and training data) always gives the same answer."""
+    reading = reading or ReadingConfig()
     tracking = tuple(find_tracking_numbers(parsed.all_text))
-    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking]))
+    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking], order_prefix))
     automated = bool(parsed.automated)
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"
     new_lower = new_words.lower()
     cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
     purchase = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] + [t.number for t in tracking]
-    role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase)
+    role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase, bool(parsed.bulk))
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
     compact_new = re.sub(r"[\s\-]", "", new_words).upper()
     origin = load_format_book().origin_carriers
     new_last_mile = any(t.number in compact_new and t.carrier not in origin for t in tracking)
-    subject_is_reply = parsed.subject_topic != parsed.subject.strip()
-    intent, intent_why = classify_intent(
-        role, automated, parsed.new_text, parsed.subject_topic, subject_is_reply, new_last_mile
-    )
+    compact_all = re.sub(r"[\s\-]", "", new_words)
+    numbers = (bool(tracking), any(o in compact_all for o in orders))
+    read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
     if not (parsed.is_bounce and automated):
         sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{parsed.subject_topic}\n{parsed.new_text}"
         language = detect_language(sample, languages)
     why = {
-        "intent": intent_why,
+        "intent": read.why,
         "sender_role": [f"From {parsed.from_address}", *parsed.automated, *(f"cold: {c}" for c in cold_hits)],
         "language": [f"newest text: {parsed.new_text[:80]!r}"],
         "tracking_numbers": [f"{t.written!r} -> {t.number} ({t.format_id})" for t in tracking],
     }
-    return Extraction(intent, role, language, orders, tracking, why)
+    confident = read.confidence >= reading.min_confidence
+    return Extraction(read.intent, read.confidence, confident, read.guesses, role, language, orders, tracking, why)

@@ -1,20 +1,57 @@
-"""The one intent of a message, by the corpus policy's order of rules.
+"""The one intent of a message, with how sure the reader is of it.
 
+What is known for sure decides first (corpus policy):
 1. machine-generated -> auto_reply (overrides everything);
-2. a distributor that states a last-mile (destination) tracking number in its newest text or
-   subject -> last_mile_tracking (numbers of carriers out of China are first-mile ones);
-3. a supplier -> the best supplier intent;
-4. anyone else -> the best customer intent;
-otherwise `other`. Only the newest text and the subject are read; the subject counts half when
-it is a reply or forward, since it then names the old topic.
+2. a distributor -> last_mile_tracking when it states a last-mile (destination) tracking number in
+   its newest text or subject (numbers of carriers out of China are first-mile ones), else other;
+3. an unknown sender (a cold pitch, a bulk or billing mailing) -> other;
+4. a store's override phrase (a lexicon weight of 8 or more) in the newest text -> its intent.
+Otherwise the learned model (extract/classifier.py) reads the newest text and the subject, and
+only the intents of the sender's role count: supplier intents for a supplier, customer intents
+for anyone else, `other` for both. Its probability, renormalised over those, is the confidence.
 """
 
 from __future__ import annotations
 
-from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.lexicon import score
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-_MIN_SCORE = 2.0
+from inbox_agent.config import ReadingConfig
+from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
+from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
+from inbox_agent.extract.llm import llm_reader
+from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
+from inbox_agent.parse.message import subject_topic
+from inbox_agent.rules import rules_dir
+
+
+@dataclass(frozen=True)
+class IntentReading:
+    intent: Intent
+    confidence: float  # 0..1: the reader's probability of `intent`
+    guesses: tuple[tuple[Intent, float], ...]  # the two best intents with their probabilities
+    why: list[str]
+
+
+def shipped_examples() -> list[TrainingExample]:
+    """The labelled texts of the rules directory (`rules/training/*.jsonl`)."""
+    return load_examples(training_files([rules_dir() / TRAINING_FOLDER]))
+
+
+def taught_examples(reading: ReadingConfig) -> list[TrainingExample]:
+    """The examples a store's agents taught (`[reading] examples`)."""
+    return load_examples(training_files([Path(reading.examples)]), taught=True)
+
+
+def intent_model(reading: ReadingConfig) -> IntentModel:
+    """The model trained on the shipped and the taught examples (cached; see classifier.py)."""
+    return _model(str(rules_dir()), reading)
+
+
+@lru_cache(maxsize=4)
+def _model(_rules: str, reading: ReadingConfig) -> IntentModel:
+    return trained_model([*shipped_examples(), *taught_examples(reading)], reading.cache_path())
 
 
 def classify_intent(
@@ -22,42 +59,51 @@ def classify_intent(
     automated: bool,
     new_text: str,
     subject: str,
-    subject_is_reply: bool,
     new_last_mile: bool,
-) -> tuple[Intent, list[str]]:
-    """Return the intent and the reasons that decided it."""
+    numbers: tuple[bool, bool],
+    reading: ReadingConfig,
+    explain: bool = False,
+) -> IntentReading:
+    """The intent of the newest text + subject; `numbers` says whether a tracking and an order
+    number are written in the message."""
     if automated:
-        return Intent.AUTO_REPLY, ["machine-generated message"]
-    (body_scores, why), (subject_scores, subject_why) = score(
-        [(new_text, 1.0), (subject, 0.5 if subject_is_reply else 1.0)]
-    )
-    for intent, value in subject_scores.items():
-        body_scores[intent] = body_scores.get(intent, 0.0) + value
-    why += [f"subject {w}" for w in subject_why]
+        return _sure(Intent.AUTO_REPLY, ["machine-generated message"])
+    body, topic = lexicon_scores(new_text, subject)
+    why = [f"lexicon {w}" for w in body.why] + [f"lexicon subject {w}" for w in topic.why]
     if role is Role.DISTRIBUTOR:
         if new_last_mile:
-            return Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"]
-        return Intent.OTHER, why
-    allowed = SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS
-    candidates = {i: v for i, v in body_scores.items() if i in allowed or i is Intent.OTHER}
-    if not candidates:
-        return Intent.OTHER, why
-    best = max(candidates, key=lambda i: (candidates[i], _priority(i)))
-    if candidates[best] < _MIN_SCORE:
-        return Intent.OTHER, why
-    return best, why
+            return _sure(Intent.LAST_MILE_TRACKING, [*why, "distributor states a last-mile tracking number"])
+        return _sure(Intent.OTHER, [*why, "distributor without a last-mile tracking number"])
+    if role is Role.UNKNOWN:
+        return _sure(Intent.OTHER, [*why, "unknown sender (cold or bulk mail)"])
+    allowed = (SUPPLIER_INTENTS if role is Role.SUPPLIER else CUSTOMER_INTENTS) | {Intent.OTHER}
+    overrides = sorted(body.overrides & allowed, key=lambda i: -body.totals.get(i, 0.0))
+    if overrides:
+        return _sure(overrides[0], [*why, f"a store's override phrase of {overrides[0].value}"])
+    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals)
+    model = intent_model(reading)
+    ranked = ranked_intents(model, new_text, subject, clues)
+    best, confidence = ranked[0]
+    if confidence < reading.min_confidence and reading.llm.enabled:
+        best, confidence = _second_opinion(new_text, subject, ranked, reading, why)
+    if explain or confidence < reading.min_confidence:
+        weighed = model.read(new_text, subject, clues, explain=True).features
+        why.append("model: " + ", ".join(weighed) if weighed else "model: no telling feature")
+    why.append("model: " + ", ".join(f"{i.value} {p:.2f}" for i, p in ranked[:2]))
+    return IntentReading(best, confidence, tuple(ranked[:2]), why)
 
 
-def _priority(intent: Intent) -> int:
-    """Tie-break: a granted refund beats a reship offer, a claim beats a question."""
-    order = [
-        Intent.SUPPLIER_REFUND,
-        Intent.SUPPLIER_RESHIP,
-        Intent.SUPPLIER_DECLINED,
-        Intent.SUPPLIER_INFO_REQUEST,
-        Intent.DELIVERED_NOT_RECEIVED,
-        Intent.RECEIVED,
-        Intent.WHERE_IS_MY_ORDER,
-        Intent.OTHER,
-    ]
-    return len(order) - order.index(intent) if intent in order else 0
+def _second_opinion(new_text: str, subject: str, ranked: list[tuple[Intent, float]], reading: ReadingConfig,
+                    why: list[str]) -> tuple[Intent, float]:
+    """Ask the LLM reader; its answer counts only when it is one of the two best local guesses (then
+    the intent is confident, at the threshold); otherwise the message stays unsure."""
+    answer = llm_reader(reading.llm).ask(new_text, subject, [i for i, _ in ranked])
+    why.append(f"llm: {answer.note}")
+    best, confidence = ranked[0]
+    if answer.intent is not None and answer.intent in {i for i, _ in ranked[:2]}:
+        return answer.intent, max(reading.min_confidence, dict(ranked)[answer.intent])
+    return best, confidence
+
+
+def _sure(intent: Intent, why: list[str]) -> IntentReading:
+    return IntentReading(intent, 1.0, ((intent, 1.0),), why)

@@ -4,6 +4,10 @@ All languages are scored together, so a message is read right even when its lang
 misdetected or mixed. `score()` returns the total weight per intent and the phrases that matched
 (the `why` of `--explain`).
 
+A phrase weighing OVERRIDE_WEIGHT or more is a store's override: when it matches the newest
+text (and no negation cancels it) its intent is the answer, whatever the learned reader thinks.
+The shipped lexicons weigh less, so they only inform the learned reader.
+
 A file may also name its negation words and the intents they cancel (`negation:`): a phrase of
 such an intent does not count when a negation word is in it or just before it in the same
 clause ("ist nicht angekommen", "the parcel never arrived", "niet aangekomen" are no receipts,
@@ -26,6 +30,7 @@ from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.rules import load_rules_file, rules_dir
 
 _NEGATION_REACH = 30
+OVERRIDE_WEIGHT = 8.0
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,16 @@ def _phrase_set() -> CaselessSet:
     return CaselessSet([p.pattern for p in load_lexicon()])
 
 
-def score(parts: Sequence[tuple[str, float]]) -> list[tuple[dict[Intent, float], list[str]]]:
-    """For each (text, factor): the weight per intent over the text, and the matched phrases as
-    'intent: "words"'. The texts share one pass of the phrase filter.
+@dataclass(frozen=True)
+class Score:
+    totals: dict[Intent, float]  # weight per intent
+    why: list[str]  # the matched phrases as 'intent: "words" (language)'
+    overrides: frozenset[Intent]  # intents of matched phrases weighing OVERRIDE_WEIGHT or more
+
+
+def score(parts: Sequence[tuple[str, float]]) -> list[Score]:
+    """For each (text, factor): the weight per intent over the text, the matched phrases and the
+    overriding intents. The texts share one pass of the phrase filter.
 
     Within one language the weights of matching phrases add up; across languages the best
     language counts, so look-alike words ("refuse", "refus") are not counted twice.
@@ -98,6 +110,7 @@ def score(parts: Sequence[tuple[str, float]]) -> list[tuple[dict[Intent, float],
     for (text, factor), matches in zip(parts, _phrase_set().searches_each(texts), strict=True):
         per_language: dict[tuple[Intent, str], float] = {}
         why: list[str] = []
+        overrides: set[Intent] = set()
         for index, m in matches:
             phrase = phrases[index]
             if phrase.negation is not None and _negated(phrase.negation, text, m):
@@ -105,11 +118,13 @@ def score(parts: Sequence[tuple[str, float]]) -> list[tuple[dict[Intent, float],
                 continue
             key = (phrase.intent, phrase.language)
             per_language[key] = per_language.get(key, 0.0) + phrase.weight * factor
+            if phrase.weight >= OVERRIDE_WEIGHT:
+                overrides.add(phrase.intent)
             why.append(f'{phrase.intent.value}: "{m.group(0)}" ({phrase.language})')
         totals: dict[Intent, float] = {}
         for (intent, _), value in per_language.items():
             totals[intent] = max(totals.get(intent, 0.0), value)
-        results.append((totals, why))
+        results.append(Score(totals, why, frozenset(overrides)))
     return results
 
 

@@ -1,8 +1,10 @@
 """Order numbers: the store's own (presented as an order) and marketplace orders (16 digits).
 
 A store order needs an order word or mark before it (rules/orders.yaml): a bare 4-digit number
-is a year, a house number or a price as often as an order. Numbers that are part of a tracking
-number are never orders.
+is a year, a house number or a price as often as an order. A store that writes its references
+with its own letters (`[store] order_prefix`, e.g. "BP") has its bare references count too:
+"BP2051", "BP-2051", "#BP 2051" in a table cell, a subject or after "your ref" give 2051. Numbers
+that are part of a tracking number are never orders.
 """
 
 from __future__ import annotations
@@ -42,11 +44,20 @@ def _rules() -> _OrderRules:
     )
 
 
-def find_order_numbers(text: str, tracking_numbers: list[str]) -> list[str]:
-    """Order numbers in `text` in order of first appearance, without duplicates."""
+@lru_cache(maxsize=8)
+def _prefixed(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,7}})(?![\d.,]\d|[A-Za-z])",
+                      re.IGNORECASE)
+
+
+def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "") -> list[str]:
+    """Order numbers in `text` in order of first appearance, without duplicates (`prefix`: the
+    store's own letters before its references, which then count without an order word)."""
     rules = _rules()
     hits: list[tuple[int, str]] = []
     lower = text.lower()
+    if prefix:
+        hits += [(m.start(1), m.group(1)) for m in _prefixed(prefix).finditer(text)]
     marketplace = len(rules.patterns.members) - 1
     for index in rules.patterns.candidates(text, lower):
         matches = rules.patterns.members[index].finditer(text, lower)

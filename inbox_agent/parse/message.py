@@ -69,7 +69,7 @@ class ParsedEmail:
     @property
     def subject_topic(self) -> str:
         """The subject without reply/forward prefixes."""
-        return _SUBJECT_PREFIX.sub("", self.subject).strip()
+        return subject_topic(self.subject)
 
     @property
     def all_text(self) -> str:
@@ -82,6 +82,11 @@ class ParsedEmail:
         if self.in_reply_to and self.in_reply_to not in ids:
             ids.append(self.in_reply_to)
         return tuple(ids)
+
+
+def subject_topic(subject: str) -> str:
+    """`subject` without its reply/forward prefixes ("Re: AW: TR: x" -> "x")."""
+    return _SUBJECT_PREFIX.sub("", subject).strip()
 
 
 def parse_email(raw: bytes) -> ParsedEmail:

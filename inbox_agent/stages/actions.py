@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 from datetime import datetime, timedelta
+from email.header import Header
 from email.message import EmailMessage
 from typing import Any
 
@@ -98,11 +99,17 @@ def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: Inbound
 def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: int | None, now: datetime,
                      reason: str | None = None) -> None:
     """Move the message to the "Needs attention" folder; nothing is sent. (The draft stage copies
-    it there first and only then removes it from the inbox, so it is never lost.) A `reason` goes
-    in a header above the message, for the person who reads it."""
+    it there first and only then removes it from the inbox, so it is never lost.) A `reason`
+    goes on top of it as a header (one line) for the person who reads it."""
     if inbound.raw:
-        said = f"{REASON_HEADER}: {one_line(reason)[:900]}\r\n".encode("ascii", "replace") if reason else b""
-        note = _note(rt, case_id, f"note:inbound:{inbound.id}", said + inbound.raw, now)
+        raw = inbound.raw
+        if reason:
+            value = one_line(reason)[:900]
+            if not value.isascii():  # RFC 2047 words for what the text's own letters bring in
+                value = Header(value, "utf-8", header_name=REASON_HEADER).encode(linesep="\r\n")
+            raw = f"{REASON_HEADER}: {value}\r\n".encode() + raw
+        taught = f":taught:{inbound.summary['taught']}" if inbound.summary.get("taught") else ""
+        note = _note(rt, case_id, f"note:inbound:{inbound.id}{taught}", raw, now)
         note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}
         s.add(note)
 

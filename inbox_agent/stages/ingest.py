@@ -174,6 +174,8 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
         summary["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking[:cap]]
         if len(extraction.tracking) > cap:
             summary["tracking_dropped"] = len(extraction.tracking) - cap
+        summary["intent_guesses"] = [[i.value, round(p, 3)] for i, p in extraction.guesses]
+        summary["intent_why"] = [w for w in extraction.why.get("intent", []) if w.startswith("model:")]
         if extraction.role in (Role.SUPPLIER, Role.DISTRIBUTOR):
             security = rt.config.security
             verdict = check_sender(stored.raw, parsed.from_address, security.trusted_authserv_id,

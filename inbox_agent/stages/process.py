@@ -73,6 +73,10 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
             inbound.summary = {**inbound.summary, "left_for_people": refusal}
             event.status = WorkStatus.DONE
             return
+        if _unsure(inbound.summary, facts) and not _guesses_agree(rt, place.case, inbound.summary, facts):
+            _leave_unsure(rt, s, inbound, place.case, now)
+            event.status = WorkStatus.DONE
+            return
         case = place.case or _open_case(s, inbound, facts, now)
         if case is not None:
             inbound.case_id = event.case_id = case.id
@@ -107,6 +111,49 @@ def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
         "has_tracking": bool(summary.get("tracking")),
         "has_order": bool(summary.get("order_numbers")),
     }
+
+
+def _unsure(summary: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """A person's message whose intent the reader is not sure of: nothing is done on a guess."""
+    return summary.get("intent_confident") is False and not (facts["automated"] or facts["bulk"])
+
+
+def _guesses_agree(rt: Runtime, case: Case | None, summary: dict[str, Any], facts: dict[str, Any]) -> bool:
+    """Whether the reader's two best guesses, together as likely as `min_confidence`, lead the
+    playbook to the same decision in the message's case ("still nothing" after the post-office
+    kit is where-is-my-order or delivered-not-received alike): then acting relies on no guess."""
+    guesses = summary.get("intent_guesses") or []
+    if len(guesses) < 2 or guesses[0][1] + guesses[1][1] < rt.config.reading.min_confidence:
+        return False
+    if case is None:
+        return False
+    seen = {t["number"] for t in case.tracking_numbers}
+    known = {**facts, **case_facts(rt, case),
+             "has_new_tracking": any(t["number"] not in seen for t in summary.get("tracking") or [])}
+    decisions = [decide(load_playbook(), case.state, "message.received", {**known, "intent": intent})
+                 for intent, _ in guesses[:2]]
+    same = decisions[0].rule != "none" and all(
+        (d.to_state, d.actions) == (decisions[0].to_state, decisions[0].actions) for d in decisions)
+    if same:
+        rt.log(f"process: intent unsure ({guesses[0][0]} or {guesses[1][0]}), both lead to {decisions[0].rule}")
+    return same
+
+
+def _leave_unsure(rt: Runtime, s: Session, inbound: InboundMessage, case: Case | None, now: Any) -> None:
+    """To "Needs attention" with the reader's two best guesses and why. The message stays linked
+    to its case (so the thread is kept), but the case learns nothing from it and nothing is sent."""
+    summary = inbound.summary
+    if case is not None:
+        inbound.case_id = case.id
+        if inbound.message_id:
+            s.merge(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
+                                party=summary.get("sender_role", "unknown"), at=now))
+    guesses = ", ".join(f"{name} {p:.2f}" for name, p in summary.get("intent_guesses") or [])
+    why = "; ".join(w.removeprefix("model: ") for w in summary.get("intent_why") or [])
+    reason = (f"intent unsure (below {rt.config.reading.min_confidence:.2f}): best guesses {guesses}; why: {why}. "
+              "Move this message into Teach/<intent> to have it handled as that intent.")
+    rt.log(f"process: message {inbound.id} left for people: intent unsure ({guesses})")
+    leave_for_people(rt, s, inbound, case.id if case is not None else None, now, reason)
 
 
 @dataclass(frozen=True)

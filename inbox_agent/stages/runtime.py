@@ -36,6 +36,8 @@ class Runtime:
     rejected_start: int = 0  # the first Rejected position review has not settled
     rejected_seen: set[str] = field(default_factory=set)  # Rejected uids review has settled
     smtp_tokens: TokenSource | None = None  # OAuth2 access tokens for SMTP, refreshed before expiry
+    teach_looked_at: set[tuple[str, str]] = field(default_factory=set)  # (Teach folder, uid) teach has seen
+    teach_start: dict[str, int] = field(default_factory=dict)  # per Teach folder, the first position not yet read
 
     @property
     def folders(self) -> Any:

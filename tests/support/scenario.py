@@ -27,6 +27,7 @@ from inbox_agent.config import (
     ImapConfig,
     OrdersConfig,
     PartiesConfig,
+    ReadingConfig,
     RepliesConfig,
     SmtpConfig,
     StoreConfig,
@@ -71,6 +72,7 @@ class Scenario:
                                 **settings)
     settings: dict[str, Any] = field(default_factory=dict)  # Config sections replacing the defaults below
     dns: dict[bytes, bytes] = field(default_factory=dict)  # DNS TXT records, for DKIM keys
+    reading: ReadingConfig = field(default_factory=ReadingConfig)
 
     @property
     def config(self) -> Config:
@@ -87,6 +89,7 @@ class Scenario:
             ),
             replies=RepliesConfig(mode="auto"),
             orders=self.orders,
+            reading=self.reading,
         ).model_copy(update=self.settings)
 
     async def start(self) -> None:

@@ -1,0 +1,82 @@
+"""Labelled texts the intent reader learns from: JSON Lines under `rules/training/*.jsonl` (the
+shipped set, or a store's own rules) plus the examples a store's agents taught (`[reading]
+examples`). One object per line: subject, text (the newest text only), intent, language, role,
+group (texts of one writer or template share a group, so cross-validation holds them out
+together). A bad line is a ConfigError naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inbox_agent.domain import Intent, Role
+from inbox_agent.errors import ConfigError
+
+TRAINING_FOLDER = "training"
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    subject: str
+    text: str
+    intent: Intent
+    role: Role
+    language: str
+    group: str
+    taught: bool = False  # kept from a store's Teach/ folder rather than shipped
+
+    def to_json(self) -> str:
+        return json.dumps({"subject": self.subject, "text": self.text, "intent": self.intent.value,
+                           "language": self.language, "role": self.role.value, "group": self.group},
+                          ensure_ascii=False)
+
+
+def training_files(folders: Iterable[Path]) -> list[Path]:
+    """Every `*.jsonl` of the given folders, in a stable order (missing folders give none)."""
+    return [p for folder in folders if folder.is_dir() for p in sorted(folder.glob("*.jsonl"))]
+
+
+def load_examples(files: Iterable[Path], taught: bool = False) -> list[TrainingExample]:
+    """The examples of `files`, in file and line order; duplicates (same subject, text, intent) once."""
+    examples: dict[tuple[str, str, Intent], TrainingExample] = {}
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(str(path), "", f"cannot be read ({e})") from None
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                example = _example(path, number, line, taught)
+                examples.setdefault((example.subject, example.text, example.intent), example)
+    return list(examples.values())
+
+
+def _example(path: Path, number: int, line: str, taught: bool) -> TrainingExample:
+    where = f"line {number}"
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        subject, text = str(data.get("subject") or ""), str(data["text"])
+        intent, role = Intent(data["intent"]), Role(data.get("role") or Role.CUSTOMER.value)
+    except KeyError as e:
+        raise ConfigError(str(path), where, f"a training example needs {e.args[0]!r}") from None
+    except ValueError as e:
+        raise ConfigError(str(path), where, f"not a training example ({e})") from None
+    if not (subject.strip() or text.strip()):
+        raise ConfigError(str(path), where, "a training example needs a subject or a text")
+    group = str(data.get("group") or f"{path.stem}:{number}")
+    return TrainingExample(subject, text, intent, role, str(data.get("language") or ""), group, taught)
+
+
+def digest(examples: Iterable[TrainingExample]) -> str:
+    """A hash of the examples' content: the model cache key (with the code version)."""
+    h = hashlib.sha256()
+    for e in examples:
+        h.update(e.to_json().encode())
+        h.update(b"\x01" if e.taught else b"\x00")
+    return h.hexdigest()

@@ -1,0 +1,92 @@
+"""teach: a message an agent moved into `Teach/<intent>` -> processed again with that intent, and
+kept as a training example of the store.
+
+The agent's move is the correction: the message (usually one the reader was unsure of, from
+"Needs attention") is found by its Message-ID among the inbound messages, its intent becomes the
+taught one (a fact now, recorded in its summary), and a `message.received` event runs it through
+the playbook. The example is appended to `[reading] examples`/taught.jsonl (the loader drops
+repeats), so the next `inbox-agent learn` and the next start learn from it. The summary's
+`taught` mark is set in the same transaction as the event, so a crash never processes a
+correction twice; the folder's keyword (IMAP) or that mark (Maildir) says it was handled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from inbox_agent.domain import Intent, Role, WorkStatus
+from inbox_agent.extract.training import TrainingExample
+from inbox_agent.mailbox.base import StoredMessage
+from inbox_agent.parse import parse_email
+from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.tables import Event, InboundMessage
+
+TAUGHT_FILE = "taught.jsonl"
+TEACHABLE = tuple(i for i in Intent if i is not Intent.AUTO_REPLY)  # an auto-reply is known for sure
+
+
+def teach_folders(rt: Runtime) -> dict[str, Intent]:
+    """Folder name -> the intent it teaches (`[reading] teach_folders` with `{intent}` filled in)."""
+    return {rt.config.reading.teach_folders.format(intent=i.value): i for i in TEACHABLE}
+
+
+def run_once(rt: Runtime) -> int:
+    handled = 0
+    looked_at = rt.teach_looked_at
+    for folder, intent in teach_folders(rt).items():
+        done = []
+        start = rt.teach_start.get(folder, 0)
+        for uid in rt.mailbox.unseen_uids(folder, {u for f, u in looked_at if f == folder}, start):
+            stored = rt.mailbox.fetch(folder, uid)
+            if stored is None:
+                continue
+            if _teach(rt, folder, stored, intent):
+                handled += 1
+            done.append(stored.uid)
+            looked_at.add((folder, stored.uid))
+            if rt.mailbox.positions_grow:  # an idle folder then costs one STATUS a round
+                rt.teach_start[folder] = max(rt.teach_start.get(folder, 0), stored.position + 1)
+        rt.mailbox.mark_seen(folder, done)
+    return handled
+
+
+def _teach(rt: Runtime, folder: str, stored: StoredMessage, intent: Intent) -> bool:
+    """True when the message was taught now (False: already taught, or not a message we know)."""
+    parsed = parse_email(stored.raw)
+    if parsed.error or not parsed.message_id:
+        rt.log(f"teach: a message in {folder} cannot be read ({parsed.error or 'no Message-ID'}); left there")
+        return False
+    with rt.db.transaction() as s:
+        inbound = s.scalars(select(InboundMessage).where(InboundMessage.message_id == parsed.message_id,
+                                                         InboundMessage.raw != b"").order_by(InboundMessage.id)).first()
+        if inbound is None:
+            rt.log(f"teach: {parsed.message_id} in {folder} is not a message the daemon received; left there")
+            return False
+        if inbound.summary.get("taught") == intent.value:
+            return False
+        example = TrainingExample(parsed.subject, parsed.new_text, intent, _role(inbound.summary.get("sender_role")),
+                                  str(inbound.summary.get("language") or ""), f"taught:{parsed.message_id}", True)
+        _keep(rt, example)
+        inbound.summary = {**inbound.summary, "intent": intent.value, "intent_confident": True,
+                           "taught": intent.value}
+        s.add(Event(kind="message.received", payload={"inbound_id": inbound.id, "taught": intent.value},
+                    status=WorkStatus.PENDING, created_at=rt.clock()))
+    rt.log(f"teach: {parsed.message_id} taught as {intent.value}")
+    return True
+
+
+def _role(value: object) -> Role:
+    try:
+        return Role(str(value))
+    except ValueError:
+        return Role.CUSTOMER
+
+
+def _keep(rt: Runtime, example: TrainingExample) -> None:
+    """Append the example to the store's taught examples (a repeat is dropped when loading)."""
+    folder = Path(rt.config.reading.examples)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / TAUGHT_FILE).open("a", encoding="utf-8") as f:
+        f.write(example.to_json() + "\n")

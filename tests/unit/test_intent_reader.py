@@ -1,0 +1,221 @@
+"""The learned intent reader: training data loading, determinism, the disk cache, role limits,
+confidence in the parse contract, grouped cross-validation and `inbox-agent learn`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import pytest
+
+from inbox_agent.config import Config, PartiesConfig, ReadingConfig
+from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
+from inbox_agent.errors import ConfigError
+from inbox_agent.extract.classifier import (
+    Clues,
+    IntentModel,
+    _scores_by_class,
+    char_grams,
+    clues_of,
+    model_key,
+    ranked_intents,
+    trained_model,
+)
+from inbox_agent.extract.evaluation import cross_validate
+from inbox_agent.extract.intent import classify_intent, shipped_examples
+from inbox_agent.extract.training import TrainingExample, load_examples
+from inbox_agent.reading import read_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _clues(role: Role) -> Clues:
+    return Clues(role, False, False, False, {}, {})
+
+
+def _line(**values: str) -> str:
+    return json.dumps({"subject": "", "text": "hello", "intent": "other", "language": "en", "role": "customer",
+                       "group": "g", **values})
+
+
+def test_a_bad_training_line_names_its_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(_line() + "\n" + _line(intent="parcel_eaten") + "\n")
+    with pytest.raises(ConfigError, match=r"x\.jsonl: line 2: not a training example"):
+        load_examples([path])
+    path.write_text('{"subject": "hi", "intent": "other"}\n')
+    with pytest.raises(ConfigError, match="line 1: a training example needs 'text'"):
+        load_examples([path])
+
+
+def test_examples_load_once_each_and_keep_their_group(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text("\n".join([_line(group="w1"), _line(group="w2"), _line(text="bye", group="w3"), ""]))
+    examples = load_examples([path], taught=True)
+    assert [(e.text, e.group, e.taught) for e in examples] == [("hello", "w1", True), ("bye", "w3", True)]
+
+
+def test_the_shipped_set_covers_every_intent_with_a_group() -> None:
+    examples = shipped_examples()
+    assert {e.intent for e in examples} == set(Intent)
+    assert all(e.group for e in examples)
+
+
+def test_training_is_deterministic_and_cached_on_disk(tmp_path: Path) -> None:
+    examples = shipped_examples()[::3]
+    clues = _clues(Role.CUSTOMER)
+    text = "the tracking says delivered but nothing came"
+    first = IntentModel().fit(examples).read(text, "", clues).probabilities
+    second = IntentModel().fit(examples).read(text, "", clues).probabilities
+    assert first == second
+    model = trained_model(examples, tmp_path)
+    cached = tmp_path / f"intent-{model_key(examples)}.joblib"
+    assert [p.name for p in tmp_path.iterdir()] == [cached.name]
+    assert joblib.load(cached).read(text, "", clues).probabilities == model.read(text, "", clues).probabilities
+    assert model.read(text, "", clues).probabilities == first
+
+
+def test_reading_one_message_gives_what_scikit_learn_gives_for_a_batch() -> None:
+    examples = shipped_examples()[::3]
+    model = IntentModel().fit(examples)
+    sample = examples[:: max(1, len(examples) // 40)]
+    classes = [c.value for c in model.classes]
+    expected = model.calibration.predict_proba(_scores_by_class(model.svm, model.matrix(sample), classes))
+    for example, row in zip(sample, expected, strict=True):
+        got = model.read(example.text, example.subject, clues_of(example)).probabilities
+        assert [got[c] for c in model.classes] == pytest.approx(list(row), abs=1e-4)
+
+
+def test_character_grams_are_those_of_char_wb() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), strip_accents="unicode").build_analyzer()
+    for text in ("Colis livré, mais RIEN reçu!!", "a b  cd\tefghij Übergröße", "", "pkg 9400111206206406260787 ok"):
+        assert sorted(char_grams(text)) == sorted(reference(text))
+
+
+def test_a_damaged_cache_file_is_trained_again(tmp_path: Path) -> None:
+    examples = shipped_examples()[:60] + shipped_examples()[-60:]
+    (tmp_path / f"intent-{model_key(examples)}.joblib").write_bytes(b"not a model")
+    model = trained_model(examples, tmp_path)
+    assert isinstance(joblib.load(tmp_path / f"intent-{model_key(examples)}.joblib"), IntentModel)
+    assert sum(model.read("hi", "", _clues(Role.CUSTOMER)).probabilities.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("role, allowed", [(Role.CUSTOMER, CUSTOMER_INTENTS), (Role.SUPPLIER, SUPPLIER_INTENTS)])
+def test_only_the_intents_of_the_senders_role_count(role: Role, allowed: frozenset[Intent]) -> None:
+    model = trained_model(shipped_examples(), ReadingConfig().cache_path())
+    for text in ("we refund you the full amount", "the parcel arrived, thanks", "where is my order?"):
+        ranked = ranked_intents(model, text, "", _clues(role))
+        assert {i for i, _ in ranked} == allowed | {Intent.OTHER}
+        assert sum(p for _, p in ranked) == pytest.approx(1.0)
+        assert ranked == sorted(ranked, key=lambda item: item[1], reverse=True)
+
+
+def test_rules_known_for_sure_decide_before_the_model() -> None:
+    reading = ReadingConfig()
+    auto = classify_intent(Role.CUSTOMER, True, "the parcel never arrived", "", False, (False, False), reading)
+    assert (auto.intent, auto.confidence) == (Intent.AUTO_REPLY, 1.0)
+    lastmile = classify_intent(Role.DISTRIBUTOR, False, "we refund", "", True, (True, False), reading)
+    assert lastmile.intent is Intent.LAST_MILE_TRACKING
+    cold = classify_intent(Role.UNKNOWN, False, "where is my order", "", False, (False, False), reading)
+    assert cold.intent is Intent.OTHER
+
+
+def test_parse_reports_a_confidence_and_whether_it_is_enough() -> None:
+    raw = (b"From: kim@example.org\r\nSubject: delivered?\r\nMessage-ID: <k@example.org>\r\n\r\n"
+           b"Tracking says delivered yesterday but I have nothing, not in the mailbox either.\r\n")
+    for threshold in (0.0, 1.0):
+        config = Config(parties=PartiesConfig(), reading=ReadingConfig(min_confidence=threshold))
+        _, extraction = read_bytes(raw, config)
+        assert extraction is not None
+        contract = extraction.contract()
+        assert 0.0 < extraction.intent_confidence <= 1.0
+        assert contract["intent_confidence"] == round(extraction.intent_confidence, 3)
+        assert contract["intent_confident"] is (extraction.intent_confidence >= threshold)
+        assert extraction.guesses[0] == (extraction.intent, extraction.intent_confidence)
+        assert len(extraction.guesses) == 2 and extraction.guesses[1][1] <= extraction.guesses[0][1]
+
+
+def test_grouped_cross_validation_holds_out_whole_groups() -> None:
+    examples = shipped_examples()
+    cv = cross_validate(examples, 0.7, folds=3)
+    assert cv.folds == 3 and cv.groups == len({e.group for e in examples})
+    figures = cv.overall
+    assert figures.n == sum(e.role in (Role.CUSTOMER, Role.SUPPLIER) and e.intent is not Intent.AUTO_REPLY
+                            for e in examples) and cv.taught is None
+    assert 0.0 <= figures.accuracy <= 1.0 and 0.0 <= figures.coverage <= 1.0
+    assert figures.accuracy > 0.5  # far above chance over ten intents
+
+
+def test_learn_prints_before_and_after_with_the_taught_examples(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("training"))
+    (rules / "training").mkdir()
+    shutil.copy(ROOT / "rules" / "training" / "seed-core.jsonl", rules / "training")
+    taught = tmp_path / "taught"
+    taught.mkdir()
+    example = TrainingExample("Re: parcel", "yep its here now, cheers", Intent.RECEIVED, Role.CUSTOMER, "en",
+                              "taught:<a@example.org>", True)
+    (taught / "taught.jsonl").write_text(example.to_json() + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[paths]\nrules = "{rules}"\n[reading]\nexamples = "{taught}"\ncache_dir = "{tmp_path / "cache"}"\n')
+    command = Path(sys.executable).parent / "inbox-agent"
+    out = subprocess.run([str(command), "learn", "--config", str(config)], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    assert "1 taught" in out
+    assert "before" in out and "after" in out and "taught texts only" in out
+    assert len(list((tmp_path / "cache").glob("intent-*.joblib"))) == 1
+
+
+@pytest.mark.parametrize("entry, address, role", [
+    ("@shop.example", "amy@shop.example", Role.SUPPLIER),
+    ("@shop.example", "news@mail.shop.example", None),  # "@domain" is that domain exactly
+    ("@.shop.example", "news@mail.shop.example", Role.SUPPLIER),  # "@.domain" opts in to sub-domains
+    ("@.shop.example", "amy@shop.example", Role.SUPPLIER),
+    ("@.shop.example", "eve@evilshop.example", None),
+])
+def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: str, role: Role | None) -> None:
+    from inbox_agent.extract.role import party_of
+
+    assert party_of(address, PartiesConfig(suppliers=[entry])) is role
+
+
+@pytest.mark.parametrize("headers, body, role", [
+    ("List-Unsubscribe: <https://news.example/u>\r\n", "Spring sale: 20% off lamps this week.", "unknown"),
+    ("", "Your monthly invoice is ready. Amount due: $29.00, due date 3 May.", "unknown"),
+    ("List-Unsubscribe: <https://news.example/u>\r\n", "My order 2051 never arrived, where is my parcel?", "customer"),
+    ("", "Hello, can I get an invoice for my order 2051?", "customer"),
+])
+def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: str, body: str, role: str) -> None:
+    raw = (f"From: hello@sender.example\r\nSubject: news\r\nMessage-ID: <n@sender.example>\r\n{headers}\r\n{body}\r\n")
+    _, extraction = read_bytes(raw.encode(), Config())
+    assert extraction is not None and extraction.role.value == role
+    if role == "unknown":
+        assert extraction.intent is Intent.OTHER
+
+
+def test_a_store_prefix_makes_its_bare_references_count() -> None:
+    from inbox_agent.extract.orders import find_order_numbers
+
+    text = "| BP2051 | shipped |\nyour ref bp-2052, #BP 2053, BP20544; not BPX2055 nor ABP2056"
+    assert find_order_numbers(text, [], "BP") == ["2051", "2052", "2053", "20544"]
+    assert find_order_numbers(text, []) == []
+
+
+@pytest.mark.parametrize("role, subject, text, intent", [
+    (Role.CUSTOMER, "Re: your parcel", "It arrived this morning, thank you so much!", Intent.RECEIVED),
+    (Role.CUSTOMER, "Delivered but not here", "The tracking says delivered yesterday but there is nothing in my mailbox.",
+     Intent.DELIVERED_NOT_RECEIVED),
+    (Role.CUSTOMER, "Where is my order?", "I ordered a month ago and the tracking has not moved. When will it arrive?",
+     Intent.WHERE_IS_MY_ORDER),
+    (Role.SUPPLIER, "Re: order problem", "Dear friend, we have refunded the full amount to the buyer today.",
+     Intent.SUPPLIER_REFUND),
+])
+def test_the_reader_gets_plain_messages_right(role: Role, subject: str, text: str, intent: Intent) -> None:
+    reading = classify_intent(role, False, text, subject, False, (False, False), ReadingConfig())
+    assert reading.intent is intent and reading.guesses[0][0] is intent
