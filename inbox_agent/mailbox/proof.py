@@ -9,7 +9,6 @@ Thunderbird "Edit As New"); the reference line is taken out again before sending
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import hmac
 import re
@@ -19,7 +18,9 @@ from email.parser import BytesParser
 
 from sqlalchemy.exc import IntegrityError
 
+from inbox_agent.errors import PermanentError
 from inbox_agent.mailbox.base import INTERNAL_HEADER
+from inbox_agent.render.message import OUTGOING
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import SecretKey
 
@@ -56,8 +57,10 @@ def verify(key: bytes, found: str, case_id: int | None, intent_id: int, recipien
 
 def add_proof(raw: bytes, proof: str) -> bytes:
     """The draft with `proof` in our header and as a reference line after its text and HTML."""
-    msg = BytesParser(policy=email.policy.SMTP).parsebytes(raw)
+    msg = BytesParser(policy=OUTGOING).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
+    if not msg.keys():
+        raise PermanentError("the draft is not a message (no header): nothing to put in Review")
     del msg[INTERNAL_HEADER]
     msg[INTERNAL_HEADER] = proof
     for part in msg.walk():

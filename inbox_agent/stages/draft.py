@@ -129,8 +129,7 @@ def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object)
             return
         intent.status = status
         intent.updated_at = rt.clock()
-        # it leaves the draft queue: its claim and its tries were the draft stage's, not send's
-        intent.claimed_until, intent.claimed_by, intent.attempts = None, None, 0
+        intent.claimed_until, intent.claimed_by = None, None  # out of the draft queue: send may take it now
         if "sent_raw" in values:
             intent.sent_raw = values["sent_raw"]  # type: ignore[assignment]
         if values.get("review_uid"):

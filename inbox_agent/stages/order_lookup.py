@@ -79,8 +79,7 @@ def _record(rt: Runtime, intent_id: int, finding: OrderFinding | str) -> None:
         intent = s.get(Intent, intent_id)
         if intent is None or intent.status != OutboxStatus.PENDING:
             return
-        if isinstance(finding, str) and intent.attempts + 1 < LOOKUP_ATTEMPTS:
-            intent.attempts += 1
+        if isinstance(finding, str) and intent.attempts < LOOKUP_ATTEMPTS:  # the claim counted this try
             intent.last_error = finding[:2000]
             intent.claimed_until = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (intent.attempts - 1))
             rt.log(f"orders: no answer for case {intent.case_id}, retry {intent.attempts}: {finding}")

@@ -203,7 +203,7 @@ def test_draft_runner_sets_a_refused_draft_aside_alone(tmp_path: Path, dovecot: 
     rt = Runtime(config=config, db=db, mailbox=box, worker="worker-test", clock=Clock())
     box.ensure_folders(["Review", "Approved", "Rejected", "Needs attention"])
     ids = [_reply(rt, "a", _draft_raw("<a@store.example>"), "<a@store.example>"),
-           _reply(rt, "refused", b"", "<refused@store.example>"),  # Dovecot refuses a zero-byte APPEND
+           _reply(rt, "refused", b"", "<refused@store.example>"),  # no message at all: refused
            _reply(rt, "c", _draft_raw("<c@store.example>"), "<c@store.example>")]
     try:
         assert draft.REPLIES.run_once(rt) == 3
@@ -211,7 +211,7 @@ def test_draft_runner_sets_a_refused_draft_aside_alone(tmp_path: Path, dovecot: 
             a, refused, c = (s.get(Intent, i) for i in ids)
             assert a is not None and refused is not None and c is not None
             assert (a.status, c.status, refused.status) == (OutboxStatus.DRAFTED, OutboxStatus.DRAFTED, OutboxStatus.FAILED)
-            assert refused.last_error and "Review refused the message" in refused.last_error
+            assert refused.last_error and "the draft is not a message" in refused.last_error
         assert sorted(m.raw.split(b"Message-ID: ")[1][:17] for m in box.all_messages("Review")) == [
             b"<a@store.example>", b"<c@store.example>"]
         assert draft.REPLIES.run_once(rt) == 0

@@ -21,6 +21,7 @@ from tests.support.wait import until
 SUPPORT = "support@store.example"
 OLD = [("old.one@example.org", "LP00612849305172"), ("old.two@example.org", "YT2506321874502931")]
 NEW = "fresh.customer@example.org"
+NEW_NUMBER = "LP00799912345678"  # its own parcel: a number of another customer's case would be left for people
 
 
 def _imap(dovecot, user: str, tmp: Path, smtp_port: int, **imap: object) -> Config:  # type: ignore[no-untyped-def]
@@ -52,7 +53,7 @@ async def test_first_start_in_auto_mode_leaves_old_imap_mail_alone(dovecot, mail
     daemon = Daemon(config)
     await daemon.start()
     try:
-        dovecot.deliver(mailuser, sample_complaint(SUPPORT, sender=NEW))
+        dovecot.deliver(mailuser, sample_complaint(SUPPORT, sender=NEW, number=NEW_NUMBER))
         await until(lambda: recorder.messages, what="the reply to the new complaint")
     finally:
         await daemon.stop()
@@ -75,7 +76,7 @@ async def test_since_backfills_old_imap_mail_as_drafts_only(dovecot, mailuser, s
     await daemon.start()
     try:
         await until(lambda: _count(dovecot, mailuser, "Review") == 1, what="a draft for the backfilled complaint")
-        dovecot.deliver(mailuser, sample_complaint(SUPPORT, sender=NEW))
+        dovecot.deliver(mailuser, sample_complaint(SUPPORT, sender=NEW, number=NEW_NUMBER))
         await until(lambda: recorder.messages, what="the automatic reply to the new complaint")
     finally:
         await daemon.stop()
@@ -100,7 +101,7 @@ async def test_maildir_first_start_and_backfill(tmp_path: Path, backfill: bool) 
     mailbox = daemon.mailbox
     await daemon.start()
     try:
-        mailbox.append("INBOX", sample_complaint(SUPPORT, sender=NEW))
+        mailbox.append("INBOX", sample_complaint(SUPPORT, sender=NEW, number=NEW_NUMBER))
         await until(lambda: mailbox.all_messages("Sent"), what="the automatic reply to the new complaint")
         if backfill:
             await until(lambda: len(mailbox.all_messages("Review")) == 2, what="drafts for the backfilled mail")
