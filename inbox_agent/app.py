@@ -79,7 +79,7 @@ class Daemon:
     async def start(self) -> None:
         """Set the mailbox up and start the stages; when the mailbox cannot be reached yet, say so in
         one line and keep trying with backoff in the background instead of failing."""
-        await asyncio.to_thread(intent_model, self.config.reading)  # trained once and cached: the first mail waits for nothing
+        await asyncio.to_thread(intent_model, self.config.reading)  # trained (or loaded) before any mail waits on it
         try:
             await asyncio.to_thread(self._setup)
         except TransientError as e:
