@@ -46,6 +46,7 @@ class ImapBackend:
         self._lock = threading.RLock()
         self._idle_supported: bool | None = None
         self._prefix = ""
+        self._delimiter = "/"
         self._keywords: dict[str, bool] = {}  # folder -> PERMANENTFLAGS allows our keyword
         self._no_keywords: set[str] = set()  # folders where storing it was refused all the same
         self._tokens = TokenSource(config, "imap") if config.auth == "oauth2" else None
@@ -60,7 +61,7 @@ class ImapBackend:
             if c.tls == "starttls":
                 client.starttls(context)
             self._login(client)
-            self._prefix = _personal_prefix(client)
+            self._prefix, self._delimiter = _personal_namespace(client)
             return client
         except LoginError:
             raise ConfigError("imap", "username/password_env" if c.auth == "password" else "username/refresh_token_env",
@@ -84,10 +85,11 @@ class ImapBackend:
             client.oauth2_login(self.config.username, self._tokens.token())
 
     def name(self, folder: str) -> str:
-        """`folder` as the server names it: under the personal namespace prefix, INBOX excepted."""
-        if folder.upper() == "INBOX" or not self._prefix or folder.startswith(self._prefix):
+        """`folder` as the server names it: under the personal namespace prefix, INBOX excepted, and
+        a configured `a/b` written with the server's hierarchy delimiter (`INBOX.Teach.received`)."""
+        if folder.upper() == "INBOX" or (self._prefix and folder.startswith(self._prefix)):
             return folder
-        return self._prefix + folder
+        return self._prefix + folder.replace("/", self._delimiter)
 
     def _status(self, c: IMAPClient, folder: str, item: bytes) -> int:
         """STATUS of a folder, after leaving it if it is selected (RFC 3501: STATUS is no check for
@@ -277,12 +279,16 @@ class ImapBackend:
         _shutdown(watcher)
 
 
-def _personal_prefix(client: IMAPClient) -> str:
-    """The personal namespace's prefix ("" on most servers, "INBOX." on cPanel/Courier)."""
+def _personal_namespace(client: IMAPClient) -> tuple[str, str]:
+    """The personal namespace's prefix ("" on most servers, "INBOX." on cPanel/Courier) and its
+    hierarchy delimiter ("/" when the server does not say)."""
     if not client.has_capability("NAMESPACE"):
-        return ""
+        return "", "/"
     personal = client.namespace().personal
-    return str(personal[0][0]) if personal else ""
+    if not personal:
+        return "", "/"
+    prefix, delimiter = personal[0][0], personal[0][1]
+    return str(prefix), str(delimiter or "/")
 
 
 def _shutdown(client: IMAPClient | None) -> None:

@@ -73,7 +73,9 @@ def _handle(rt: Runtime, s: Session, event_id: int) -> None:
             inbound.summary = {**inbound.summary, "left_for_people": refusal}
             event.status = WorkStatus.DONE
             return
-        if _unsure(inbound.summary, facts) and not _guesses_agree(rt, place.case, inbound.summary, facts):
+        if _unsure(inbound.summary, facts) and (answer := _answer_with_numbers(place.case, facts)) is not None:
+            facts["intent"] = answer
+        elif _unsure(inbound.summary, facts) and not _guesses_agree(rt, place.case, inbound.summary, facts):
             _leave_unsure(rt, s, inbound, place.case, now)
             event.status = WorkStatus.DONE
             return
@@ -116,6 +118,17 @@ def _message_facts(summary: dict[str, Any]) -> dict[str, Any]:
 def _unsure(summary: dict[str, Any], facts: dict[str, Any]) -> bool:
     """A person's message whose intent the reader is not sure of: nothing is done on a guess."""
     return summary.get("intent_confident") is False and not (facts["automated"] or facts["bulk"])
+
+
+def _answer_with_numbers(case: Case | None, facts: dict[str, Any]) -> str | None:
+    """The case's state as context for an unsure reading: a customer whose case waits for their
+    order or tracking number and who now gives one ("It is order #2002.") is answering our
+    question, so the message carries on the complaint the case is about."""
+    if case is None or case.state != "awaiting_tracking_info" or facts["role"] != "customer":
+        return None
+    if not (facts["has_order"] or facts["has_tracking"]):
+        return None
+    return str(case.facts.get("complaint_intent") or "delivered_not_received")
 
 
 def _guesses_agree(rt: Runtime, case: Case | None, summary: dict[str, Any], facts: dict[str, Any]) -> bool:
