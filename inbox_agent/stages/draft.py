@@ -129,7 +129,8 @@ def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object)
             return
         intent.status = status
         intent.updated_at = rt.clock()
-        intent.claimed_until, intent.claimed_by = None, None  # out of the draft queue: send may take it now
+        # out of the draft queue: send may take it at once, and counts its own tries
+        intent.claimed_until, intent.claimed_by, intent.attempts = None, None, 0
         if "sent_raw" in values:
             intent.sent_raw = values["sent_raw"]  # type: ignore[assignment]
         if values.get("review_uid"):
