@@ -49,6 +49,13 @@ def build_mailbox(config: Config) -> MailboxBackend:
     return MaildirBackend(maildir.path, maildir.folders.inbox, maildir.poll_seconds, maildir.folder_encoding)
 
 
+def mailbox_identity(config: Config) -> str:
+    """Which mailbox this is (its account, or its Maildir folder), for the folder leader's lock."""
+    if config.imap is not None:
+        return f"imap://{config.imap.username}@{config.imap.host}:{config.imap.port}"
+    return f"maildir:{Path((config.maildir or MaildirConfig()).path).resolve()}"
+
+
 class Daemon:
     """All stages of one worker. `start()` then `await stopped`; `stop()` ends it cleanly."""
 
@@ -66,7 +73,7 @@ class Daemon:
                           dns=CachedDns(dns) if dns is not None else CachedDns())
         for skipped in tracker.skipped:
             log.warning("tracking provider off: %s", skipped)
-        self.leadership = Leadership(self.db, self.rt.folders.inbox)
+        self.leadership = Leadership(self.db, self.rt.folders.inbox, mailbox_identity(config))
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []

@@ -19,15 +19,16 @@ from sqlalchemy.exc import DBAPIError
 
 from inbox_agent.store.database import Database
 
-LEADER_LOCK_BASE = 0x1B0C0000  # advisory lock keys: this plus the folder name's CRC-32 (any fixed number)
+LEADER_LOCK_BASE = 0x1B0C0000  # advisory lock keys: this plus the CRC-32 of mailbox and folder (any fixed number)
 
 
 class Leadership:
-    """`hold()` tries to become (or checks it still is) the leader for `folder`."""
+    """`hold()` tries to become (or checks it still is) the leader for `folder` of `mailbox` (its
+    account, so stores sharing one PostgreSQL never wait for each other)."""
 
-    def __init__(self, db: Database, folder: str) -> None:
+    def __init__(self, db: Database, folder: str, mailbox: str = "") -> None:
         self.db, self.folder = db, folder
-        self.key = (LEADER_LOCK_BASE + zlib.crc32(folder.encode())) % 2**62
+        self.key = (LEADER_LOCK_BASE + zlib.crc32(f"{mailbox}/{folder}".encode())) % 2**62
         self._connection: Connection | None = None
         self._file: IO[bytes] | None = None
         self.held = False
