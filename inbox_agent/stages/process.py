@@ -256,7 +256,7 @@ def _refusal(rt: Runtime, s: Session, summary: dict[str, Any], facts: dict[str, 
                                                                 CaseNumber.customer != sender)))
         if owners - ({case.id} if case is not None else set()):
             return "it names a tracking number of another customer's case"
-    if case is None and not (facts["automated"] or facts["bulk"]):
+    if case is None and not (facts["automated"] or facts["bulk"] or summary.get("taught")):  # taught: seen once
         words = hashlib.sha256(f"{summary.get('subject', '')}\n{summary.get('new_text', '')}".encode()).hexdigest()
         if not take(s, f"words:{sender}:{words[:32]}", rt.clock(), 1, 1):
             return "the sender sent the same words before today (an auto-responder?)"

@@ -21,7 +21,7 @@ from tests.support.wait import until
 SUPPORT = "support@store.example"
 OLD = [("old.one@example.org", "LP00612849305172"), ("old.two@example.org", "YT2506321874502931")]
 NEW = "fresh.customer@example.org"
-NEW_NUMBER = "LP00799912345678"  # its own parcel: a number of another customer's case would be left for people
+NEW_NUMBER = "LZ309182649US"  # a parcel of its own (another customer's number would be left for people)
 
 
 def _imap(dovecot, user: str, tmp: Path, smtp_port: int, **imap: object) -> Config:  # type: ignore[no-untyped-def]
