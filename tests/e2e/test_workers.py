@@ -36,6 +36,14 @@ SUPPORT = "support@store.example"
 FIRST, LATER = 16, 4
 
 
+def _parcel(i: int) -> str:
+    """Customer i's own USPS S10 number (check digit by the UPU rule): a number of another
+    customer's case would be left for people."""
+    serial = f"{30918264 + i:08d}"
+    check = 11 - sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True)) % 11
+    return f"LZ{serial}{ {10: 0, 11: 5}.get(check, check)}US"
+
+
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     schema = f"workers_{os.getpid()}"
@@ -122,6 +130,7 @@ tls = "none"
 username = "{mailuser}"
 password_env = "TEST_IMAP_PASSWORD"
 poll_seconds = 1
+since = "2000-01-01"
 [smtp]
 host = "127.0.0.1"
 port = {controller.port}
@@ -130,7 +139,7 @@ tls = "none"
     launched: Counter[str] = Counter()
     agent = _agent(dovecot, mailuser)
     for i in range(FIRST):
-        agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org"))
+        agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org", number=_parcel(i)))
     workers = {name: _start(config, name, tmp_path, launched) for name in ("worker-1", "worker-2")}
     try:
         leader = await until(lambda: _leader(tmp_path), timeout=30, what="a leader of INBOX")
@@ -141,7 +150,7 @@ tls = "none"
         await until(lambda: "leading INBOX" in (tmp_path / f"{survivor}.log").read_text(), timeout=15,
                     what=f"{survivor} taking over INBOX")
         for i in range(FIRST, FIRST + LATER):
-            agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org"))
+            agent.append("INBOX", sample_complaint(SUPPORT, sender=f"customer{i}@example.org", number=_parcel(i)))
         workers[leader] = _start(config, leader, tmp_path, launched)  # back under its name: takes its claims back
         drafts = await until(lambda: (ids := _review_ids(dovecot, mailuser)) and len(ids) >= FIRST + LATER and ids,
                              timeout=120, what="a draft per complaint")
