@@ -154,4 +154,7 @@ async def test_sigkill_at_every_step_loses_nothing_and_sends_nothing_twice(tmp_p
     assert {r for m in recorder.messages for r in m.recipients} <= {c for c, _ in CUSTOMERS}
     kits = [email.message_from_bytes(m.data, policy=email.policy.default) for m in recorder.messages]
     assert all("sample" not in str(k.get_body(preferencelist=("plain",)).get_content()).lower() for k in kits)
-    assert {p.last_mile for p in PARCELS} <= {n for k in kits for n in _numbers_in(k)}
+    last_miles = {p.number: p.last_mile for p in PARCELS}
+    for kit in kits:  # each delivered kit names its own parcel's last-mile number (one kit may be UNCERTAIN, undelivered)
+        number = dict(CUSTOMERS)[str(kit["To"])]
+        assert last_miles.get(number, number) in _numbers_in(kit)
