@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -45,16 +46,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    with _postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a schema of this test's own, dropped afterwards."""
+    with _postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _postgres_schema() -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
     schema = f"t{os.getpid()}_{next(_users)}"
     engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

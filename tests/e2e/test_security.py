@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import email.message
 import email.utils
-import os
 import re
 import signal
 import subprocess
@@ -24,7 +23,6 @@ from sqlalchemy import create_engine, func, select, text
 
 from inbox_agent.config import RepliesConfig, SecurityConfig, StoreConfig
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent, Timer
-from tests.conftest import POSTGRES_URL
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.dkim_keys import dkim_key
 from tests.support.dovecot import free_port
@@ -75,17 +73,6 @@ async def scenario(dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_pa
     yield scene
     await scene.stop()
 
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    schema = f"sec{os.getpid()}_{free_port()}"
-    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def mail(sender: str, subject: str, body: str, *, headers: str = "", message_id: str | None = None,

@@ -16,18 +16,15 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Case, Intent
-from tests.conftest import POSTGRES_URL
 from tests.support.dovecot import Dovecot
 from tests.support.smtp import RecordingHandler
 from tests.support.wait import until
@@ -42,19 +39,6 @@ def _parcel(i: int) -> str:
     serial = f"{30918264 + i:08d}"
     check = 11 - sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True)) % 11
     return f"LZ{serial}{ {10: 0, 11: 5}.get(check, check)}US"
-
-
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    schema = f"workers_{os.getpid()}"
-    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as c:
-        c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def _agent(dovecot: Dovecot, user: str) -> IMAPClient:
@@ -114,7 +98,7 @@ def _settled(url: str) -> bool:
 
 
 async def test_two_workers_and_sigkills_make_one_draft_and_one_send_per_complaint(
-        tmp_path: Path, dovecot: Dovecot, mailuser: str, postgres_schema: str,
+        tmp_path: Path, dovecot: Dovecot, mailuser: str, postgres_url: str,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:
     controller, recorder = smtp_server
     config = tmp_path / "config.toml"
@@ -122,7 +106,7 @@ async def test_two_workers_and_sigkills_make_one_draft_and_one_send_per_complain
 [store]
 support_address = "{SUPPORT}"
 [database]
-url = "{postgres_schema}"
+url = "{postgres_url}"
 [imap]
 host = "127.0.0.1"
 port = {dovecot.port}
@@ -159,7 +143,7 @@ tls = "none"
         workers["worker-2"].send_signal(signal.SIGKILL)
         workers["worker-2"].wait(timeout=10)
         workers["worker-2"] = _start(config, "worker-2", tmp_path, launched)
-        await until(lambda: _settled(postgres_schema), timeout=120, what="every approved reply settled")
+        await until(lambda: _settled(postgres_url), timeout=120, what="every approved reply settled")
         for name in workers:
             await until(lambda name=name: _starts(tmp_path, name) == launched[name], timeout=60, what=f"{name} up")
         for process in workers.values():
@@ -172,7 +156,7 @@ tls = "none"
         agent.logout()
     copies = Counter(drafts)
     assert len(copies) == FIRST + LATER and set(copies.values()) == {1}, copies
-    engine = create_engine(postgres_schema.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
     with Session(engine) as s:
         customers = Counter(s.scalars(select(Case.customer)))
         replies = Counter(s.scalars(select(Intent.case_id).where(Intent.kind == "reply")))
