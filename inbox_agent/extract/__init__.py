@@ -20,6 +20,7 @@ from inbox_agent.extract.language import detect_language
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.extract.role import classify_role
+from inbox_agent.extract.stranger import STRANGER_PROBABILITY, store_stranger_model
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
 from inbox_agent.parse.message import ParsedEmail
 from inbox_agent.rules import load_rules_file
@@ -77,6 +78,11 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase, bool(parsed.bulk))
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
+    elif role is Role.CUSTOMER and not purchase and not orders:
+        stranger = store_stranger_model(reading).probability(parsed.subject, parsed.new_text)
+        if stranger >= STRANGER_PROBABILITY:
+            role = Role.UNKNOWN
+            cold_hits.append(f"the stranger reader: {stranger:.2f}")
     compact_new = re.sub(r"[\s\-]", "", new_words).upper()
     origin = load_format_book().origin_carriers
     new_last_mile = any(t.number in compact_new and t.carrier not in origin for t in tracking)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +26,6 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import sklearn
 from scipy import sparse
@@ -39,6 +36,7 @@ from sklearn.svm import LinearSVC
 
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.extract.lexicon import Score, score
+from inbox_agent.extract.model_cache import cached_model
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample, digest
@@ -282,37 +280,6 @@ def model_key(examples: Sequence[TrainingExample]) -> str:
     return h.hexdigest()[:32]
 
 
-_loaded: dict[str, IntentModel] = {}
-
-
 def trained_model(examples: Sequence[TrainingExample], cache_dir: Path) -> IntentModel:
-    """The model for `examples`: from this process, else from the disk cache, else trained now
-    and cached (written to a temporary file and renamed, so readers never see half a file)."""
-    key = model_key(examples)
-    if key in _loaded:
-        return _loaded[key]
-    path = cache_dir / f"intent-{key}.joblib"
-    model: IntentModel | None = None
-    if path.is_file():
-        try:
-            loaded = joblib.load(path)
-            model = loaded if isinstance(loaded, IntentModel) else None
-        except Exception:  # noqa: BLE001 - a damaged cache file is retrained, never fatal
-            model = None
-    if model is None:
-        model = IntentModel().fit(examples)
-        _save(model, path)
-    _loaded.clear()
-    _loaded[key] = model
-    return model
-
-
-def _save(model: IntentModel, path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".intent-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            joblib.dump(model, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only means training again next start
+    """The model for `examples`, trained at first use and cached (extract/model_cache.py)."""
+    return cached_model("intent", model_key(examples), cache_dir, IntentModel, lambda: IntentModel().fit(examples))

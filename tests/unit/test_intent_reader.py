@@ -190,6 +190,14 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
     ("", "Your monthly invoice is ready. Amount due: $29.00, due date 3 May.", "unknown"),
     ("List-Unsubscribe: <https://news.example/u>\r\n", "My order 2051 never arrived, where is my parcel?", "customer"),
     ("", "Hello, can I get an invoice for my order 2051?", "customer"),
+    ("", "Bonjour, notre agence web propose un audit gratuit de votre référencement. Prenez rendez-vous.", "unknown"),
+    ("", "Sehr geehrte Damen und Herren, Ihre Rechnung Nr. 4471 ist bereit. Zahlbar bis 12.05.", "unknown"),
+    ("", "Estimado cliente, su cuenta será suspendida. Verifique su cuenta hoy mismo.", "unknown"),
+    ("", "Gentile cliente, la sua fattura di aprile è disponibile. Data di scadenza: 30/04.", "unknown"),
+    ("", "Hello, I host a podcast about dogs with 12,000 weekly listeners and we have ad slots "
+         "open for spring. Would your brand like a sponsored mention? Rates attached.", "unknown"),
+    ("", "Hallo, verzenden jullie ook naar België? Ik wil graag twee lampen bestellen.", "customer"),
+    ("", "Bom dia, a minha encomenda 5512 ainda não chegou e preciso da fatura.", "customer"),
 ])
 def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: str, body: str, role: str) -> None:
     raw = (f"From: hello@sender.example\r\nSubject: news\r\nMessage-ID: <n@sender.example>\r\n{headers}\r\n{body}\r\n")
