@@ -150,6 +150,10 @@ def test_grouped_cross_validation_holds_out_whole_groups() -> None:
                             for e in examples) and cv.taught is None
     assert 0.0 <= figures.accuracy <= 1.0 and 0.0 <= figures.coverage <= 1.0
     assert figures.accuracy > 0.5  # far above chance over ten intents
+    thresholds = [t for t, _ in cv.curve]
+    assert thresholds == sorted(thresholds) and 0.7 in thresholds and dict(cv.curve)[0.7] == figures
+    coverages = [f.coverage for _, f in cv.curve]
+    assert coverages == sorted(coverages, reverse=True)  # a higher threshold is never surer of more
 
 
 def test_learn_prints_before_and_after_with_the_taught_examples(tmp_path: Path) -> None:
