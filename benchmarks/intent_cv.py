@@ -2,7 +2,8 @@
 
 The dev corpus is never training data: it is the test nobody tuned on. Prints the training set's
 size, the cross-validated figures of the model and of the rules, and the dev corpus's intent
-accuracy, confident precision and coverage at `--min-confidence`, with the training time.
+accuracy, confident precision and coverage at `--min-confidence`, with the training time, and the
+model's precision/coverage curve over a few thresholds.
 
 Usage: python benchmarks/intent_cv.py [CORPUS_DIR] [--min-confidence 0.7] [--folds 5]
 """
@@ -42,6 +43,10 @@ def main() -> None:
     print(f"grouped {cv.folds}-fold cross-validation at min_confidence {a.min_confidence}:")
     print(f"  model          {cv.overall.line()}")
     print(f"  rules          {cv.rules.line()}")
+    print("  model's precision/coverage curve:")
+    for threshold, figures in cv.curve:
+        print(f"    at {threshold:.2f}  confident precision {figures.confident_precision:.3f}  "
+              f"coverage {figures.coverage:.3f}")
     corpus = Path(a.corpus)
     labels = json.loads((corpus / "labels.json").read_text())
     parties = tomllib.loads((corpus / "parties.toml").read_text())["parties"]

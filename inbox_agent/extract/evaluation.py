@@ -25,6 +25,7 @@ from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample
 
 FOLDS = 5
+CURVE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # where the precision/coverage curve is read
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class CrossValidation:
     overall: Figures  # the model's answers (customer and supplier texts)
     rules: Figures  # the rules' answers (distributors, unknown senders)
     taught: Figures | None  # the store's taught examples alone, when there are any
+    curve: tuple[tuple[float, Figures], ...] = ()  # the model's figures at each of CURVE_THRESHOLDS
 
 
 def by_model(example: TrainingExample) -> bool:
@@ -86,7 +88,8 @@ def cross_validate(
     taught = [a for a in model_answers if a[0].taught]
     return CrossValidation(distinct, folds, _figures(model_answers, min_confidence),
                            _figures([a for a in answers if not by_model(a[0])], min_confidence),
-                           _figures(taught, min_confidence) if taught else None)
+                           _figures(taught, min_confidence) if taught else None,
+                           tuple((t, _figures(model_answers, t)) for t in CURVE_THRESHOLDS))
 
 
 def _figures(answers: Sequence[tuple[TrainingExample, Intent, float]], min_confidence: float) -> Figures:

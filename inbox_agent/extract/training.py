@@ -1,8 +1,8 @@
 """Labelled texts the intent reader learns from: JSON Lines under `rules/training/*.jsonl` (the
 shipped set, or a store's own rules) plus the examples a store's agents taught (`[reading]
 examples`). One object per line: subject, text (the newest text only), intent, language, role,
-group (texts of one writer or template share a group, so cross-validation holds them out
-together). A bad line is a ConfigError naming the file and the line.
+group (texts of one writer or template, and the translations of one scenario, share a group,
+so cross-validation holds them out together). A bad line is a ConfigError naming the file and the line.
 """
 
 from __future__ import annotations
