@@ -1,0 +1,129 @@
+"""Order numbers by rule family, on text written for each rule: order labels in several languages,
+labels and numbers in table cells or on the next line, subjects, a store's letter prefix learned
+from the message itself, and the numbers that only look like orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.parse.html import html_to_text
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Hello, order no. 30417 has not shown up yet.", ["30417"]),
+    ("ord. 30418 is still in transit", ["30418"]),
+    ("Ord #30419 please check", ["30419"]),
+    ("Your ref: KT-30420 - the parcel is lost", ["30420"]),
+    ("your reference 30421, delivered but empty mailbox", ["30421"]),
+    ("Ref: KT-30422 / AE order 8190775402318866", ["30422", "8190775402318866"]),
+    ("Reference KT#30423 never came", ["30423"]),
+    ("Bestellnr.: 30424 fehlt noch", ["30424"]),
+    ("meine Bestellung KT-30425 ist nicht da", ["30425"]),
+    ("N° de commande : 30426", ["30426"]),
+    ("commande n°KT-30427 toujours rien", ["30427"]),
+    ("Réf. commande 30428", ["30428"]),
+    ("mi pedido número KT 30429 no llegó", ["30429"]),
+    ("il mio ordine n. 30430 non è arrivato", ["30430"]),
+    ("bestelling nr. 30431 is niet bezorgd", ["30431"]),
+    ("a minha encomenda n.º 30432", ["30432"]),
+    ("Order: KT 30433", ["30433"]),
+])
+def test_order_labels_in_many_languages_and_abbreviations(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_label_and_its_number_in_adjacent_html_cells() -> None:
+    minified = "<table><tr><td>Order</td><td>KT-50210</td></tr><tr><td>Total</td><td>$38.90</td></tr></table>"
+    indented = """
+    <table>
+      <tr>
+        <td>Order number</td>
+        <td>50211</td>
+      </tr>
+      <tr>
+        <td>Postcode</td>
+        <td>10115</td>
+      </tr>
+    </table>"""
+    assert find_order_numbers(html_to_text(minified), []) == ["50210"]
+    assert find_order_numbers(html_to_text(indented), []) == ["50211"]
+
+
+def test_a_header_cell_labels_the_cells_below_it() -> None:
+    html = ("<table><tr><th>Date</th><th>Order</th><th>Zip</th><th>Total</th></tr>"
+            "<tr><td>12/03/2025</td><td>50212</td><td>75011</td><td>42,50 EUR</td></tr>"
+            "<tr><td>14/03/2025</td><td>KT-50213</td><td>75012</td><td>19,90 EUR</td></tr></table>")
+    assert find_order_numbers(html_to_text(html), []) == ["50212", "50213"]
+    plain = "| Order # | Date | Postcode |\n|---|---|---|\n| 50214 | 2025-03-12 | 10115 |\n"
+    assert find_order_numbers(plain, []) == ["50214"]
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Order | 50215 | shipped", ["50215"]),
+    ("Order number:\n50216\n\nThanks", ["50216"]),
+    ("Bestellnummer\t\n   50217\t\n", ["50217"]),
+    # an address under the word is not an order
+    ("Thank you for your order:\n1234 Elm Street\nSpringfield", []),
+    ("Order date\n2025-03-12", []),
+])
+def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Re: #50218 not delivered\nHi, still nothing here.", ["50218"]),
+    ("KT-50219\nHello, the tracking says delivered but I have nothing.", ["50219"]),
+    ("Re: AW: KT-50220 nicht angekommen\nHallo, leider nichts.", ["50220"]),
+    # a helpdesk's ticket in the subject is not an order
+    ("Re: [Ticket CS-50221] your request\nWe are looking into it.", []),
+    ("RMA-50222 approved\nPlease send the item back.", []),
+])
+def test_references_in_the_subject(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
+    text = "Order KT-50223 arrived, but KT-50224 is still missing (and KT50225 too)."
+    assert find_order_numbers(text, []) == ["50223", "50224", "50225"]
+    # never learned from a label: a bare prefixed number in the body stays unread
+    assert find_order_numbers("Subject\nOur warehouse is at CH-8001 Zurich, item KT-50226.", []) == []
+    # the learned prefix is the store's: another one in the same message is not taken
+    assert find_order_numbers("Order KT-50227\nclaim QX-50228 opened", []) == ["50227"]
+
+
+@pytest.mark.parametrize("text", [
+    "Issue #4521: the website is slow",
+    "Ticket no. 48213 was opened",
+    "Case #48214 is closed",
+    "Incident #48215 reported",
+    "support request #48216",
+    "Vorgang Nr. 48217 angelegt",
+    "Anfrage #48218",
+    "dossier n° 48219 ouvert",
+    "incidencia #48220",
+    "protocolo nº 48221",
+    "segnalazione n. 48222",
+    "melding #48223",
+    "Invoice #48224 attached",
+    "invoice no. INV-48225",
+    "Rechnung Nr. 48226",
+    "Check our 2025 collection!",
+    "notre 2024 catalogue est en ligne",
+    "Order date: 2025-03-12",
+    "Order\t12/03/2025\t",
+    "Ordered in 2023, still waiting",
+    "Order total: 104.50",
+    "Order | 45,00 €",
+    "Order hotline +49 30 1234567",
+    "Your ref: 2025-03-11-CP-448102",
+    "AusPost enquiry ref 9034881",
+    "our ref. OBF-DE-25031407",
+])
+def test_numbers_that_only_look_like_orders(text: str) -> None:
+    assert find_order_numbers(text, []) == []
+
+
+def test_an_order_next_to_a_distractor_is_still_read() -> None:
+    text = "Ticket #48213 about order #50229; invoice 48224 for order 50230, issue #12"
+    assert find_order_numbers(text, []) == ["50229", "50230"]
