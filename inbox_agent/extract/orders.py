@@ -1,10 +1,16 @@
 """Order numbers: the store's own (presented as an order) and marketplace orders (16 digits).
 
 A store order needs an order word or mark before it (rules/orders.yaml): a bare 4-digit number
-is a year, a house number or a price as often as an order. A store that writes its references
-with its own letters (`[store] order_prefix`, e.g. "BP") has its bare references count too:
-"BP2051", "BP-2051", "#BP 2051" in a table cell, a subject or after "your ref" give 2051. Numbers
-that are part of a tracking number are never orders.
+is a year, a house number or a price as often as an order. The families that present one:
+- an order word, "#", "n°" or a reference word before the number, in any language
+  ("order no. 3042", "Bestellnr. 3042", "your ref KT-3042", "Ref: MM#2051");
+- a cell or line holding only an order label, with the number in the next cell, on the next line,
+  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row);
+- in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
+- the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
+  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
+Ticket, case, issue and invoice numbers, years, dates, amounts and numbers that are part of a
+tracking number are never orders.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from functools import lru_cache
 from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
-_BEFORE = 28
+_BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
+_TABLE_ROWS = 50  # rows below a header cell that its column label reaches
+_CELL_BREAK = re.compile(r"[\t|]")
+_TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
 @dataclass(frozen=True)
@@ -25,22 +34,44 @@ class _OrderRules:
     not_store_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
+    cell_label: re.Pattern[str]
+    cell_number: re.Pattern[str]
+    subject_line: re.Pattern[str]
+    subject_reference: re.Pattern[str]
+    not_order_letters: re.Pattern[str]
+
+
+@dataclass(frozen=True, order=True)
+class _Hit:
+    position: int
+    number: str
+    letters: str = ""  # the store's letters written against a labelled number, as written
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
-    flags = re.IGNORECASE
+
+    def expand(pattern: str) -> str:
+        for name in ("order", "no", "ref", "store", "end"):
+            pattern = pattern.replace("{" + name + "}", data["pieces"][name])
+        return pattern
+
     return _OrderRules(
         patterns=CaselessSet([
-            *(caseless(p) for p in data["store_patterns"]),
-            caseless(rf"(?<![\d.,]){data['marketplace_digits']}(?![\d.,]\d)"),
+            *(caseless(expand(p)) for p in data["store_patterns"]),
+            caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
         ]),
         not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$", flags
+            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
-        not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$", flags),
+        not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
+        cell_label=re.compile(rf"[\t|\n][^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*(?=[\t|\n]|$)"),
+        cell_number=re.compile(expand(data["cell_number"])),
+        subject_line=re.compile(data["subject_line"]),
+        subject_reference=re.compile(data["subject_reference"]),
+        not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
 
 
@@ -54,40 +85,185 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     """Order numbers in `text` in order of first appearance, without duplicates (`prefix`: the
     store's own letters before its references, which then count without an order word)."""
     rules = _rules()
-    hits: list[tuple[int, str]] = []
-    lower = text.lower()
-    if prefix:
-        hits += [(m.start(1), m.group(1)) for m in _prefixed(prefix).finditer(text)]
+    lower = _lower(text)
+    hits: list[_Hit] = []
     marketplace = len(rules.patterns.members) - 1
     for index in rules.patterns.candidates(text, lower):
         matches = rules.patterns.members[index].finditer(text, lower)
         if index == marketplace:
-            hits += _marketplace_hits(text, matches, rules)
+            hits += _marketplace_hits(lower, matches, rules)
         else:
-            hits += _store_hits(text, matches, rules)
-    ordered = [n for _, n in sorted(hits)]
+            hits += _store_hits(text, lower, matches, rules)
+    hits += _cell_hits(text, lower, rules)
+    hits += _subject_hits(text, lower, rules)
+    letters = {h.letters.lower() for h in hits if h.letters}
+    if prefix:
+        letters.add(prefix.lower())
+    for known in sorted(letters):
+        hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)]
+    ordered = [h.number for h in sorted(hits)]
     return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
 
 
-def _store_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
+def _lower(text: str) -> str:
+    """`text` lower-cased, keeping every character's position (a character whose lower case is
+    longer, such as 'İ', stays as it is)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _letters(text: str, rules: _OrderRules, start: int, end: int) -> str | None:
+    """The store's letters at text[start:end] as written, or None when they are not a store's
+    (a word such as 'of' before a spaced number, or letters of a return, an invoice, a ticket)."""
+    written = text[start:end]
+    if rules.not_order_letters.fullmatch(written.lower()):
+        return None
+    return written
+
+
+def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[_Hit]:
     """Store orders, unless the words before the number make it a ticket, an invoice, an item..."""
     hits = []
     for m in matches:
-        before = text[max(0, m.start() - _BEFORE) : m.start()]
-        if rules.not_store_before.search(before + text[m.start() : m.start(1)].split("#")[0]):
+        number = m.re.groups
+        before = lower[max(0, m.start() - _BEFORE) : m.start()]
+        if rules.not_store_before.search(before + lower[m.start() : m.start(number)].split("#")[0]):
             continue
-        hits.append((m.start(1), m.group(1)))
+        letters = ""
+        if number == 2 and m.group(1):
+            written = _letters(text, rules, m.start(1), m.end(1))
+            spaced = lower[m.end(1) : m.start(number)].isspace()
+            if written is None or (spaced and not written.isupper()):
+                continue
+            letters = written if written.isupper() else ""
+        hits.append(_Hit(m.start(number), m.group(number), letters))
     return hits
 
 
-def _marketplace_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
+def _marketplace_hits(lower: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[_Hit]:
     """Marketplace orders, unless the number is a product id or follows a refund, card, phone..."""
     hits = []
     for m in matches:
         number = m.group(0)
         if any(p.search(number) for p in rules.marketplace_exclude):
             continue
-        if rules.not_marketplace_before.search(text[max(0, m.start() - 20) : m.start()]):
+        if rules.not_marketplace_before.search(lower[max(0, m.start() - 20) : m.start()]):
             continue
-        hits.append((m.start(), number))
+        hits.append(_Hit(m.start(), number))
+    return hits
+
+
+@dataclass(frozen=True)
+class _Cell:
+    start: int  # position of its first non-blank character in the text
+    text: str  # lower-cased, stripped
+
+
+def _cells(lower: str, line_start: int) -> list[_Cell]:
+    """The cells of the line starting at `line_start`: split at tabs (HTML tables) and bars
+    (plain-text tables), without the empty ends a row's first or last separator leaves."""
+    end = lower.find("\n", line_start)
+    line = lower[line_start : end if end >= 0 else len(lower)]
+    cells = []
+    start = 0
+    for brk in [*_CELL_BREAK.finditer(line), None]:
+        stop = brk.start() if brk else len(line)
+        piece = line[start:stop]
+        stripped = piece.lstrip()
+        cells.append(_Cell(line_start + start + len(piece) - len(stripped), stripped.rstrip()))
+        start = stop + 1
+    if cells and not cells[-1].text:
+        cells.pop()
+    if cells and not cells[0].text and line.lstrip().startswith("|"):
+        cells.pop(0)
+    return cells
+
+
+def _next_line(lower: str, position: int) -> int | None:
+    """Start of the line after the one holding `position`, or None at the end of the text."""
+    end = lower.find("\n", position)
+    return end + 1 if 0 <= end < len(lower) - 1 else None
+
+
+def _cell_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
+    """Numbers in the cell next to an order label, on the line under it, or in its column."""
+    hits = []
+    # a label starts after a separator: searching from one put before the text lets the scan skip
+    # straight from separator to separator; a position in it is one past the same one in `lower`
+    for label in rules.cell_label.finditer("\n" + lower):
+        cell_start = label.start()
+        line_start = lower.rfind("\n", 0, cell_start) + 1
+        cells = _cells(lower, line_start)
+        column = next((i for i, c in enumerate(cells) if c.start >= cell_start), None)
+        if column is None:
+            continue
+        after = [c for c in cells[column + 1 :] if c.text]
+        below = _next_line(lower, cell_start)
+        if after:
+            hits += _cell_number(text, after[0], rules)
+        elif below is not None:
+            first = next((c for c in _cells(lower, below) if c.text), None)
+            if first is not None:
+                hits += _cell_number(text, first, rules)
+        if len([c for c in cells if c.text]) >= 2 and below is not None:
+            hits += _column_hits(text, lower, below, len(cells), column, rules)
+    return hits
+
+
+def _column_hits(text: str, lower: str, line_start: int, width: int, column: int,
+                 rules: _OrderRules) -> list[_Hit]:
+    """Numbers in `column` of the table rows from `line_start` on: rows as wide as the header,
+    maybe one blank line apart (HTML rows) or under a '|---|' rule (plain-text tables)."""
+    hits = []
+    blank = False
+    start: int | None = line_start
+    for _ in range(_TABLE_ROWS):
+        if start is None:
+            break
+        end = lower.find("\n", start)
+        line = lower[start : end if end >= 0 else len(lower)]
+        if not line.strip():
+            if blank:
+                break
+            blank = True
+        elif not _TABLE_RULE.fullmatch(line):
+            cells = _cells(lower, start)
+            if len(cells) != width:
+                break
+            hits += _cell_number(text, cells[column], rules)
+            blank = False
+        start = _next_line(lower, start)
+    return hits
+
+
+def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
+    m = rules.cell_number.fullmatch(cell.text)
+    if m is None:
+        return []
+    letters = ""
+    if m.group(1):
+        written = _letters(text, rules, cell.start + m.start(1), cell.start + m.end(1))
+        if written is None:
+            return []
+        letters = written if written.isupper() else ""
+    return [_Hit(cell.start + m.start(2), m.group(2), letters)]
+
+
+def _subject_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
+    """References in the store's style ("PX-10452") in the subject (the first line) and in the
+    Subject: lines of quoted or attached messages."""
+    first = lower.find("\n")
+    lines = [(0, lower[: first if first >= 0 else len(lower)])]
+    lines += [(m.start(), m.group(0)) for m in rules.subject_line.finditer(lower)]
+    hits = []
+    for start, line in lines:
+        for m in rules.subject_reference.finditer(line):
+            written = _letters(text, rules, start + m.start(1), start + m.end(1))
+            if written is None or not written.isupper():
+                continue
+            if rules.not_store_before.search(line[max(0, m.start() - _BEFORE) : m.start()]):
+                continue
+            hits.append(_Hit(start + m.start(2), m.group(2)))
     return hits
