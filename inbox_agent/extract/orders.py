@@ -30,8 +30,10 @@ _TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-
 
 @dataclass(frozen=True)
 class _OrderRules:
-    patterns: CaselessSet  # the store patterns, then the marketplace one (last)
+    patterns: CaselessSet  # the store patterns, the reference patterns, then the marketplace one (last)
+    references: range  # indices of the reference patterns in `patterns`
     not_store_before: re.Pattern[str]
+    not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
     cell_label: re.Pattern[str]
@@ -57,13 +59,19 @@ def _rules() -> _OrderRules:
             pattern = pattern.replace("{" + name + "}", data["pieces"][name])
         return pattern
 
+    stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
     return _OrderRules(
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
+            *(caseless(expand(p)) for p in data["reference_patterns"]),
             caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
         ]),
+        references=range(stores, stores + references),
         not_store_before=re.compile(
             rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
+        ),
+        not_letters_before=re.compile(
+            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:{expand('{ref}')}[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
@@ -93,7 +101,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
         if index == marketplace:
             hits += _marketplace_hits(lower, matches, rules)
         else:
-            hits += _store_hits(text, lower, matches, rules)
+            hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _cell_hits(text, lower, rules)
     hits += _subject_hits(text, lower, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
@@ -123,8 +131,10 @@ def _letters(text: str, rules: _OrderRules, start: int, end: int) -> str | None:
     return written
 
 
-def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[_Hit]:
-    """Store orders, unless the words before the number make it a ticket, an invoice, an item..."""
+def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _OrderRules,
+                reference: bool) -> list[_Hit]:
+    """Store orders, unless the words before the number make it a ticket, an invoice, an item...
+    (`reference`: the matches are of a reference word, whose letters after "our" are the writer's)."""
     hits = []
     for m in matches:
         number = m.re.groups
@@ -136,6 +146,8 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
             written = _letters(text, rules, m.start(1), m.end(1))
             spaced = lower[m.end(1) : m.start(number)].isspace()
             if written is None or (spaced and not written.isupper()):
+                continue
+            if reference and rules.not_letters_before.search(before):
                 continue
             letters = written if written.isupper() else ""
         hits.append(_Hit(m.start(number), m.group(number), letters))
@@ -205,6 +217,9 @@ def _cell_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
             hits += _cell_number(text, after[0], rules)
         elif below is not None:
             first = next((c for c in _cells(lower, below) if c.text), None)
+            beyond = _next_line(lower, below)
+            if first is None and beyond is not None:  # a block inside a cell leaves a blank line
+                first = next((c for c in _cells(lower, beyond) if c.text), None)
             if first is not None:
                 hits += _cell_number(text, first, rules)
         if len([c for c in cells if c.text]) >= 2 and below is not None:
@@ -263,7 +278,8 @@ def _subject_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
             written = _letters(text, rules, start + m.start(1), start + m.end(1))
             if written is None or not written.isupper():
                 continue
-            if rules.not_store_before.search(line[max(0, m.start() - _BEFORE) : m.start()]):
+            before = line[max(0, m.start() - _BEFORE) : m.start()]
+            if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
                 continue
             hits.append(_Hit(start + m.start(2), m.group(2)))
     return hits

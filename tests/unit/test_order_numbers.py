@@ -28,6 +28,8 @@ from inbox_agent.parse.html import html_to_text
     ("bestelling nr. 30431 is niet bezorgd", ["30431"]),
     ("a minha encomenda n.º 30432", ["30432"]),
     ("Order: KT 30433", ["30433"]),
+    ("Hello\nOrder confirmation KT-30434 attached", ["30434"]),
+    ("Bestellbestätigung Nr. 30435", ["30435"]),
 ])
 def test_order_labels_in_many_languages_and_abbreviations(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
@@ -63,6 +65,7 @@ def test_a_header_cell_labels_the_cells_below_it() -> None:
     ("Order | 50215 | shipped", ["50215"]),
     ("Order number:\n50216\n\nThanks", ["50216"]),
     ("Bestellnummer\t\n   50217\t\n", ["50217"]),
+    ("N° de commande :\n\n50231\n", ["50231"]),
     # an address under the word is not an order
     ("Thank you for your order:\n1234 Elm Street\nSpringfield", []),
     ("Order date\n2025-03-12", []),
@@ -78,6 +81,7 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
     # a helpdesk's ticket in the subject is not an order
     ("Re: [Ticket CS-50221] your request\nWe are looking into it.", []),
     ("RMA-50222 approved\nPlease send the item back.", []),
+    ("USB-3000 cable not charging\nHello, the cable stopped working.", []),
 ])
 def test_references_in_the_subject(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
@@ -119,6 +123,7 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "Your ref: 2025-03-11-CP-448102",
     "AusPost enquiry ref 9034881",
     "our ref. OBF-DE-25031407",
+    "our ref: CLM-55423 (claim opened with the carrier)",
 ])
 def test_numbers_that_only_look_like_orders(text: str) -> None:
     assert find_order_numbers(text, []) == []
