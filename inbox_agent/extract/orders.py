@@ -25,6 +25,7 @@ from inbox_agent.rules import load_rules_file
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
+_QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
 _TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
@@ -75,7 +76,7 @@ def _rules() -> _OrderRules:
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
-        cell_label=re.compile(rf"[\t|\n][^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*(?=[\t|\n]|$)"),
+        cell_label=re.compile(rf"[\t|\n](?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*(?=[\t|\n]|$)"),
         cell_number=re.compile(expand(data["cell_number"])),
         subject_line=re.compile(data["subject_line"]),
         subject_reference=re.compile(data["subject_reference"]),
@@ -178,6 +179,10 @@ def _cells(lower: str, line_start: int) -> list[_Cell]:
     (plain-text tables), without the empty ends a row's first or last separator leaves."""
     end = lower.find("\n", line_start)
     line = lower[line_start : end if end >= 0 else len(lower)]
+    quoted = _QUOTE_MARKS.match(line)
+    if quoted:  # a quoted line's "> " marks are no part of its first cell
+        line_start += quoted.end()
+        line = line[quoted.end() :]
     cells = []
     start = 0
     for brk in [*_CELL_BREAK.finditer(line), None]:

@@ -66,6 +66,7 @@ def test_a_header_cell_labels_the_cells_below_it() -> None:
     ("Order number:\n50216\n\nThanks", ["50216"]),
     ("Bestellnummer\t\n   50217\t\n", ["50217"]),
     ("N° de commande :\n\n50231\n", ["50231"]),
+    ("Thanks!\n\n> Order number:\n> SHOPX-50232\n> Total: $12.00", ["50232"]),
     # an address under the word is not an order
     ("Thank you for your order:\n1234 Elm Street\nSpringfield", []),
     ("Order date\n2025-03-12", []),
@@ -82,6 +83,7 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
     ("Re: [Ticket CS-50221] your request\nWe are looking into it.", []),
     ("RMA-50222 approved\nPlease send the item back.", []),
     ("USB-3000 cable not charging\nHello, the cable stopped working.", []),
+    ("Question about model LX-2040\nDoes it fit a E27 socket?", []),
 ])
 def test_references_in_the_subject(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
