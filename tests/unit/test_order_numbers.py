@@ -30,6 +30,8 @@ from inbox_agent.parse.html import html_to_text
     ("Order: KT 30433", ["30433"]),
     ("Hello\nOrder confirmation KT-30434 attached", ["30434"]),
     ("Bestellbestätigung Nr. 30435", ["30435"]),
+    ("the order with number 30436 and Bestellung mit der Nummer 30437", ["30436", "30437"]),
+    ("see https://shop.example/account/orders/30438 or ?order_id=30439", ["30438", "30439"]),
 ])
 def test_order_labels_in_many_languages_and_abbreviations(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
@@ -114,6 +116,9 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "Invoice #48224 attached",
     "invoice no. INV-48225",
     "Rechnung Nr. 48226",
+    "parcel #48227 and Sendung Nr. 48228",
+    "refund #48229, coupon #48230, return #48231",
+    "Reklamation Nr. 48232",
     "Check our 2025 collection!",
     "notre 2024 catalogue est en ligne",
     "Order date: 2025-03-12",
