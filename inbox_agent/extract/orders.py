@@ -31,8 +31,11 @@ _TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-
 
 @dataclass(frozen=True)
 class _OrderRules:
-    patterns: CaselessSet  # the store patterns, the reference patterns, then the marketplace one (last)
+    # the store patterns, the reference patterns, the marketplace one, then the cell label's
+    # (only asked whether it can match: the label itself is found by `cell_label`)
+    patterns: CaselessSet
     references: range  # indices of the reference patterns in `patterns`
+    marketplace: int  # index of the marketplace pattern, the cell label's is the next
     not_store_before: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -44,7 +47,7 @@ class _OrderRules:
     not_order_letters: re.Pattern[str]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class _Hit:
     position: int
     number: str
@@ -61,13 +64,16 @@ def _rules() -> _OrderRules:
         return pattern
 
     stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
+    label = rf"(?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*"
     return _OrderRules(
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
             *(caseless(expand(p)) for p in data["reference_patterns"]),
             caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
+            caseless(rf"[\t|\n]{label}[\t|\n]"),
         ]),
         references=range(stores, stores + references),
+        marketplace=stores + references,
         not_store_before=re.compile(
             rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
         ),
@@ -76,7 +82,7 @@ def _rules() -> _OrderRules:
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
-        cell_label=re.compile(rf"[\t|\n](?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*(?=[\t|\n]|$)"),
+        cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
         cell_number=re.compile(expand(data["cell_number"])),
         subject_line=re.compile(data["subject_line"]),
         subject_reference=re.compile(data["subject_reference"]),
@@ -96,22 +102,29 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     rules = _rules()
     lower = _lower(text)
     hits: list[_Hit] = []
-    marketplace = len(rules.patterns.members) - 1
-    for index in rules.patterns.candidates(text, lower):
+    # the text between line breaks, so that a label on its first or last line is one between separators
+    lined = f"\n{lower}\n"
+    for index in rules.patterns.candidates(lined, lined):
+        if index > rules.marketplace:
+            hits += _cell_hits(text, lower, lined, rules)
+            continue
         matches = rules.patterns.members[index].finditer(text, lower)
-        if index == marketplace:
+        if index == rules.marketplace:
             hits += _marketplace_hits(lower, matches, rules)
         else:
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
-    hits += _cell_hits(text, lower, rules)
     hits += _subject_hits(text, lower, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
     if prefix:
         letters.add(prefix.lower())
     for known in sorted(letters):
         hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)]
-    ordered = [h.number for h in sorted(hits)]
+    ordered = [h.number for h in sorted(hits, key=_position)]
     return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
+
+
+def _position(hit: _Hit) -> int:
+    return hit.position
 
 
 def _lower(text: str) -> str:
@@ -204,12 +217,12 @@ def _next_line(lower: str, position: int) -> int | None:
     return end + 1 if 0 <= end < len(lower) - 1 else None
 
 
-def _cell_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
-    """Numbers in the cell next to an order label, on the line under it, or in its column."""
+def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_Hit]:
+    """Numbers in the cell next to an order label, on the line under it, or in its column
+    (`lined`: `lower` between two line breaks; a label starts after a separator, so the scan skips
+    from separator to separator, and a position in `lined` is one past the same one in `lower`)."""
     hits = []
-    # a label starts after a separator: searching from one put before the text lets the scan skip
-    # straight from separator to separator; a position in it is one past the same one in `lower`
-    for label in rules.cell_label.finditer("\n" + lower):
+    for label in rules.cell_label.finditer(lined):
         cell_start = label.start()
         line_start = lower.rfind("\n", 0, cell_start) + 1
         cells = _cells(lower, line_start)
