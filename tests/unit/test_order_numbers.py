@@ -79,6 +79,9 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
 
 @pytest.mark.parametrize("text, orders", [
     ("Re: #50218 not delivered\nHi, still nothing here.", ["50218"]),
+    ("Re: #KT50240 not delivered\nand #KT-50241 neither", ["50240", "50241"]),
+    # '#' before a colour or a helpdesk's letters is no order
+    ("Colours\nbackground #ff0000, #CC3300; see #INC-50242", []),
     ("KT-50219\nHello, the tracking says delivered but I have nothing.", ["50219"]),
     ("Re: AW: KT-50220 nicht angekommen\nHallo, leider nichts.", ["50220"]),
     # a helpdesk's ticket in the subject is not an order
