@@ -187,11 +187,16 @@ class _Cell:
     text: str  # lower-cased, stripped
 
 
-def _cells(lower: str, line_start: int) -> list[_Cell]:
-    """The cells of the line starting at `line_start`: split at tabs (HTML tables) and bars
-    (plain-text tables), without the empty ends a row's first or last separator leaves."""
-    end = lower.find("\n", line_start)
-    line = lower[line_start : end if end >= 0 else len(lower)]
+@dataclass(frozen=True)
+class _Row:
+    cells: list[_Cell]
+    end: int  # position of the line break after it (the text's length at the end)
+
+
+def _line_cells(lower: str, line_start: int, line_end: int) -> list[_Cell]:
+    """The cells of one line: split at tabs (HTML tables) and bars (plain-text tables), without
+    quote marks and the empty ends a row's first or last separator leaves."""
+    line = lower[line_start:line_end]
     quoted = _QUOTE_MARKS.match(line)
     if quoted:  # a quoted line's "> " marks are no part of its first cell
         line_start += quoted.end()
@@ -211,63 +216,76 @@ def _cells(lower: str, line_start: int) -> list[_Cell]:
     return cells
 
 
-def _next_line(lower: str, position: int) -> int | None:
-    """Start of the line after the one holding `position`, or None at the end of the text."""
+def _line_end(lower: str, position: int) -> int:
     end = lower.find("\n", position)
-    return end + 1 if 0 <= end < len(lower) - 1 else None
+    return end if end >= 0 else len(lower)
+
+
+def _row(lower: str, position: int) -> _Row:
+    """The table row holding `position`: its line, or, where an HTML table's cells went on lines
+    of their own (each ends in a tab), the run of such lines around it."""
+    start = lower.rfind("\n", 0, position) + 1
+    while start >= 2 and lower[start - 2] == "\t":  # the line before ends a cell of this row
+        start = lower.rfind("\n", 0, start - 1) + 1
+    end = _line_end(lower, start)
+    while start < end < len(lower) and lower[end - 1] == "\t" and lower[end + 1 : _line_end(lower, end + 1)].strip():
+        end = _line_end(lower, end + 1)
+    cells = []
+    line = start
+    while line <= end:
+        cells += _line_cells(lower, line, _line_end(lower, line))
+        line = _line_end(lower, line) + 1
+    return _Row(cells, end)
 
 
 def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_Hit]:
-    """Numbers in the cell next to an order label, on the line under it, or in its column
+    """Numbers in the cell next to an order label, in the row under it, or in its column
     (`lined`: `lower` between two line breaks; a label starts after a separator, so the scan skips
     from separator to separator, and a position in `lined` is one past the same one in `lower`)."""
     hits = []
     for label in rules.cell_label.finditer(lined):
-        cell_start = label.start()
-        line_start = lower.rfind("\n", 0, cell_start) + 1
-        cells = _cells(lower, line_start)
-        column = next((i for i, c in enumerate(cells) if c.start >= cell_start), None)
+        row = _row(lower, label.start())
+        column = next((i for i, c in enumerate(row.cells) if c.start >= label.start()), None)
         if column is None:
             continue
-        after = [c for c in cells[column + 1 :] if c.text]
-        below = _next_line(lower, cell_start)
+        after = [c for c in row.cells[column + 1 :] if c.text]
         if after:
             hits += _cell_number(text, after[0], rules)
-        elif below is not None:
-            first = next((c for c in _cells(lower, below) if c.text), None)
-            beyond = _next_line(lower, below)
-            if first is None and beyond is not None:  # a block inside a cell leaves a blank line
-                first = next((c for c in _cells(lower, beyond) if c.text), None)
+        else:
+            below = _next_row(lower, row.end, blank_lines=1)
+            first = next((c for c in below.cells if c.text), None) if below else None
             if first is not None:
                 hits += _cell_number(text, first, rules)
-        if len([c for c in cells if c.text]) >= 2 and below is not None:
-            hits += _column_hits(text, lower, below, len(cells), column, rules)
+        if len([c for c in row.cells if c.text]) >= 2:
+            hits += _column_hits(text, lower, row, column, rules)
     return hits
 
 
-def _column_hits(text: str, lower: str, line_start: int, width: int, column: int,
-                 rules: _OrderRules) -> list[_Hit]:
-    """Numbers in `column` of the table rows from `line_start` on: rows as wide as the header,
-    maybe one blank line apart (HTML rows) or under a '|---|' rule (plain-text tables)."""
-    hits = []
-    blank = False
-    start: int | None = line_start
-    for _ in range(_TABLE_ROWS):
-        if start is None:
-            break
-        end = lower.find("\n", start)
-        line = lower[start : end if end >= 0 else len(lower)]
+def _next_row(lower: str, end: int, blank_lines: int) -> _Row | None:
+    """The row after the one ending at `end`, at most `blank_lines` blank lines below it (HTML
+    rows are one apart), past any '|---|' rule under a plain-text table's header."""
+    position = end + 1
+    while position < len(lower):
+        line = lower[position : _line_end(lower, position)]
         if not line.strip():
-            if blank:
-                break
-            blank = True
+            if blank_lines == 0:
+                return None
+            blank_lines -= 1
         elif not _TABLE_RULE.fullmatch(line):
-            cells = _cells(lower, start)
-            if len(cells) != width:
-                break
-            hits += _cell_number(text, cells[column], rules)
-            blank = False
-        start = _next_line(lower, start)
+            return _row(lower, position)
+        position = _line_end(lower, position) + 1
+    return None
+
+
+def _column_hits(text: str, lower: str, header: _Row, column: int, rules: _OrderRules) -> list[_Hit]:
+    """Numbers in `column` of the table rows under `header` that are as wide as it is."""
+    hits = []
+    row: _Row | None = header
+    for _ in range(_TABLE_ROWS):
+        row = _next_row(lower, row.end, blank_lines=1) if row else None
+        if row is None or len(row.cells) != len(header.cells):
+            break
+        hits += _cell_number(text, row.cells[column], rules)
     return hits
 
 

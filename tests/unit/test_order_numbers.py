@@ -61,6 +61,19 @@ def test_a_header_cell_labels_the_cells_below_it() -> None:
     assert find_order_numbers(html_to_text(html), []) == ["50212", "50213"]
     plain = "| Order # | Date | Postcode |\n|---|---|---|\n| 50214 | 2025-03-12 | 10115 |\n"
     assert find_order_numbers(plain, []) == ["50214"]
+    indented = """
+    <table>
+      <tr><th>Date</th>
+          <th>Order</th>
+          <th>Zip</th></tr>
+      <tr><td>12/03/2025</td>
+          <td>50243</td>
+          <td>75011</td></tr>
+      <tr><td>13/03/2025</td>
+          <td>KT-50244</td>
+          <td>75012</td></tr>
+    </table>"""
+    assert find_order_numbers(html_to_text(indented), []) == ["50243", "50244"]
 
 
 @pytest.mark.parametrize("text, orders", [
