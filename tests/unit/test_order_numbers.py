@@ -147,6 +147,7 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "AusPost enquiry ref 9034881",
     "our ref. OBF-DE-25031407",
     "our ref: CLM-55423 (claim opened with the carrier)",
+    "Order: EUR 1250 paid, order via UPS 12345",
 ])
 def test_numbers_that_only_look_like_orders(text: str) -> None:
     assert find_order_numbers(text, []) == []
