@@ -102,6 +102,8 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
     ("RMA-50222 approved\nPlease send the item back.", []),
     ("USB-3000 cable not charging\nHello, the cable stopped working.", []),
     ("Question about model LX-2040\nDoes it fit a E27 socket?", []),
+    ("New arrivals SS-2025\nOur spring collection is here.", []),
+    ("Re: Quote QT-50245\nPlease find our offer.", []),
 ])
 def test_references_in_the_subject(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
