@@ -139,6 +139,7 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "Reklamation Nr. 48232",
     "Check our 2025 collection!",
     "notre 2024 catalogue est en ligne",
+    "our 1500 customers love it",
     "Order date: 2025-03-12",
     "Order\t12/03/2025\t",
     "Ordered in 2023, still waiting",
@@ -153,6 +154,10 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
 ])
 def test_numbers_that_only_look_like_orders(text: str) -> None:
     assert find_order_numbers(text, []) == []
+
+
+def test_our_order_named_bare() -> None:
+    assert find_order_numbers("Hi, our 2134 was delivered to a locker (our 2135).", []) == ["2134", "2135"]
 
 
 def test_an_order_next_to_a_distractor_is_still_read() -> None:
