@@ -163,3 +163,25 @@ def test_our_order_named_bare() -> None:
 def test_an_order_next_to_a_distractor_is_still_read() -> None:
     text = "Ticket #48213 about order #50229; invoice 48224 for order 50230, issue #12"
     assert find_order_numbers(text, []) == ["50229", "50230"]
+
+
+def test_a_whole_message_with_an_html_table_and_a_subject() -> None:
+    """What the parser gives (subject, HTML body turned to text, quoted history) read as one."""
+    from email.message import EmailMessage
+
+    from inbox_agent.parse import parse_email
+
+    message = EmailMessage()
+    message["From"] = "ops@forwarder.example"
+    message["To"] = "help@shop.example"
+    message["Subject"] = "Re: KT-50246 last mile"
+    message["Message-ID"] = "<t1@forwarder.example>"
+    message.set_content("see the HTML part")
+    message.add_alternative(
+        "<p>Hello, the last mile for your parcels:</p>"
+        "<table><tr><th>Your ref</th><th>Carrier</th><th>Ticket</th></tr>"
+        "<tr><td>KT-50247</td><td>PostNL</td><td>48290</td></tr>"
+        "<tr><td>KT-50248</td><td>PostNL</td><td>48291</td></tr></table>"
+        "<p>Best regards, Team 2025</p>", subtype="html")
+    parsed = parse_email(message.as_bytes())
+    assert find_order_numbers(parsed.all_text, []) == ["50246", "50247", "50248"]
