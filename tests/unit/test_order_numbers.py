@@ -185,3 +185,8 @@ def test_a_whole_message_with_an_html_table_and_a_subject() -> None:
         "<p>Best regards, Team 2025</p>", subtype="html")
     parsed = parse_email(message.as_bytes())
     assert find_order_numbers(parsed.all_text, []) == ["50246", "50247", "50248"]
+
+
+def test_a_character_whose_lower_case_is_longer_keeps_positions() -> None:
+    # 'İ' lower-cases to two characters: the positions of what follows must not shift
+    assert find_order_numbers("İstanbul, order KT-50249\nİzmir: see KT-50250", []) == ["50249", "50250"]
