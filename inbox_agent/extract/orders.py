@@ -1,10 +1,16 @@
 """Order numbers: the store's own (presented as an order) and marketplace orders (16 digits).
 
 A store order needs an order word or mark before it (rules/orders.yaml): a bare 4-digit number
-is a year, a house number or a price as often as an order. A store that writes its references
-with its own letters (`[store] order_prefix`, e.g. "BP") has its bare references count too:
-"BP2051", "BP-2051", "#BP 2051" in a table cell, a subject or after "your ref" give 2051. Numbers
-that are part of a tracking number are never orders.
+is a year, a house number or a price as often as an order. The families that present one:
+- an order word, "#", "n°" or a reference word before the number, in any language
+  ("order no. 3042", "Bestellnr. 3042", "your ref KT-3042", "Ref: MM#2051");
+- a cell or line holding only an order label, with the number in the next cell, on the next line,
+  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row);
+- in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
+- the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
+  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
+Ticket, case, issue and invoice numbers, years, dates, amounts and numbers that are part of a
+tracking number are never orders.
 """
 
 from __future__ import annotations
@@ -16,31 +22,71 @@ from functools import lru_cache
 from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
-_BEFORE = 28
+_BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
+_TABLE_ROWS = 50  # rows below a header cell that its column label reaches
+_CELL_BREAK = re.compile(r"[\t|]")
+_QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
+_TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
 @dataclass(frozen=True)
 class _OrderRules:
-    patterns: CaselessSet  # the store patterns, then the marketplace one (last)
+    # the store patterns, the reference patterns, the marketplace one, then the cell label's
+    # (only asked whether it can match: the label itself is found by `cell_label`)
+    patterns: CaselessSet
+    references: range  # indices of the reference patterns in `patterns`
+    marketplace: int  # index of the marketplace pattern, the cell label's is the next
     not_store_before: re.Pattern[str]
+    not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
+    cell_label: re.Pattern[str]
+    cell_number: re.Pattern[str]
+    subject_line: re.Pattern[str]
+    subject_reference: re.Pattern[str]
+    not_order_letters: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    position: int
+    number: str
+    letters: str = ""  # the store's letters written against a labelled number, as written
 
 
 @lru_cache(maxsize=1)
 def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
-    flags = re.IGNORECASE
+
+    def expand(pattern: str) -> str:
+        for name in ("order", "no", "ref", "store", "end"):
+            pattern = pattern.replace("{" + name + "}", data["pieces"][name])
+        return pattern
+
+    stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
+    label = rf"(?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*"
     return _OrderRules(
         patterns=CaselessSet([
-            *(caseless(p) for p in data["store_patterns"]),
-            caseless(rf"(?<![\d.,]){data['marketplace_digits']}(?![\d.,]\d)"),
+            *(caseless(expand(p)) for p in data["store_patterns"]),
+            *(caseless(expand(p)) for p in data["reference_patterns"]),
+            caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
+            caseless(rf"[\t|\n]{label}[\t|\n]"),
         ]),
+        references=range(stores, stores + references),
+        marketplace=stores + references,
         not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$", flags
+            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
+        ),
+        not_letters_before=re.compile(
+            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:{expand('{ref}')}[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
-        not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$", flags),
+        not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
+        cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
+        cell_number=re.compile(expand(data["cell_number"])),
+        subject_line=re.compile(data["subject_line"]),
+        subject_reference=re.compile(data["subject_reference"]),
+        not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
 
 
@@ -54,40 +100,222 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     """Order numbers in `text` in order of first appearance, without duplicates (`prefix`: the
     store's own letters before its references, which then count without an order word)."""
     rules = _rules()
-    hits: list[tuple[int, str]] = []
-    lower = text.lower()
-    if prefix:
-        hits += [(m.start(1), m.group(1)) for m in _prefixed(prefix).finditer(text)]
-    marketplace = len(rules.patterns.members) - 1
-    for index in rules.patterns.candidates(text, lower):
+    lower = _lower(text)
+    hits: list[_Hit] = []
+    # the text between line breaks, so that a label on its first or last line is one between separators
+    lined = f"\n{lower}\n"
+    for index in rules.patterns.candidates(lined, lined):
+        if index > rules.marketplace:
+            hits += _cell_hits(text, lower, lined, rules)
+            continue
         matches = rules.patterns.members[index].finditer(text, lower)
-        if index == marketplace:
-            hits += _marketplace_hits(text, matches, rules)
+        if index == rules.marketplace:
+            hits += _marketplace_hits(lower, matches, rules)
         else:
-            hits += _store_hits(text, matches, rules)
-    ordered = [n for _, n in sorted(hits)]
+            hits += _store_hits(text, lower, matches, rules, index in rules.references)
+    hits += _subject_hits(text, lower, rules)
+    letters = {h.letters.lower() for h in hits if h.letters}
+    if prefix:
+        letters.add(prefix.lower())
+    for known in sorted(letters):
+        hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)]
+    ordered = [h.number for h in sorted(hits, key=_position)]
     return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
 
 
-def _store_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
-    """Store orders, unless the words before the number make it a ticket, an invoice, an item..."""
+def _position(hit: _Hit) -> int:
+    return hit.position
+
+
+def _lower(text: str) -> str:
+    """`text` lower-cased, keeping every character's position (a character whose lower case is
+    longer, such as 'İ', stays as it is)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _letters(text: str, rules: _OrderRules, start: int, end: int) -> str | None:
+    """The store's letters at text[start:end] as written, or None when they are not a store's
+    (a word such as 'of' before a spaced number, or letters of a return, an invoice, a ticket)."""
+    written = text[start:end]
+    if rules.not_order_letters.fullmatch(written.lower()):
+        return None
+    return written
+
+
+def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _OrderRules,
+                reference: bool) -> list[_Hit]:
+    """Store orders, unless the words before the number make it a ticket, an invoice, an item...
+    (`reference`: the matches are of a reference word, whose letters after "our" are the writer's)."""
     hits = []
     for m in matches:
-        before = text[max(0, m.start() - _BEFORE) : m.start()]
-        if rules.not_store_before.search(before + text[m.start() : m.start(1)].split("#")[0]):
+        number = m.re.groups
+        before = lower[max(0, m.start() - _BEFORE) : m.start()]
+        if rules.not_store_before.search(before + lower[m.start() : m.start(number)].split("#")[0]):
             continue
-        hits.append((m.start(1), m.group(1)))
+        letters = ""
+        if number == 2 and m.group(1):
+            written = _letters(text, rules, m.start(1), m.end(1))
+            spaced = lower[m.end(1) : m.start(number)].isspace()
+            if written is None or (spaced and not written.isupper()):
+                continue
+            if reference and rules.not_letters_before.search(before):
+                continue
+            letters = written if written.isupper() else ""
+        hits.append(_Hit(m.start(number), m.group(number), letters))
     return hits
 
 
-def _marketplace_hits(text: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[tuple[int, str]]:
+def _marketplace_hits(lower: str, matches: list[re.Match[str]], rules: _OrderRules) -> list[_Hit]:
     """Marketplace orders, unless the number is a product id or follows a refund, card, phone..."""
     hits = []
     for m in matches:
         number = m.group(0)
         if any(p.search(number) for p in rules.marketplace_exclude):
             continue
-        if rules.not_marketplace_before.search(text[max(0, m.start() - 20) : m.start()]):
+        if rules.not_marketplace_before.search(lower[max(0, m.start() - 20) : m.start()]):
             continue
-        hits.append((m.start(), number))
+        hits.append(_Hit(m.start(), number))
+    return hits
+
+
+@dataclass(frozen=True)
+class _Cell:
+    start: int  # position of its first non-blank character in the text
+    text: str  # lower-cased, stripped
+
+
+@dataclass(frozen=True)
+class _Row:
+    cells: list[_Cell]
+    end: int  # position of the line break after it (the text's length at the end)
+
+
+def _line_cells(lower: str, line_start: int, line_end: int) -> list[_Cell]:
+    """The cells of one line: split at tabs (HTML tables) and bars (plain-text tables), without
+    quote marks and the empty ends a row's first or last separator leaves."""
+    line = lower[line_start:line_end]
+    quoted = _QUOTE_MARKS.match(line)
+    if quoted:  # a quoted line's "> " marks are no part of its first cell
+        line_start += quoted.end()
+        line = line[quoted.end() :]
+    cells = []
+    start = 0
+    for brk in [*_CELL_BREAK.finditer(line), None]:
+        stop = brk.start() if brk else len(line)
+        piece = line[start:stop]
+        stripped = piece.lstrip()
+        cells.append(_Cell(line_start + start + len(piece) - len(stripped), stripped.rstrip()))
+        start = stop + 1
+    if cells and not cells[-1].text:
+        cells.pop()
+    if cells and not cells[0].text and line.lstrip().startswith("|"):
+        cells.pop(0)
+    return cells
+
+
+def _line_end(lower: str, position: int) -> int:
+    end = lower.find("\n", position)
+    return end if end >= 0 else len(lower)
+
+
+def _row(lower: str, position: int) -> _Row:
+    """The table row holding `position`: its line, or, where an HTML table's cells went on lines
+    of their own (each ends in a tab), the run of such lines around it."""
+    start = lower.rfind("\n", 0, position) + 1
+    while start >= 2 and lower[start - 2] == "\t":  # the line before ends a cell of this row
+        start = lower.rfind("\n", 0, start - 1) + 1
+    end = _line_end(lower, start)
+    while start < end < len(lower) and lower[end - 1] == "\t" and lower[end + 1 : _line_end(lower, end + 1)].strip():
+        end = _line_end(lower, end + 1)
+    cells = []
+    line = start
+    while line <= end:
+        cells += _line_cells(lower, line, _line_end(lower, line))
+        line = _line_end(lower, line) + 1
+    return _Row(cells, end)
+
+
+def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_Hit]:
+    """Numbers in the cell next to an order label, in the row under it, or in its column
+    (`lined`: `lower` between two line breaks; a label starts after a separator, so the scan skips
+    from separator to separator, and a position in `lined` is one past the same one in `lower`)."""
+    hits = []
+    for label in rules.cell_label.finditer(lined):
+        row = _row(lower, label.start())
+        column = next((i for i, c in enumerate(row.cells) if c.start >= label.start()), None)
+        if column is None:
+            continue
+        after = [c for c in row.cells[column + 1 :] if c.text]
+        if after:
+            hits += _cell_number(text, after[0], rules)
+        else:
+            below = _next_row(lower, row.end, blank_lines=1)
+            first = next((c for c in below.cells if c.text), None) if below else None
+            if first is not None:
+                hits += _cell_number(text, first, rules)
+        if len([c for c in row.cells if c.text]) >= 2:
+            hits += _column_hits(text, lower, row, column, rules)
+    return hits
+
+
+def _next_row(lower: str, end: int, blank_lines: int) -> _Row | None:
+    """The row after the one ending at `end`, at most `blank_lines` blank lines below it (HTML
+    rows are one apart), past any '|---|' rule under a plain-text table's header."""
+    position = end + 1
+    while position < len(lower):
+        line = lower[position : _line_end(lower, position)]
+        if not line.strip():
+            if blank_lines == 0:
+                return None
+            blank_lines -= 1
+        elif not _TABLE_RULE.fullmatch(line):
+            return _row(lower, position)
+        position = _line_end(lower, position) + 1
+    return None
+
+
+def _column_hits(text: str, lower: str, header: _Row, column: int, rules: _OrderRules) -> list[_Hit]:
+    """Numbers in `column` of the table rows under `header` that are as wide as it is."""
+    hits = []
+    row: _Row | None = header
+    for _ in range(_TABLE_ROWS):
+        row = _next_row(lower, row.end, blank_lines=1) if row else None
+        if row is None or len(row.cells) != len(header.cells):
+            break
+        hits += _cell_number(text, row.cells[column], rules)
+    return hits
+
+
+def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
+    m = rules.cell_number.fullmatch(cell.text)
+    if m is None:
+        return []
+    letters = ""
+    if m.group(1):
+        written = _letters(text, rules, cell.start + m.start(1), cell.start + m.end(1))
+        if written is None:
+            return []
+        letters = written if written.isupper() else ""
+    return [_Hit(cell.start + m.start(2), m.group(2), letters)]
+
+
+def _subject_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
+    """References in the store's style ("PX-10452") in the subject (the first line) and in the
+    Subject: lines of quoted or attached messages."""
+    first = lower.find("\n")
+    lines = [(0, lower[: first if first >= 0 else len(lower)])]
+    lines += [(m.start(), m.group(0)) for m in rules.subject_line.finditer(lower)]
+    hits = []
+    for start, line in lines:
+        for m in rules.subject_reference.finditer(line):
+            written = _letters(text, rules, start + m.start(1), start + m.end(1))
+            if written is None or not written.isupper():
+                continue
+            before = line[max(0, m.start() - _BEFORE) : m.start()]
+            if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
+                continue
+            hits.append(_Hit(start + m.start(2), m.group(2)))
     return hits

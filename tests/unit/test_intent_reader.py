@@ -240,7 +240,12 @@ def test_a_store_prefix_makes_its_bare_references_count() -> None:
 
     text = "| BP2051 | shipped |\nyour ref bp-2052, #BP 2053, BP20544; not BPX2055 nor ABP2056"
     assert find_order_numbers(text, [], "BP") == ["2051", "2052", "2053", "20544"]
-    assert find_order_numbers(text, []) == []
+    # without the setting, "#BP 2053" shows the message's own letters, and they count everywhere
+    assert find_order_numbers(text, []) == ["2051", "2052", "2053", "20544"]
+    # with no label anywhere only the setting makes them count
+    unlabelled = "| BP2051 | shipped |\nBP20544 too; not BPX2055 nor ABP2056"
+    assert find_order_numbers(unlabelled, [], "BP") == ["2051", "20544"]
+    assert find_order_numbers(unlabelled, []) == []
 
 
 @pytest.mark.parametrize("role, subject, text, intent", [

@@ -1,0 +1,192 @@
+"""Order numbers by rule family, on text written for each rule: order labels in several languages,
+labels and numbers in table cells or on the next line, subjects, a store's letter prefix learned
+from the message itself, and the numbers that only look like orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.parse.html import html_to_text
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Hello, order no. 30417 has not shown up yet.", ["30417"]),
+    ("ord. 30418 is still in transit", ["30418"]),
+    ("Ord #30419 please check", ["30419"]),
+    ("Your ref: KT-30420 - the parcel is lost", ["30420"]),
+    ("your reference 30421, delivered but empty mailbox", ["30421"]),
+    ("Ref: KT-30422 / AE order 8190775402318866", ["30422", "8190775402318866"]),
+    ("Reference KT#30423 never came", ["30423"]),
+    ("Bestellnr.: 30424 fehlt noch", ["30424"]),
+    ("meine Bestellung KT-30425 ist nicht da", ["30425"]),
+    ("N° de commande : 30426", ["30426"]),
+    ("commande n°KT-30427 toujours rien", ["30427"]),
+    ("Réf. commande 30428", ["30428"]),
+    ("mi pedido número KT 30429 no llegó", ["30429"]),
+    ("il mio ordine n. 30430 non è arrivato", ["30430"]),
+    ("bestelling nr. 30431 is niet bezorgd", ["30431"]),
+    ("a minha encomenda n.º 30432", ["30432"]),
+    ("Order: KT 30433", ["30433"]),
+    ("Hello\nOrder confirmation KT-30434 attached", ["30434"]),
+    ("Bestellbestätigung Nr. 30435", ["30435"]),
+    ("the order with number 30436 and Bestellung mit der Nummer 30437", ["30436", "30437"]),
+    ("see https://shop.example/account/orders/30438 or ?order_id=30439", ["30438", "30439"]),
+])
+def test_order_labels_in_many_languages_and_abbreviations(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_label_and_its_number_in_adjacent_html_cells() -> None:
+    minified = "<table><tr><td>Order</td><td>KT-50210</td></tr><tr><td>Total</td><td>$38.90</td></tr></table>"
+    indented = """
+    <table>
+      <tr>
+        <td>Order number</td>
+        <td>50211</td>
+      </tr>
+      <tr>
+        <td>Postcode</td>
+        <td>10115</td>
+      </tr>
+    </table>"""
+    assert find_order_numbers(html_to_text(minified), []) == ["50210"]
+    assert find_order_numbers(html_to_text(indented), []) == ["50211"]
+
+
+def test_a_header_cell_labels_the_cells_below_it() -> None:
+    html = ("<table><tr><th>Date</th><th>Order</th><th>Zip</th><th>Total</th></tr>"
+            "<tr><td>12/03/2025</td><td>50212</td><td>75011</td><td>42,50 EUR</td></tr>"
+            "<tr><td>14/03/2025</td><td>KT-50213</td><td>75012</td><td>19,90 EUR</td></tr></table>")
+    assert find_order_numbers(html_to_text(html), []) == ["50212", "50213"]
+    plain = "| Order # | Date | Postcode |\n|---|---|---|\n| 50214 | 2025-03-12 | 10115 |\n"
+    assert find_order_numbers(plain, []) == ["50214"]
+    indented = """
+    <table>
+      <tr><th>Date</th>
+          <th>Order</th>
+          <th>Zip</th></tr>
+      <tr><td>12/03/2025</td>
+          <td>50243</td>
+          <td>75011</td></tr>
+      <tr><td>13/03/2025</td>
+          <td>KT-50244</td>
+          <td>75012</td></tr>
+    </table>"""
+    assert find_order_numbers(html_to_text(indented), []) == ["50243", "50244"]
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Order | 50215 | shipped", ["50215"]),
+    ("Order number:\n50216\n\nThanks", ["50216"]),
+    ("Bestellnummer\t\n   50217\t\n", ["50217"]),
+    ("N° de commande :\n\n50231\n", ["50231"]),
+    ("Thanks!\n\n> Order number:\n> SHOPX-50232\n> Total: $12.00", ["50232"]),
+    # an address under the word is not an order
+    ("Thank you for your order:\n1234 Elm Street\nSpringfield", []),
+    ("Order date\n2025-03-12", []),
+])
+def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Re: #50218 not delivered\nHi, still nothing here.", ["50218"]),
+    ("Re: #KT50240 not delivered\nand #KT-50241 neither", ["50240", "50241"]),
+    # '#' before a colour or a helpdesk's letters is no order
+    ("Colours\nbackground #ff0000, #CC3300; see #INC-50242", []),
+    ("KT-50219\nHello, the tracking says delivered but I have nothing.", ["50219"]),
+    ("Re: AW: KT-50220 nicht angekommen\nHallo, leider nichts.", ["50220"]),
+    # a helpdesk's ticket in the subject is not an order
+    ("Re: [Ticket CS-50221] your request\nWe are looking into it.", []),
+    ("RMA-50222 approved\nPlease send the item back.", []),
+    ("USB-3000 cable not charging\nHello, the cable stopped working.", []),
+    ("Question about model LX-2040\nDoes it fit a E27 socket?", []),
+    ("New arrivals SS-2025\nOur spring collection is here.", []),
+    ("Re: Quote QT-50245\nPlease find our offer.", []),
+])
+def test_references_in_the_subject(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
+    text = "Order KT-50223 arrived, but KT-50224 is still missing (and KT50225 too)."
+    assert find_order_numbers(text, []) == ["50223", "50224", "50225"]
+    # never learned from a label: a bare prefixed number in the body stays unread
+    assert find_order_numbers("Subject\nOur warehouse is at CH-8001 Zurich, item KT-50226.", []) == []
+    # the learned prefix is the store's: another one in the same message is not taken
+    assert find_order_numbers("Order KT-50227\nclaim QX-50228 opened", []) == ["50227"]
+
+
+@pytest.mark.parametrize("text", [
+    "Issue #4521: the website is slow",
+    "Ticket no. 48213 was opened",
+    "Case #48214 is closed",
+    "Incident #48215 reported",
+    "support request #48216",
+    "Vorgang Nr. 48217 angelegt",
+    "Anfrage #48218",
+    "dossier n° 48219 ouvert",
+    "incidencia #48220",
+    "protocolo nº 48221",
+    "segnalazione n. 48222",
+    "melding #48223",
+    "Invoice #48224 attached",
+    "invoice no. INV-48225",
+    "Rechnung Nr. 48226",
+    "parcel #48227 and Sendung Nr. 48228",
+    "refund #48229, coupon #48230, return #48231",
+    "Reklamation Nr. 48232",
+    "Check our 2025 collection!",
+    "notre 2024 catalogue est en ligne",
+    "our 1500 customers love it",
+    "Order date: 2025-03-12",
+    "Order\t12/03/2025\t",
+    "Ordered in 2023, still waiting",
+    "Order total: 104.50",
+    "Order | 45,00 €",
+    "Order hotline +49 30 1234567",
+    "Your ref: 2025-03-11-CP-448102",
+    "AusPost enquiry ref 9034881",
+    "our ref. OBF-DE-25031407",
+    "our ref: CLM-55423 (claim opened with the carrier)",
+    "Order: EUR 1250 paid, order via UPS 12345",
+])
+def test_numbers_that_only_look_like_orders(text: str) -> None:
+    assert find_order_numbers(text, []) == []
+
+
+def test_our_order_named_bare() -> None:
+    assert find_order_numbers("Hi, our 2134 was delivered to a locker (our 2135).", []) == ["2134", "2135"]
+
+
+def test_an_order_next_to_a_distractor_is_still_read() -> None:
+    text = "Ticket #48213 about order #50229; invoice 48224 for order 50230, issue #12"
+    assert find_order_numbers(text, []) == ["50229", "50230"]
+
+
+def test_a_whole_message_with_an_html_table_and_a_subject() -> None:
+    """What the parser gives (subject, HTML body turned to text, quoted history) read as one."""
+    from email.message import EmailMessage
+
+    from inbox_agent.parse import parse_email
+
+    message = EmailMessage()
+    message["From"] = "ops@forwarder.example"
+    message["To"] = "help@shop.example"
+    message["Subject"] = "Re: KT-50246 last mile"
+    message["Message-ID"] = "<t1@forwarder.example>"
+    message.set_content("see the HTML part")
+    message.add_alternative(
+        "<p>Hello, the last mile for your parcels:</p>"
+        "<table><tr><th>Your ref</th><th>Carrier</th><th>Ticket</th></tr>"
+        "<tr><td>KT-50247</td><td>PostNL</td><td>48290</td></tr>"
+        "<tr><td>KT-50248</td><td>PostNL</td><td>48291</td></tr></table>"
+        "<p>Best regards, Team 2025</p>", subtype="html")
+    parsed = parse_email(message.as_bytes())
+    assert find_order_numbers(parsed.all_text, []) == ["50246", "50247", "50248"]
+
+
+def test_a_character_whose_lower_case_is_longer_keeps_positions() -> None:
+    # 'İ' lower-cases to two characters: the positions of what follows must not shift
+    assert find_order_numbers("İstanbul, order KT-50249\nİzmir: see KT-50250", []) == ["50249", "50250"]
