@@ -67,8 +67,9 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
             reading: ReadingConfig | None = None, explain: bool = False, order_prefix: str = "") -> Extraction:
     """Read one parsed message. Pure: the same input (and training data) always gives the same answer."""
     reading = reading or ReadingConfig()
-    tracking = tuple(find_tracking_numbers(parsed.all_text))
-    orders = tuple(find_order_numbers(parsed.all_text, [t.number for t in tracking], order_prefix))
+    all_text = parsed.all_text
+    tracking = tuple(find_tracking_numbers(all_text))
+    orders = tuple(find_order_numbers(all_text, [t.number for t in tracking], order_prefix))
     automated = bool(parsed.automated)
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"
@@ -83,11 +84,11 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
         if stranger >= STRANGER_PROBABILITY:
             role = Role.UNKNOWN
             cold_hits.append(f"the stranger reader: {stranger:.2f}")
-    compact_new = re.sub(r"[\s\-]", "", new_words).upper()
+    compact_new = re.sub(r"[\s\-]", "", new_words)
     origin = load_format_book().origin_carriers
-    new_last_mile = any(t.number in compact_new and t.carrier not in origin for t in tracking)
-    compact_all = re.sub(r"[\s\-]", "", new_words)
-    numbers = (bool(tracking), any(o in compact_all for o in orders))
+    upper_new = compact_new.upper()
+    new_last_mile = any(t.number in upper_new and t.carrier not in origin for t in tracking)
+    numbers = (bool(tracking), any(o in compact_new for o in orders))
     read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
     if not (parsed.is_bounce and automated):

@@ -53,6 +53,7 @@ _MAX_TEXT = 800  # the newest text's start says what it is about; a long tail on
 _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
 _CHAR_TEXT = 300  # character n-grams (the costly ones) over the subject and the text's start
+_WORD_MEMORY = 50_000  # words whose character-gram columns a model keeps while reading (a few MB)
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,12 @@ class IntentModel:
         self._weights = np.zeros((0, 0), dtype=np.float32)  # feature x intent
         self._intercepts = np.zeros(0)
         self._fast: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] | None = None
+        self._word_columns: dict[str, tuple[int, ...]] = {}
         self._names: list[str] = []
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_fast"], state["_names"] = None, []  # rebuilt on first use (analyzers are closures)
+        state["_fast"], state["_names"], state["_word_columns"] = None, [], {}  # rebuilt on first use
         return state
 
     def matrix(self, examples: Sequence[TrainingExample], fit: bool = False) -> sparse.csr_matrix:
@@ -154,16 +156,23 @@ class IntentModel:
                 fast.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
                 offset += len(vectorizer.vocabulary_)
             self._fast = fast
+            self._word_columns = {}
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
-        for (analyze, vocabulary, idf, offset), text in zip(self._fast, (body[:_CHAR_TEXT], body, topic), strict=True):
-            grams = Counter(analyze(text))
-            found = np.fromiter(map(vocabulary.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
-            known = found >= 0
-            if not known.any():
+        for block, ((analyze, vocabulary, idf, offset), text) in enumerate(
+                zip(self._fast, (body[:_CHAR_TEXT], body, topic), strict=True)):
+            if block == 0:  # the character grams, word by word: mail repeats its words
+                counted = Counter(self._char_columns(text, vocabulary))
+                columns = np.fromiter(counted, dtype=np.int64, count=len(counted))
+                counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+            else:
+                grams = Counter(analyze(text))
+                found = np.fromiter(map(vocabulary.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+                known = found >= 0
+                columns = found[known]
+                counts = np.fromiter(grams.values(), dtype=np.float64, count=len(grams))[known]
+            if not len(columns):
                 continue
-            columns = found[known]
-            counts = np.fromiter(grams.values(), dtype=np.float64, count=len(grams))[known]
             tfidf = (np.log(counts) + 1.0) * idf[columns]
             indices.append(columns + offset)
             values.append(tfidf / np.sqrt(tfidf @ tfidf))
@@ -173,6 +182,22 @@ class IntentModel:
         indices.append(nonzero + clue_offset)
         values.append(clue_values[nonzero])
         return np.concatenate(indices), np.concatenate(values)
+
+    def _char_columns(self, text: str, vocabulary: dict[str, int]) -> list[int]:
+        """The columns of the known character grams of `text`, in the order `char_grams` gives
+        them. Each word's columns are kept (up to `_WORD_MEMORY` words), so a word seen before
+        costs one look-up instead of a dozen grams built and looked up."""
+        memory = self._word_columns
+        columns: list[int] = []
+        for word in _normal_words(text):
+            known = memory.get(word)
+            if known is None:
+                if len(memory) >= _WORD_MEMORY:
+                    memory.clear()
+                found = (vocabulary.get(g) for g in _word_grams(word))
+                known = memory[word] = tuple(c for c in found if c is not None)
+            columns += known
+        return columns
 
     def _weighed(self, index: np.ndarray, values: np.ndarray, klass: int, top: int = 5) -> list[str]:
         if not self._names:
@@ -230,17 +255,28 @@ def char_grams(text: str) -> list[str]:
     """Character 2- to 5-grams within words padded by a space (scikit-learn's `char_wb`, same
     grams), lower-cased and accents folded; written for speed, as it runs on every message."""
     grams: list[str] = []
-    for word in strip_accents_unicode(text.lower()).split():
-        padded = f" {word} "
-        size = len(padded)
-        if size > _LONGEST_GRAM:
-            grams += [padded[i : i + n] for i in range(size - 1) for n in _GRAM_SIZES if i + n <= size]
-            continue
-        for n in _GRAM_SIZES:  # a short word gives its grams up to its whole padded self, once
-            if size <= n:
-                grams.append(padded)
-                break
-            grams += [padded[i : i + n] for i in range(size - n + 1)]
+    for word in _normal_words(text):
+        grams += _word_grams(word)
+    return grams
+
+
+def _normal_words(text: str) -> list[str]:
+    """The words of `text` lower-cased and accents folded, as the character grams see them."""
+    return strip_accents_unicode(text.lower()).split()
+
+
+def _word_grams(word: str) -> list[str]:
+    """The character grams of one normalised word (see `char_grams`)."""
+    padded = f" {word} "
+    size = len(padded)
+    if size > _LONGEST_GRAM:
+        return [padded[i : i + n] for i in range(size - 1) for n in _GRAM_SIZES if i + n <= size]
+    grams: list[str] = []
+    for n in _GRAM_SIZES:  # a short word gives its grams up to its whole padded self, once
+        if size <= n:
+            grams.append(padded)
+            break
+        grams += [padded[i : i + n] for i in range(size - n + 1)]
     return grams
 
 

@@ -83,7 +83,7 @@ def _runs(text: str) -> list[list[re.Match[str]]]:
     runs too short or without digits, a second one cuts what is left at words."""
     runs = []
     for run in _RUN.finditer(text):
-        if _may_hold_number(run.group(0)):
+        if run.end() - run.start() >= _MIN_LEN and _may_hold_number(run.group(0)):
             for part in _NUMBER_LIKE.finditer(text, run.start(), run.end()):
                 if _may_hold_number(part.group(0)):
                     runs.append(list(_GROUP.finditer(text, part.start(), part.end())))

@@ -51,7 +51,6 @@ class ParsedEmail:
     subject: str
     from_address: str
     from_name: str
-    to_addresses: tuple[str, ...]
     in_reply_to: str | None
     references: tuple[str, ...]
     date: datetime | None
@@ -99,7 +98,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 
 def _broken(fingerprint: str, reason: str) -> ParsedEmail:
-    return ParsedEmail(None, "", "", "", (), None, (), None, "", "", "", (), (), False, fingerprint, reason)
+    return ParsedEmail(None, "", "", "", None, (), None, "", "", "", (), (), False, fingerprint, reason)
 
 
 def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
@@ -124,7 +123,6 @@ def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
         subject=subject,
         from_address=from_address.lower(),
         from_name=_one_line(from_name),
-        to_addresses=tuple(a.lower() for _, a in parse_addresses(raw_headers.get("to", "")) if a),
         in_reply_to=_first_id(raw_headers.get("in-reply-to", "")),
         references=tuple(m for m in _MSGID.findall(raw_headers.get("references", "")) if _keepable_id(m)),
         date=_date(headers.get("date", "")),
