@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from inbox_agent.store.payloads import CaseFacts, EventPayload, IntentPayload, JsonModel, Summary
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
@@ -56,7 +58,7 @@ class InboundMessage(Base):
     message_key: Mapped[str] = mapped_column(String(1000), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(1000))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[Summary] = mapped_column(JsonModel(Summary), default=Summary())
     status: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
@@ -77,7 +79,7 @@ class Case(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     order_numbers: Mapped[list[Any]] = mapped_column(default=list)
     tracking_numbers: Mapped[list[Any]] = mapped_column(default=list)
-    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    facts: Mapped[CaseFacts] = mapped_column(JsonModel(CaseFacts), default=CaseFacts())
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
@@ -103,9 +105,9 @@ class CaseNumber(Base):
 
 class Queued:
     """Columns of a row some stage works through: its status, how often it failed and why, and
-    the claim that lets several workers share the queue (stages/claims.py)."""
+    the claim that lets several workers share the queue (stages/claims.py). Each table types its
+    own `payload` (store/payloads.py)."""
 
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -120,6 +122,7 @@ class Event(Queued, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    payload: Mapped[EventPayload] = mapped_column(JsonModel(EventPayload), default=EventPayload())
 
 
 class Intent(Queued, Base):
@@ -131,6 +134,7 @@ class Intent(Queued, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    payload: Mapped[IntentPayload] = mapped_column(JsonModel(IntentPayload), default=IntentPayload())
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     template: Mapped[str | None] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(10), default="draft")

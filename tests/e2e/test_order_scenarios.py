@@ -81,7 +81,7 @@ async def test_a_order_only_complaint_reaches_the_kit(scenario: Scenario) -> Non
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
     assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
-    assert case.order_numbers[0] == "1043" and case.facts["order"]["country"] == "US"
+    assert case.order_numbers[0] == "1043" and case.facts.order is not None and case.facts.order.country == "US"
 
 
 async def test_b_no_number_one_order_reaches_the_kit(scenario: Scenario) -> None:
@@ -112,8 +112,8 @@ async def test_d_a_stranger_naming_anothers_order_learns_nothing(scenario: Scena
     assert "Please write to us again from that address" in body
     for secret in (ORIGIN, IMPB, "Jamie", JAMIE, "USPS", "usps", "Leafworks", ALI_ORDER, "tLabels"):
         assert secret not in body
-    assert "order" not in case.facts and case.tracking_numbers == []
-    assert "placed with another address" in case.facts["order_notes"][0]
+    assert case.facts.order is None and case.tracking_numbers == []
+    assert "placed with another address" in case.facts.order_notes[0]
     assert scenario.sent(JAMIE) == [] and scenario.intents("track") == []
 
 
@@ -148,7 +148,8 @@ async def test_h_a_complaint_with_tracking_and_order_keeps_what_the_order_knows(
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
     assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
-    assert case.facts["order"]["supplier_order"] == ALI_ORDER and case.facts["supplier_address"] == LEAFWORKS
+    assert case.facts.order is not None and case.facts.order.supplier_order == ALI_ORDER
+    assert case.facts.supplier_address == LEAFWORKS
 
 
 async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[no-untyped-def]
@@ -165,7 +166,7 @@ async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[n
         scene.deliver(f"Jamie Customer <{JAMIE}>", "Order #1051 never arrived",
                       "Order #1051 never arrived. The tracking says delivered, nothing in my mailbox.")
         await _kit(scene, JAMIE)
-        assert scene.case(1).facts["order"]["supplier_order"] == ALI_ORDER
+        assert (order := scene.case(1).facts.order) is not None and order.supplier_order == ALI_ORDER
         assert shop.requests and all(r.headers["X-Shopify-Access-Token"] == SHOPIFY_TOKEN for r in shop.requests)
     finally:
         await scene.stop()
