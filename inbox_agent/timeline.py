@@ -20,7 +20,7 @@ def case_rows(db: Database, state: str | None = None) -> list[dict[str, Any]]:
         if state:
             query = query.where(Case.state == state)
         return [{"id": c.id, "state": c.state, "customer": c.customer, "language": c.language,
-                 "orders": c.order_numbers, "tracking": [t["number"] for t in c.tracking_numbers],
+                 "orders": c.order_numbers, "tracking": [t.number for t in c.tracking_numbers],
                  "opened_at": _iso(c.opened_at), "outcome": c.outcome} for c in s.scalars(query)]
 
 

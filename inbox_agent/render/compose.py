@@ -56,7 +56,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     context = build_context(
         rt.config, customer_name=facts.customer_name, customer_email=case.customer,
         order_numbers=list(case.order_numbers), tracking=view,
-        tracking_numbers=[t["number"] for t in case.tracking_numbers],
+        tracking_numbers=[t.number for t in case.tracking_numbers],
         customer_words=facts.customer_words, done_so_far=facts.done_so_far,
         reminder_count=reminder_count, new_tracking_number=facts.new_tracking_number or "",
         new_tracking_url=facts.new_tracking_url or "", picture=wants_picture,

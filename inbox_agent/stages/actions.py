@@ -61,7 +61,7 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
     for index, (kind, arg) in enumerate(decision.actions):
         key = f"{case.id}:{event.id}:{index}"
         if kind == "track":
-            numbers = [t["number"] for t in case.tracking_numbers]
+            numbers = [t.number for t in case.tracking_numbers]
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{key}",
                          payload=IntentPayload(numbers=numbers), status=OutboxStatus.PENDING, created_at=now,
                          updated_at=now))
@@ -163,7 +163,7 @@ def _summary_message(rt: Runtime, case: Case, reason: str, inbound: InboundMessa
         f"Customer: {case.customer} (language {case.language or 'unknown'})",
         f"State: {case.state}",
         f"Orders: {', '.join(case.order_numbers) or 'none'}",
-        f"Tracking: {', '.join(t['number'] for t in case.tracking_numbers) or 'none'}"
+        f"Tracking: {', '.join(t.number for t in case.tracking_numbers) or 'none'}"
         + (f" -> {main.status}" if main else ""),
     ]
     if main is not None and main.last_mile is not None:

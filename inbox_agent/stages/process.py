@@ -140,7 +140,7 @@ def _guesses_agree(rt: Runtime, case: Case | None, summary: Summary, facts: Fact
         return False
     if case is None:
         return False
-    seen = {t["number"] for t in case.tracking_numbers}
+    seen = {t.number for t in case.tracking_numbers}
     known = facts.merged(case_facts(rt, case)).model_copy(
         update={"has_new_tracking": any(t.number not in seen for t in summary.tracking)})
     decisions = [decide(load_playbook(), case.state, "message.received", known.model_copy(update={"intent": intent}))
@@ -215,7 +215,7 @@ def _find_case(s: Session, summary: Summary) -> Place:
     candidates = s.scalars(select(Case).where(Case.customer == sender, Case.state.not_in(FINAL_STATES))
                            .order_by(Case.id))
     for case in candidates:
-        known = set(case.order_numbers) | {t["number"] for t in case.tracking_numbers}
+        known = set(case.order_numbers) | {t.number for t in case.tracking_numbers}
         if known & numbers:
             return Place(case)
     return Place()
@@ -283,7 +283,7 @@ def _remember_message(s: Session, case: Case, summary: Summary) -> bool:
     a new tracking number (the distributor's last mile, a supplier's reship). True when the
     message carries a tracking number the case did not have."""
     role = summary.sender_role
-    seen = {t["number"] for t in case.tracking_numbers}
+    seen = {t.number for t in case.tracking_numbers}
     new_numbers = [t for t in summary.tracking if t.number not in seen]
     learnt: dict[str, str] = {}
     if role == "customer" and summary.intent in ("delivered_not_received", "where_is_my_order") and (
@@ -301,7 +301,7 @@ def _remember_message(s: Session, case: Case, summary: Summary) -> bool:
         learnt["new_tracking_url"] = public_tracking_url(new_numbers[0].number)
     case.facts = case.facts.model_copy(update=learnt)
     case.order_numbers = list(dict.fromkeys([*case.order_numbers, *summary.order_numbers]))
-    case.tracking_numbers = [*case.tracking_numbers, *(t.to_json() for t in new_numbers)]
+    case.tracking_numbers = [*case.tracking_numbers, *new_numbers]
     for found in new_numbers:
         s.add(CaseNumber(number=found.number, case_id=case.id, customer=case.customer))
     if not case.language and summary.language and role == "customer":

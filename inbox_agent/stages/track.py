@@ -79,7 +79,7 @@ def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
             return None
         case = s.get(Case, intent.case_id)
         assert case is not None
-        carriers = {t["number"]: t.get("carrier", "unknown") for t in case.tracking_numbers}
+        carriers = {t.number: t.carrier for t in case.tracking_numbers}
         return [(n, carriers.get(n, "unknown")) for n in intent.payload.numbers]
 
 

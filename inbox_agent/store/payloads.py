@@ -164,3 +164,20 @@ class JsonModel(TypeDecorator[M], Generic[M]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> M:
         return self.model.model_validate(value or {})
+
+
+class JsonModelList(TypeDecorator[list[M]], Generic[M]):
+    """A JSON column holding a list of one Payload model, each item as `JsonModel` writes it."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, model: type[M]) -> None:
+        super().__init__()
+        self.model = model
+
+    def process_bind_param(self, value: list[M] | None, dialect: Dialect) -> list[dict[str, Any]]:
+        return [item.to_json() for item in value or []]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[M]:
+        return [self.model.model_validate(item) for item in value or []]

@@ -14,11 +14,19 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from inbox_agent.store.payloads import CaseFacts, EventPayload, IntentPayload, JsonModel, Summary
+from inbox_agent.store.payloads import (
+    CaseFacts,
+    EventPayload,
+    IntentPayload,
+    JsonModel,
+    JsonModelList,
+    Summary,
+    TrackedNumber,
+)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime(timezone=True)}
 
 
 class MailboxCursor(Base):
@@ -77,8 +85,8 @@ class Case(Base):
     customer: Mapped[str] = mapped_column(String(320), index=True)
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text, default="")
-    order_numbers: Mapped[list[Any]] = mapped_column(default=list)
-    tracking_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    order_numbers: Mapped[list[str]] = mapped_column(default=list)
+    tracking_numbers: Mapped[list[TrackedNumber]] = mapped_column(JsonModelList(TrackedNumber), default=list)
     facts: Mapped[CaseFacts] = mapped_column(JsonModel(CaseFacts), default=CaseFacts())
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -139,7 +147,7 @@ class Intent(Queued, Base):
     template: Mapped[str | None] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(10), default="draft")
     message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
-    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    recipients: Mapped[list[str]] = mapped_column(default=list)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime]
@@ -174,7 +182,7 @@ class DecisionLog(Base):
     rule: Mapped[str] = mapped_column(String(100))
     from_state: Mapped[str] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))
-    why: Mapped[list[Any]] = mapped_column(default=list)
+    why: Mapped[list[str]] = mapped_column(default=list)
     at: Mapped[datetime]
 
 

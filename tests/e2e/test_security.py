@@ -421,7 +421,7 @@ async def test_one_sender_gets_at_most_its_daily_numbers(scenario: Scenario, fak
     deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received",
                            "My order #1043 shows as delivered but I never received it. Tracking: " + " ".join(numbers)))
     await settled(scenario, inbound=1)
-    assert [t["number"] for t in scenario.case(1).tracking_numbers] == numbers[:3]
+    assert [t.number for t in scenario.case(1).tracking_numbers] == numbers[:3]
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
         summary = s.scalars(select(InboundMessage.summary)).one()
     assert summary.tracking_dropped == 2

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from inbox_agent.playbook import Facts
 from inbox_agent.store.database import Database
-from inbox_agent.store.payloads import EventPayload, IntentPayload, Summary
+from inbox_agent.store.payloads import EventPayload, IntentPayload, Summary, TrackedNumber
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 
 NOW = datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
@@ -53,6 +53,7 @@ OLD_FACTS: dict[str, Any] = {
     "done_so_far": ["followed up with the customer (2026-07-11)"], "timer_counts": {"customer_followup": 2},
     "escalations": ["the supplier has not answered"],
 }
+OLD_NUMBERS = [{"number": "LV123456785CN", "carrier": "china_post"}]
 OLD_EVENTS: list[dict[str, Any]] = [
     {"inbound_id": 1}, {"inbound_id": 1, "taught": "received"}, {"numbers": ["LV123456785CN"]},
     {"facts": {"intent": "where_is_my_order", "order_fulfilled": True, "order": "found", "has_tracking": True}},
@@ -77,7 +78,8 @@ def _insert_old_rows(db: Database) -> None:
     with db.engine.begin() as c:
         c.execute(text("INSERT INTO \"case\" (id, state, version, customer, language, subject, order_numbers, "
                        "tracking_numbers, facts, opened_at) VALUES (1, 'awaiting_customer', 1, 'alice@example.com', "
-                       "'en', '', '[]', '[]', :facts, :now)"), {"facts": json.dumps(OLD_FACTS), "now": NOW})
+                       "'en', '', '[\"1043\"]', :numbers, :facts, :now)"),
+                  {"numbers": json.dumps(OLD_NUMBERS), "facts": json.dumps(OLD_FACTS), "now": NOW})
         c.execute(text("INSERT INTO inbound_message (id, folder, uidvalidity, uid, message_key, raw, summary, status, "
                        "case_id, received_at) VALUES (1, 'INBOX', 1, '42', '<m1@example.com>', x'', :summary, 'DONE', "
                        "1, :now)"), {"summary": json.dumps(OLD_SUMMARY), "now": NOW})
@@ -114,6 +116,8 @@ def test_old_rows_read_as_typed_values(db: Database) -> None:
         assert facts.order.created_at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
         assert facts.order_choices[0].items == "Vase" and facts.timer_counts == {"customer_followup": 2}
         assert facts.aliases == [] and facts.last_mile_number is None
+        assert case.tracking_numbers == [TrackedNumber(number="LV123456785CN", carrier="china_post")]
+        assert case.order_numbers == ["1043"]
         events = [s.get(Event, i) for i in range(1, len(OLD_EVENTS) + 1)]
         payloads = [e.payload for e in events if e is not None]
         assert payloads[0].inbound_id == 1 and payloads[1].taught == "received"
@@ -136,6 +140,7 @@ def test_writing_a_row_back_keeps_the_json_of_what_did_not_change(db: Database) 
         case, inbound = s.get(Case, 1), s.get(InboundMessage, 1)
         assert case is not None and inbound is not None
         case.facts = case.facts.model_copy(update={"escalations": [*case.facts.escalations, "again"]})
+        case.tracking_numbers = [*case.tracking_numbers, TrackedNumber(number="RR123456785FR")]
         inbound.summary = inbound.summary.model_copy(update={"left_for_people": "a reason"})
         for i in range(1, len(OLD_EVENTS) + 1):
             event = s.get(Event, i)
@@ -146,6 +151,7 @@ def test_writing_a_row_back_keeps_the_json_of_what_did_not_change(db: Database) 
             assert intent is not None
             intent.payload = IntentPayload.model_validate(intent.payload.to_json())
     assert _stored(db, "case", "facts") == [{**OLD_FACTS, "escalations": ["the supplier has not answered", "again"]}]
+    assert _stored(db, "case", "tracking_numbers") == [[*OLD_NUMBERS, {"number": "RR123456785FR"}]]
     assert _stored(db, "inbound_message", "summary") == [{**OLD_SUMMARY, "left_for_people": "a reason"}]
     assert _stored(db, "event", "payload") == OLD_EVENTS
     assert _stored(db, "intent", "payload") == OLD_INTENTS
