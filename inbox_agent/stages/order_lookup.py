@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.errors import ConfigError
 from inbox_agent.orders.book import OrderFinding, Outcome
-from inbox_agent.orders.model import Order
+from inbox_agent.orders.model import Order, Parcel
 from inbox_agent.playbook import Facts
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.payloads import EventPayload, IntentPayload, OrderChoice, TrackedNumber
+from inbox_agent.store.payloads import EventPayload, IntentPayload, OrderChoice
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 from inbox_agent.tracking.http import ProviderUnavailable
 
@@ -123,7 +123,7 @@ def _remember(case: Case, finding: OrderFinding, complaint: str, now: datetime) 
             facts["supplier_address"] = order.supplier
         case.order_numbers = list(dict.fromkeys([order.number, *case.order_numbers]))
         known = {t.number for t in case.tracking_numbers}
-        case.tracking_numbers = [*case.tracking_numbers, *(TrackedNumber(number=p.number, carrier=p.carrier)
+        case.tracking_numbers = [*case.tracking_numbers, *(Parcel(number=p.number, carrier=p.carrier)
                                                            for p in order.parcels if p.number not in known)]
     case.facts = known_facts.model_copy(update=facts)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from sqlalchemy import JSON, Dialect
 from sqlalchemy.types import TypeDecorator
 
-from inbox_agent.orders.model import Order
+from inbox_agent.orders.model import Order, Parcel
 from inbox_agent.playbook.facts import Facts
 from inbox_agent.tracking.status import TrackingStatus
 
@@ -28,13 +28,6 @@ class Payload(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-class TrackedNumber(Payload):
-    """A tracking number a message wrote, with the carrier its format names ("unknown" if none)."""
-
-    number: str
-    carrier: str = "unknown"
 
 
 class SenderCheck(Payload):
@@ -68,8 +61,8 @@ class Summary(Payload):
     sender_role: str | None = None
     language: str | None = None
     order_numbers: list[str] = []
-    tracking_numbers: list[TrackedNumber] = []
-    tracking: list[TrackedNumber] = []
+    tracking_numbers: list[Parcel] = []
+    tracking: list[Parcel] = []
     tracking_dropped: int = 0
     intent_guesses: list[tuple[str, float]] = []
     intent_why: list[str] = []
@@ -147,6 +140,7 @@ class IntentPayload(Payload):
 
 
 M = TypeVar("M", bound=Payload)
+P = TypeVar("P", bound=BaseModel)
 
 
 class JsonModel(TypeDecorator[M], Generic[M]):
@@ -166,18 +160,18 @@ class JsonModel(TypeDecorator[M], Generic[M]):
         return self.model.model_validate(value or {})
 
 
-class JsonModelList(TypeDecorator[list[M]], Generic[M]):
-    """A JSON column holding a list of one Payload model, each item as `JsonModel` writes it."""
+class JsonModelList(TypeDecorator[list[P]], Generic[P]):
+    """A JSON column holding a list of one model, each item written with only the keys it was given."""
 
     impl = JSON
     cache_ok = True
 
-    def __init__(self, model: type[M]) -> None:
+    def __init__(self, model: type[P]) -> None:
         super().__init__()
         self.model = model
 
-    def process_bind_param(self, value: list[M] | None, dialect: Dialect) -> list[dict[str, Any]]:
-        return [item.to_json() for item in value or []]
+    def process_bind_param(self, value: list[P] | None, dialect: Dialect) -> list[dict[str, Any]]:
+        return [item.model_dump(mode="json", exclude_unset=True) for item in value or []]
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> list[M]:
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[P]:
         return [self.model.model_validate(item) for item in value or []]

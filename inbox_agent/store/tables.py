@@ -20,8 +20,8 @@ from inbox_agent.store.payloads import (
     IntentPayload,
     JsonModel,
     JsonModelList,
+    Parcel,
     Summary,
-    TrackedNumber,
 )
 
 
@@ -86,7 +86,7 @@ class Case(Base):
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text, default="")
     order_numbers: Mapped[list[str]] = mapped_column(default=list)
-    tracking_numbers: Mapped[list[TrackedNumber]] = mapped_column(JsonModelList(TrackedNumber), default=list)
+    tracking_numbers: Mapped[list[Parcel]] = mapped_column(JsonModelList(Parcel), default=list)
     facts: Mapped[CaseFacts] = mapped_column(JsonModel(CaseFacts), default=CaseFacts())
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

@@ -28,11 +28,12 @@ from inbox_agent.config import (
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.orders import model as order_model
 from inbox_agent.samples import sample_complaint
 from inbox_agent.stages import draft, ingest, process, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
-from inbox_agent.store.payloads import EventPayload, IntentPayload, TrackedNumber
+from inbox_agent.store.payloads import EventPayload, IntentPayload
 from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
@@ -81,7 +82,7 @@ def test_process_runner_turns_one_event_into_a_case_and_its_intents(tmp_path: Pa
         event = s.scalars(select(Event)).one()
         assert (event.status, event.attempts, event.claimed_by) == (WorkStatus.DONE, 1, "worker-test")
         case = s.scalars(select(Case)).one()
-        assert case.tracking_numbers == [TrackedNumber(number=NUMBER, carrier="china_post")]
+        assert case.tracking_numbers == [order_model.Parcel(number=NUMBER, carrier="china_post")]
         assert [(i.kind, i.status) for i in s.scalars(select(Intent))] == [("track", OutboxStatus.PENDING)]
     assert process.QUEUE.run_once(rt) == 0
     rt.db.dispose()

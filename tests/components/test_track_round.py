@@ -11,10 +11,11 @@ from sqlalchemy import select
 from inbox_agent.config import Config, DatabaseConfig, StoreConfig, TrackingConfig, TrackingProvider
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.orders import model as order_model
 from inbox_agent.stages import track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
-from inbox_agent.store.payloads import IntentPayload, TrackedNumber
+from inbox_agent.store.payloads import IntentPayload
 from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
@@ -42,7 +43,7 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
     with db.transaction() as s:
         for i, number in enumerate(numbers):
             case = Case(state="tracking", customer=f"c{i}@example.org", language="en", opened_at=NOW,
-                        tracking_numbers=[TrackedNumber(number=number, carrier="cainiao")])
+                        tracking_numbers=[order_model.Parcel(number=number, carrier="cainiao")])
             s.add(case)
             s.flush()
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{i}",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import OrdersConfig, ShopifyOrders
-from inbox_agent.store.payloads import TrackedNumber
+from inbox_agent.orders import model as order_model
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.commerce import SHOPIFY_TOKEN, FakeShopify, shopify_node
 from tests.support.scenario import Scenario, db_path, text_of
@@ -81,7 +81,7 @@ async def test_a_order_only_complaint_reaches_the_kit(scenario: Scenario) -> Non
                      "Order #1043 never arrived. The tracking says delivered, nothing in my mailbox.")
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
-    assert case.tracking_numbers == [TrackedNumber(number=ORIGIN, carrier="china_post")]
+    assert case.tracking_numbers == [order_model.Parcel(number=ORIGIN, carrier="china_post")]
     assert case.order_numbers[0] == "1043" and case.facts.order is not None and case.facts.order.country == "US"
 
 
@@ -101,7 +101,7 @@ async def test_c_two_orders_get_which_one_then_the_answer_reaches_the_kit(scenar
     scenario.deliver(f"Pat Doe <{PAT}>", "", "It is order #2002.", answering=question)
     kit = await scenario.wait_sent(PAT, 2, "the kit for the order chosen")
     assert f"tLabels={IMPB}" in text_of(kit)
-    assert scenario.case(1).tracking_numbers == [TrackedNumber(number=PAT_SECOND, carrier="china_post")]
+    assert scenario.case(1).tracking_numbers == [order_model.Parcel(number=PAT_SECOND, carrier="china_post")]
 
 
 async def test_d_a_stranger_naming_anothers_order_learns_nothing(scenario: Scenario) -> None:
@@ -148,7 +148,7 @@ async def test_h_a_complaint_with_tracking_and_order_keeps_what_the_order_knows(
                      "Nothing in my mailbox.")
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
-    assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
+    assert case.tracking_numbers == [order_model.Parcel(number=ORIGIN, carrier="china_post")]
     assert case.facts.order is not None and case.facts.order.supplier_order == ALI_ORDER
     assert case.facts.supplier_address == LEAFWORKS
 

@@ -12,9 +12,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from inbox_agent.orders.model import Parcel
 from inbox_agent.playbook import Facts
 from inbox_agent.store.database import Database
-from inbox_agent.store.payloads import EventPayload, IntentPayload, Summary, TrackedNumber
+from inbox_agent.store.payloads import EventPayload, IntentPayload, Summary
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 
 NOW = datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
@@ -116,7 +117,7 @@ def test_old_rows_read_as_typed_values(db: Database) -> None:
         assert facts.order.created_at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
         assert facts.order_choices[0].items == "Vase" and facts.timer_counts == {"customer_followup": 2}
         assert facts.aliases == [] and facts.last_mile_number is None
-        assert case.tracking_numbers == [TrackedNumber(number="LV123456785CN", carrier="china_post")]
+        assert case.tracking_numbers == [Parcel(number="LV123456785CN", carrier="china_post")]
         assert case.order_numbers == ["1043"]
         events = [s.get(Event, i) for i in range(1, len(OLD_EVENTS) + 1)]
         payloads = [e.payload for e in events if e is not None]
@@ -140,7 +141,7 @@ def test_writing_a_row_back_keeps_the_json_of_what_did_not_change(db: Database) 
         case, inbound = s.get(Case, 1), s.get(InboundMessage, 1)
         assert case is not None and inbound is not None
         case.facts = case.facts.model_copy(update={"escalations": [*case.facts.escalations, "again"]})
-        case.tracking_numbers = [*case.tracking_numbers, TrackedNumber(number="RR123456785FR")]
+        case.tracking_numbers = [*case.tracking_numbers, Parcel(number="RR123456785FR")]
         inbound.summary = inbound.summary.model_copy(update={"left_for_people": "a reason"})
         for i in range(1, len(OLD_EVENTS) + 1):
             event = s.get(Event, i)
