@@ -4,8 +4,8 @@ writing a row back changes only what was changed: every other key keeps its JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,10 +68,11 @@ OLD_INTENTS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
     database.create()
-    return database
+    yield database
+    database.engine.dispose()
 
 
 def _insert_old_rows(db: Database) -> None:
@@ -82,8 +83,8 @@ def _insert_old_rows(db: Database) -> None:
                        "'en', '', '[\"1043\"]', :numbers, :facts, :now)"),
                   {"numbers": json.dumps(OLD_NUMBERS), "facts": json.dumps(OLD_FACTS), "now": NOW})
         c.execute(text("INSERT INTO inbound_message (id, folder, uidvalidity, uid, message_key, raw, summary, status, "
-                       "case_id, received_at) VALUES (1, 'INBOX', 1, '42', '<m1@example.com>', x'', :summary, 'DONE', "
-                       "1, :now)"), {"summary": json.dumps(OLD_SUMMARY), "now": NOW})
+                       "case_id, received_at) VALUES (1, 'INBOX', 1, '42', '<m1@example.com>', :raw, :summary, 'DONE', "
+                       "1, :now)"), {"raw": b"", "summary": json.dumps(OLD_SUMMARY), "now": NOW})
         for i, payload in enumerate(OLD_EVENTS, 1):
             c.execute(text("INSERT INTO event (id, kind, case_id, payload, status, attempts, created_at) "
                            "VALUES (:id, 'x', 1, :payload, 'DONE', 0, :now)"),
@@ -96,8 +97,10 @@ def _insert_old_rows(db: Database) -> None:
 
 
 def _stored(db: Database, table: str, column: str) -> list[Any]:
+    """The column's JSON as the database holds it (SQLite hands back text, PostgreSQL the value)."""
     with db.engine.connect() as c:
-        return [json.loads(v) for v in c.execute(text(f'SELECT {column} FROM "{table}" ORDER BY id')).scalars()]
+        values = c.execute(text(f'SELECT {column} FROM "{table}" ORDER BY id')).scalars()
+        return [json.loads(v) if isinstance(v, str) else v for v in values]
 
 
 def test_old_rows_read_as_typed_values(db: Database) -> None:
