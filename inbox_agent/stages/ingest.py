@@ -19,10 +19,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from inbox_agent.domain import Role, WorkStatus
 from inbox_agent.errors import short_error
@@ -160,7 +160,7 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
     error = parsed.error
     if len(stored.raw) > MAX_RAW_BYTES:
         error = f"message of {len(stored.raw)} bytes is over the {MAX_RAW_BYTES} byte cap"
-    read: dict[str, Any] = {  # as the parse contract and the sender check name them
+    read: dict[str, object] = {  # as the parse contract and the sender check name them
         "from": parsed.from_address, "from_name": parsed.from_name, "subject": parsed.subject,
         "message_id": parsed.message_id, "thread_ids": list(parsed.thread_ids),
         "automated": list(parsed.automated), "bulk": list(parsed.bulk), "new_text": parsed.new_text[:4000],
@@ -218,7 +218,7 @@ def _insert(rt: Runtime, row: InboundMessage, with_event: bool) -> bool:
     return True
 
 
-def _trim_to_budget(rt: Runtime, s: Any, row: InboundMessage) -> None:
+def _trim_to_budget(rt: Runtime, s: Session, row: InboundMessage) -> None:
     """At most [security] max_tracking_per_sender_per_day numbers from one sender reach a case."""
     tracking = row.summary.tracking
     if not tracking:
@@ -274,7 +274,7 @@ def _quoted_ids(raw: bytes, own: str | None) -> list[str]:
     return [m for m in dict.fromkeys(_QUOTED_ID.findall(text)) if m != own][:20]
 
 
-def _without_nul(value: Any) -> Any:
+def _without_nul(value: object) -> object:
     """NUL is not text (PostgreSQL refuses it): strip it from every string of the summary."""
     if isinstance(value, str):
         return value.replace("\x00", "")
