@@ -130,7 +130,11 @@ def _main_view(case: Case) -> TrackingStatus | None:
     wanted: tuple[Callable[[TrackingStatus], bool], ...] = (
         lambda v: v.status == "delivered" and v.last_mile_status not in (None, "not_found"),
         lambda v: v.status == "delivered", lambda v: True)
-    return next((found for test in wanted if (found := next((v for v in views if test(v)), None)) is not None), None)
+    for test in wanted:
+        found = next((v for v in views if test(v)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _latest_from(s: Session, case: Case, party: str) -> InboundMessage | None:
