@@ -3,6 +3,7 @@ tracking, every decision with the rule that fired and why, timers), and closing 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,6 @@ from sqlalchemy import delete, select
 
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import Case, DecisionLog, InboundMessage, Intent, Timer
-from inbox_agent.tracking.status import Leg
 
 
 def case_rows(db: Database, state: str | None = None) -> list[dict[str, Any]]:
@@ -20,7 +20,7 @@ def case_rows(db: Database, state: str | None = None) -> list[dict[str, Any]]:
         if state:
             query = query.where(Case.state == state)
         return [{"id": c.id, "state": c.state, "customer": c.customer, "language": c.language,
-                 "orders": c.order_numbers, "tracking": [t["number"] for t in c.tracking_numbers],
+                 "orders": c.order_numbers, "tracking": [t.number for t in c.tracking_numbers],
                  "opened_at": _iso(c.opened_at), "outcome": c.outcome} for c in s.scalars(query)]
 
 
@@ -32,8 +32,8 @@ def case_timeline(db: Database, case_id: int) -> dict[str, Any] | None:
         entries: list[tuple[str, str]] = []
         for m in s.scalars(select(InboundMessage).where(InboundMessage.case_id == case_id)):
             entries.append((_iso(m.received_at),
-                            f"in   {m.summary.get('from')}: {m.summary.get('subject')!r} "
-                            f"({m.summary.get('intent')}, {m.summary.get('sender_role')})"))
+                            f"in   {m.summary.sender}: {m.summary.subject!r} "
+                            f"({m.summary.intent}, {m.summary.sender_role})"))
         for d in s.scalars(select(DecisionLog).where(DecisionLog.case_id == case_id)):
             entries.append((_iso(d.at), f"rule {d.rule}: {d.from_state} -> {d.to_state} ({', '.join(d.why)})"))
         for i in s.scalars(select(Intent).where(Intent.case_id == case_id)):
@@ -42,19 +42,18 @@ def case_timeline(db: Database, case_id: int) -> dict[str, Any] | None:
             entries.append((_iso(i.updated_at), f"out  {what}{to}: {i.status} {i.message_id or ''}".rstrip()))
         timers = [{"name": t.name, "due_at": _iso(t.due_at), "fired": t.fired}
                   for t in s.scalars(select(Timer).where(Timer.case_id == case_id).order_by(Timer.due_at))]
-        tracking = case.facts.get("tracking") or {}
+        facts = case.facts
         return {
             "id": case.id, "state": case.state, "customer": case.customer, "language": case.language,
             "order_numbers": case.order_numbers,
-            "tracking": {n: {"status": t.get("status"), "last_mile": t.get("last_mile"),
-                             "last_mile_status": t.get("last_mile_status"), "sample": t.get("sample"),
-                             "error": t.get("error"),
-                             "legs": [Leg(**leg).describe() for leg in t.get("legs") or []]}
-                         for n, t in tracking.items()},
+            "tracking": {n: {"status": t.status, "last_mile": asdict(t.last_mile) if t.last_mile else None,
+                             "last_mile_status": t.last_mile_status, "sample": t.sample, "error": t.error,
+                             "legs": [leg.describe() for leg in t.legs]}
+                         for n, t in facts.tracking.items()},
             "timers": timers,
-            "escalations": case.facts.get("escalations") or [],
-            "order": case.facts.get("order"),
-            "order_notes": case.facts.get("order_notes") or [],
+            "escalations": facts.escalations,
+            "order": facts.order.model_dump(mode="json") if facts.order is not None else None,
+            "order_notes": facts.order_notes,
             "outcome": case.outcome,
             "timeline": [f"{at}  {text}" for at, text in sorted(entries, key=lambda e: e[0])],
         }

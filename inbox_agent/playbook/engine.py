@@ -12,12 +12,10 @@ from functools import lru_cache
 from typing import Any
 
 from inbox_agent.errors import ConfigError
+from inbox_agent.playbook.facts import Facts
 from inbox_agent.rules import load_rules_file
 
-CONDITIONS = {"event", "state", "intent", "role", "automated", "bulk", "bounce", "has_tracking", "has_order",
-              "has_new_tracking", "tracking_delivered", "tracking_failed", "last_mile_known", "last_mile_trackable",
-              "sender_only", "template", "party", "timer", "count", "ack", "order_source", "order", "order_fulfilled",
-              "thread"}
+CONDITIONS = {"event", "state", *Facts.model_fields}
 ACTIONS = {"track", "reply", "close", "attention", "timer", "cancel", "escalate", "lookup_order", "reopen"}
 _NEEDS_ARGUMENT = {"reply", "close", "timer", "cancel", "escalate"}
 
@@ -94,18 +92,18 @@ def _action(raw: Any, rule: str) -> tuple[str, str]:
     raise ConfigError("rules/playbook.yaml", f"{rule}.then.actions", f"unknown action {raw!r}")
 
 
-def decide(playbook: Playbook, state: str, event_kind: str, facts: Mapping[str, Any]) -> Decision:
+def decide(playbook: Playbook, state: str, event_kind: str, facts: Facts) -> Decision:
     """The first rule whose conditions hold for (state, event, facts). No I/O, no clock."""
+    values: dict[str, object] = {**facts.model_dump(), "event": event_kind, "state": state}
     for rule in playbook.rules:
-        why = _matches(rule.when, state, event_kind, facts)
+        why = _matches(rule.when, values)
         if why is not None:
             return Decision(rule.name, state, rule.state or state, rule.actions, why)
     return Decision("none", state, state, (), ["no rule matched"])
 
 
-def _matches(when: Mapping[str, Any], state: str, event_kind: str, facts: Mapping[str, Any]) -> list[str] | None:
+def _matches(when: Mapping[str, Any], values: Mapping[str, object]) -> list[str] | None:
     why: list[str] = []
-    values = {**facts, "event": event_kind, "state": state}
     for key, expected in when.items():
         actual = values.get(key)
         ok = actual in expected if isinstance(expected, list) else actual == expected

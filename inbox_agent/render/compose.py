@@ -11,6 +11,8 @@ picture of the tracking history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +28,9 @@ from inbox_agent.render.picture import tracking_png
 from inbox_agent.render.screenshot import page_screenshot
 from inbox_agent.render.templates import picture_words, render, status_words
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import IntentPayload, Summary
 from inbox_agent.store.tables import Case, InboundMessage, Intent
+from inbox_agent.tracking.status import TrackingStatus
 
 PICTURE_TEMPLATES = ("customer_post_office_kit",)
 
@@ -37,7 +41,7 @@ def party_of(template: str) -> str:
 
 
 def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, now: datetime,
-                  extra: dict[str, Any] | None = None) -> Intent:
+                  reminder_count: int = 0) -> Intent:
     existing = s.scalar(select(Intent).where(Intent.idempotency_key == key))
     if existing is not None:
         return existing
@@ -45,18 +49,18 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     party = party_of(template)
     recipient = case.customer if party == "customer" else _party_address(rt, case, party)
     latest = _latest_from(s, case, party)
-    summary = latest.summary if latest is not None else {}
+    summary = latest.summary if latest is not None else Summary()
+    facts = case.facts
     view = main_tracking(case)
     wants_picture = template in PICTURE_TEMPLATES and view is not None
     context = build_context(
-        rt.config, customer_name=case.facts.get("customer_name") or "", customer_email=case.customer,
+        rt.config, customer_name=facts.customer_name, customer_email=case.customer,
         order_numbers=list(case.order_numbers), tracking=view,
-        tracking_numbers=[t["number"] for t in case.tracking_numbers],
-        customer_words=case.facts.get("customer_words") or "", done_so_far=case.facts.get("done_so_far") or [],
-        reminder_count=int((extra or {}).get("reminder_count", 0)),
-        new_tracking_number=case.facts.get("new_tracking_number") or "",
-        new_tracking_url=case.facts.get("new_tracking_url") or "", picture=wants_picture,
-        case_ref=f"C-{case.id}", **order_context(case.facts),
+        tracking_numbers=[t.number for t in case.tracking_numbers],
+        customer_words=facts.customer_words, done_so_far=facts.done_so_far,
+        reminder_count=reminder_count, new_tracking_number=facts.new_tracking_number or "",
+        new_tracking_url=facts.new_tracking_url or "", picture=wants_picture,
+        case_ref=f"C-{case.id}", **order_context(facts),
     )
     languages = [case.language, store.default_language] if party == "customer" else ["en"]
     cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
@@ -64,20 +68,19 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     picture = tracking_png_for(view, rendered.language) if wants_picture and view is not None else None
     intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
                     mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
-                    recipients=[recipient], payload={"language": rendered.language, "party": party},
+                    recipients=[recipient], payload=IntentPayload(language=rendered.language, party=party),
                     created_at=now, updated_at=now)
     s.add(intent)
     s.flush()
     intent.message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
-    tag = case_tag(case.id, case.facts.get("tag_token") or "")
-    if summary.get("subject") or party == "customer":
-        subject = reply_subject(rendered.subject, tag)  # our own words: never a sender's subject
-    else:
-        subject = f"{rendered.subject} {tag}"
+    tag = case_tag(case.id, facts.tag_token)
+    answers_a_thread = bool(summary.subject) or party == "customer"
+    # our own words: never a sender's subject
+    subject = reply_subject(rendered.subject, tag) if answers_a_thread else f"{rendered.subject} {tag}"
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
         body=rendered.body, message_id=intent.message_id, intent_id=intent.id,
-        in_reply_to=summary.get("message_id"), references=tuple(summary.get("thread_ids") or ()),
+        in_reply_to=summary.message_id, references=tuple(summary.thread_ids),
         html=rendered.html, picture=picture, picture_cid=cid if picture else None,
         attachments=_page_screenshot(rt, context) if picture else (),
     )
@@ -93,42 +96,44 @@ def _page_screenshot(rt: Runtime, context: dict[str, Any]) -> tuple[tuple[str, b
     return (("post-office-tracking-page.png", shot),) if shot else ()
 
 
-def tracking_png_for(view: dict[str, Any], language: str) -> bytes:
+def tracking_png_for(view: TrackingStatus, language: str) -> bytes:
     """The tracking picture of `view`, in `language` for the destination's reader."""
     from inbox_agent.render.directory import visible_facts
 
-    last = (view.get("last_mile") or {}).get("number") or view.get("number") or ""
-    country = view.get("destination_country")
+    last = view.post_number
+    country = view.destination_country
     post = visible_facts(country, last, True) or {}
     words = picture_words(language)
-    return tracking_png(view, str(post.get("operator") or words.title), last, words,
-                        status_words(str(view.get("status") or ""), language), reader_for(language, country))
+    return tracking_png(view.events, view.delivered_at, str(post.get("operator") or words.title), last, words,
+                        status_words(view.status, language), reader_for(language, country))
 
 
-def main_tracking(case: Case) -> dict[str, Any] | None:
+def main_tracking(case: Case) -> TrackingStatus | None:
     """The parcel view the case is about: a replacement parcel once tracked, the distributor's
     last-mile number once tracked, else a delivered parcel whose post office knows it, else any
     delivered one, else the first. Its destination is the order's shipping country when the
     trackers did not say."""
     view = _main_view(case)
-    country = ((case.facts.get("order") or {}).get("country") or "") if view is not None else ""
-    if view is not None and country and not view.get("destination_country"):
-        view["destination_country"] = country
+    order = case.facts.order
+    if view is not None and order is not None and order.country and not view.destination_country:
+        view = replace(view, destination_country=order.country)
     return view
 
 
-def _main_view(case: Case) -> dict[str, Any] | None:
-    tracking: dict[str, Any] = case.facts.get("tracking") or {}
+def _main_view(case: Case) -> TrackingStatus | None:
+    tracking = case.facts.tracking
     views = list(tracking.values())
-    for fact in ("new_tracking_number", "last_mile_number"):
-        given = tracking.get(case.facts.get(fact) or "")
-        if given and given.get("status") != "not_found":
-            return dict(given)
-    for wanted in (lambda v: v.get("status") == "delivered" and v.get("last_mile_status") not in (None, "not_found"),
-                   lambda v: v.get("status") == "delivered", lambda v: True):
-        found = next((v for v in views if wanted(v)), None)
+    for given_number in (case.facts.new_tracking_number, case.facts.last_mile_number):
+        given = tracking.get(given_number or "")
+        if given is not None and given.status != "not_found":
+            return given
+    wanted: tuple[Callable[[TrackingStatus], bool], ...] = (
+        lambda v: v.status == "delivered" and v.last_mile_status not in (None, "not_found"),
+        lambda v: v.status == "delivered", lambda v: True)
+    for test in wanted:
+        found = next((v for v in views if test(v)), None)
         if found is not None:
-            return dict(found)
+            return found
     return None
 
 
@@ -136,15 +141,15 @@ def _latest_from(s: Session, case: Case, party: str) -> InboundMessage | None:
     """The party's latest message on this case, to answer on its thread."""
     rows = s.scalars(select(InboundMessage).where(InboundMessage.case_id == case.id)
                      .order_by(InboundMessage.id.desc()))
-    return next((r for r in rows if r.summary.get("sender_role") == party), None)
+    return next((r for r in rows if r.summary.sender_role == party), None)
 
 
 def _party_address(rt: Runtime, case: Case, party: str) -> str:
     """The distributor's or supplier's address: the one on the case, else the first full address
     configured under [parties]."""
-    known = case.facts.get(f"{party}_address")
+    known = case.facts.distributor_address if party == "distributor" else case.facts.supplier_address
     if known:
-        return str(known)
+        return known
     configured = rt.config.parties.distributors if party == "distributor" else rt.config.parties.suppliers
     address = next((a for a in configured if not a.startswith("@")), None)
     if address is None:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from inbox_agent.render.localize import Reader
 from inbox_agent.render.templates import PictureWords
+from inbox_agent.tracking.status import TrackingEvent
 
 WIDTH = 1080
 MARGIN = 40
@@ -47,11 +47,11 @@ class Row:
     kind: str
 
 
-def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str, words: PictureWords,
-                 status_text: str, reader: Reader) -> bytes:
-    """A PNG of the merged tracking `view` (TrackingStatus.to_json() shape), our words in `words`'
-    language and dates as `reader` reads them."""
-    rows = _rows(view.get("events") or [], reader)
+def tracking_png(events: Sequence[TrackingEvent], delivered_at: str | None, post_name: str, last_mile_number: str,
+                 words: PictureWords, status_text: str, reader: Reader) -> bytes:
+    """A PNG of a parcel's merged tracking `events` (and when it was delivered), our words in
+    `words`' language and dates as `reader` reads them."""
+    rows = _rows(events, reader)
     fonts = _fonts()
     header_h = 210
     row_h = 132
@@ -63,7 +63,7 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str,
               fill=(255, 255, 255))
     draw.text((MARGIN, 92), _fit(draw, words.tracking_number.format(number=last_mile_number), fonts["body"],
                                  WIDTH - 2 * MARGIN), font=fonts["body"], fill=(255, 255, 255))
-    delivered = str(view.get("delivered_at") or "")
+    delivered = delivered_at or ""
     summary = words.status.format(status=status_text)
     if delivered:
         summary += "  ·  " + words.delivered_on.format(date=reader.moment(delivered))
@@ -92,12 +92,12 @@ def tracking_png(view: Mapping[str, Any], post_name: str, last_mile_number: str,
     return out.getvalue()
 
 
-def _rows(events: Sequence[Mapping[str, Any]], reader: Reader) -> list[Row]:
+def _rows(events: Sequence[TrackingEvent], reader: Reader) -> list[Row]:
     rows = []
     for e in events:
-        text = str(e.get("description") or "")
+        text = e.description
         lowered = text.lower()
-        code = str(e.get("code") or "")
+        code = e.code
         if code in ("01", "DI1", "GTMS_SIGNED", "Delivered_Other", "delivered", "EVKSP", "EVKSF", "EVKOP") or (
                 lowered.startswith("delivered") or "distribué" in lowered or "zugestellt" in lowered):
             kind = "delivered"
@@ -105,8 +105,7 @@ def _rows(events: Sequence[Mapping[str, Any]], reader: Reader) -> list[Row]:
             kind = "handover"
         else:
             kind = "event"
-        time = reader.moment(str(e.get("time") or ""))
-        rows.append(Row(time, str(e.get("location") or ""), text, str(e.get("source") or ""), kind))
+        rows.append(Row(reader.moment(e.time), e.location, text, e.source, kind))
     return rows
 
 

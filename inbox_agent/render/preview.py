@@ -12,7 +12,7 @@ from pathlib import Path
 from inbox_agent.config import Config
 from inbox_agent.errors import PermanentError
 from inbox_agent.render.compose import PICTURE_TEMPLATES, party_of, tracking_png_for
-from inbox_agent.render.context import sample_context
+from inbox_agent.render.context import sample_context, sample_view
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
 from inbox_agent.render.templates import TEMPLATES, render
 
@@ -37,10 +37,7 @@ def preview(config: Config, template: str, language: str, country: str) -> Previ
                       cid if wants_picture else None)
     png = None
     if wants_picture:
-        view = {"number": context["tracking_number"], "status": context["status"],
-                "delivered_at": context["delivered_at"], "destination_country": country.upper(),
-                "events": context["events"], "last_mile": {"number": context["last_mile_number"]}}
-        png = tracking_png_for(view, rendered.language)
+        png = tracking_png_for(sample_view(country), rendered.language)
     party = party_of(template)
     to = context["customer_email"] if party == "customer" else f"{party}@partner.example"
     tag = case_tag(1, "k7q2a9x3")

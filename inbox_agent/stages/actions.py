@@ -12,7 +12,6 @@ import email.utils
 from datetime import datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,38 +19,38 @@ from sqlalchemy.orm import Session
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.errors import MissingParty
 from inbox_agent.mailbox.base import NOTE_HEADER
-from inbox_agent.playbook import Decision
+from inbox_agent.playbook import Decision, Facts
 from inbox_agent.render.compose import compose_reply, main_tracking
 from inbox_agent.render.directory import visible_facts
 from inbox_agent.render.message import new_message_id, one_line
 from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import IntentPayload
 from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, Intent, Timer
 
 DISPUTE_TIMER = "dispute_warning"
 REASON_HEADER = "X-Inbox-Agent-Reason"
 
 
-def case_facts(rt: Runtime, case: Case) -> dict[str, Any]:
+def case_facts(rt: Runtime, case: Case) -> Facts:
     """The facts the playbook reads about a case (its tracking, its post office, the store's switches)."""
-    views = list((case.facts.get("tracking") or {}).values())
-    main = main_tracking(case) or {}
-    number = (main.get("last_mile") or {}).get("number") or main.get("number") or ""
-    post = visible_facts(main.get("destination_country"), number, rt.config.kit.show_unverified,
-                         rt.config.kit.directory_overrides)
-    return {
-        "tracking_delivered": any(v.get("status") == "delivered" for v in views),
-        "tracking_failed": bool(views) and all(v.get("status") == "not_found" for v in views),
-        "last_mile_known": any(v.get("last_mile") for v in views),
-        "last_mile_trackable": any(v.get("last_mile_status") not in (None, "not_found") for v in views),
-        "sender_only": bool(post and post["sender_only"]),
-        "ack": rt.config.playbook.ack,
-        "order_source": rt.orders is not None,
-    }
+    views = list(case.facts.tracking.values())
+    main = main_tracking(case)
+    post = visible_facts(main.destination_country if main else None, main.post_number if main else "",
+                         rt.config.kit.show_unverified, rt.config.kit.directory_overrides)
+    return Facts(
+        tracking_delivered=any(v.status == "delivered" for v in views),
+        tracking_failed=bool(views) and all(v.status == "not_found" for v in views),
+        last_mile_known=any(v.last_mile is not None for v in views),
+        last_mile_trackable=any(v.last_mile_status not in (None, "not_found") for v in views),
+        sender_only=bool(post and post["sender_only"]),
+        ack=rt.config.playbook.ack,
+        order_source=rt.orders is not None,
+    )
 
 
 def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: Decision,
-                   inbound: InboundMessage | None, facts: dict[str, Any], now: datetime) -> None:
+                   inbound: InboundMessage | None, facts: Facts, now: datetime) -> None:
     """Apply the actions in order. A message due to a partner we have no address for stops the
     rest (the customer is not told the supplier was contacted when it was not): a person takes over."""
     s.add(DecisionLog(case_id=case.id, event_id=event.id, rule=decision.rule, from_state=decision.from_state,
@@ -62,15 +61,16 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
     for index, (kind, arg) in enumerate(decision.actions):
         key = f"{case.id}:{event.id}:{index}"
         if kind == "track":
-            numbers = [t["number"] for t in case.tracking_numbers]
+            numbers = [t.number for t in case.tracking_numbers]
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{key}",
-                         payload={"numbers": numbers}, status=OutboxStatus.PENDING, created_at=now, updated_at=now))
+                         payload=IntentPayload(numbers=numbers), status=OutboxStatus.PENDING, created_at=now,
+                         updated_at=now))
         elif kind == "lookup_order":
             s.add(lookup_intent(case, inbound, facts, f"order:{key}", now))
         elif kind == "reply":
-            extra = {"reminder_count": facts.get("count", 0)} if facts.get("timer") else None
+            reminders = (facts.count or 0) if facts.timer else 0
             try:
-                s.add(compose_reply(rt, s, case, arg, f"reply:{key}:{arg}", now, extra))
+                s.add(compose_reply(rt, s, case, arg, f"reply:{key}:{arg}", now, reminders))
             except MissingParty as e:
                 _escalate(rt, s, case, f"{arg} was not sent: {e}", inbound, f"note:{key}", now)
                 case.state = "needs_attention"
@@ -92,7 +92,7 @@ def apply_decision(rt: Runtime, s: Session, case: Case, event: Event, decision: 
 
 def _escalate(rt: Runtime, s: Session, case: Case, reason: str, inbound: InboundMessage | None, key: str,
               now: datetime) -> None:
-    case.facts = {**case.facts, "escalations": [*(case.facts.get("escalations") or []), reason]}
+    case.facts = case.facts.model_copy(update={"escalations": [*case.facts.escalations, reason]})
     s.add(_note(rt, case.id, key, _summary_message(rt, case, reason, inbound), now))
 
 
@@ -108,9 +108,9 @@ def leave_for_people(rt: Runtime, s: Session, inbound: InboundMessage, case_id: 
             if not value.isascii():  # RFC 2047 words for what the text's own letters bring in
                 value = Header(value, "utf-8", header_name=REASON_HEADER).encode(linesep="\r\n")
             raw = f"{REASON_HEADER}: {value}\r\n".encode() + raw
-        taught = f":taught:{inbound.summary['taught']}" if inbound.summary.get("taught") else ""
+        taught = f":taught:{inbound.summary.taught}" if inbound.summary.taught else ""
         note = _note(rt, case_id, f"note:inbound:{inbound.id}{taught}", raw, now)
-        note.payload = {**note.payload, "move_from": [inbound.folder, inbound.uid]}
+        note.payload = note.payload.model_copy(update={"move_from": (inbound.folder, inbound.uid)})
         s.add(note)
 
 
@@ -118,7 +118,7 @@ def _note(rt: Runtime, case_id: int | None, key: str, raw: bytes, now: datetime)
     note_id = new_message_id(rt.config.store.support_address.rsplit("@", 1)[-1])
     header = f"{NOTE_HEADER}: {note_id}\r\n".encode()
     return Intent(kind="note", case_id=case_id, idempotency_key=key, message_id=note_id, raw=header + raw,
-                  payload={"folder": "attention"}, status=OutboxStatus.PENDING, created_at=now, updated_at=now)
+                  payload=IntentPayload(folder="attention"), status=OutboxStatus.PENDING, created_at=now, updated_at=now)
 
 
 def _start_timer(rt: Runtime, s: Session, case: Case, name: str, now: datetime) -> None:
@@ -133,7 +133,8 @@ def _start_timer(rt: Runtime, s: Session, case: Case, name: str, now: datetime) 
 
 def _dispute_due(rt: Runtime, case: Case, now: datetime) -> datetime:
     """Warn `dispute_warning_days` before the AliExpress dispute window closes (it opens at delivery)."""
-    delivered = (main_tracking(case) or {}).get("delivered_at")
+    main = main_tracking(case)
+    delivered = main.delivered_at if main is not None else None
     try:
         anchor = datetime.fromisoformat(delivered) if delivered else case.opened_at
     except ValueError:
@@ -147,35 +148,34 @@ def _dispute_due(rt: Runtime, case: Case, now: datetime) -> datetime:
 def _cancel(s: Session, case: Case, name: str) -> None:
     where = [Timer.case_id == case.id] + ([] if name == "all" else [Timer.name == name])
     s.execute(delete(Timer).where(*where))
-    counts = dict(case.facts.get("timer_counts") or {})
+    counts = dict(case.facts.timer_counts)
     for timer in list(counts) if name == "all" else [name]:
         counts.pop(timer, None)
-    case.facts = {**case.facts, "timer_counts": counts}
+    case.facts = case.facts.model_copy(update={"timer_counts": counts})
 
 
 def _summary_message(rt: Runtime, case: Case, reason: str, inbound: InboundMessage | None) -> bytes:
     """What a person needs to take over: why, the case in a few lines, the message that caused it."""
     store = rt.config.store
-    main = main_tracking(case) or {}
-    last_mile = main.get("last_mile") or {}
+    main = main_tracking(case)
     lines = [
         f"Case C-{case.id} needs a person: {reason}", "",
         f"Customer: {case.customer} (language {case.language or 'unknown'})",
         f"State: {case.state}",
         f"Orders: {', '.join(case.order_numbers) or 'none'}",
-        f"Tracking: {', '.join(t['number'] for t in case.tracking_numbers) or 'none'}"
-        + (f" -> {main.get('status')}" if main else ""),
+        f"Tracking: {', '.join(t.number for t in case.tracking_numbers) or 'none'}"
+        + (f" -> {main.status}" if main else ""),
     ]
-    if last_mile:
-        lines.append(f"Last mile: {last_mile.get('carrier')} {last_mile.get('number')} "
-                     f"(post office says: {main.get('last_mile_status') or 'not asked'})")
-    lines += [f"Done so far: {step}" for step in case.facts.get("done_so_far") or []]
-    lines += [f"Order note: {note}" for note in case.facts.get("order_notes") or []]
+    if main is not None and main.last_mile is not None:
+        lines.append(f"Last mile: {main.last_mile.carrier} {main.last_mile.number} "
+                     f"(post office says: {main.last_mile_status or 'not asked'})")
+    lines += [f"Done so far: {step}" for step in case.facts.done_so_far]
+    lines += [f"Order note: {note}" for note in case.facts.order_notes]
     if inbound is not None:
-        lines += ["", f"The message from {inbound.summary.get('from')} ({inbound.summary.get('sender_role')}):",
-                  *(f"> {line}" for line in (inbound.summary.get("new_text") or "").splitlines())]
-    if case.facts.get("customer_words"):
-        lines += ["", "The customer's words:", *(f"> {line}" for line in case.facts["customer_words"].splitlines())]
+        lines += ["", f"The message from {inbound.summary.sender} ({inbound.summary.sender_role}):",
+                  *(f"> {line}" for line in inbound.summary.new_text.splitlines())]
+    if case.facts.customer_words:
+        lines += ["", "The customer's words:", *(f"> {line}" for line in case.facts.customer_words.splitlines())]
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = email.utils.formataddr((one_line(store.name), store.support_address))
     msg["To"] = store.support_address

@@ -82,7 +82,7 @@ def _backfilled(rt: Runtime, intent: Intent) -> bool:
         return False
     with rt.db.transaction() as s:
         summaries = s.scalars(select(InboundMessage.summary).where(InboundMessage.case_id == intent.case_id))
-        backfilled = any(summary.get("backfill") for summary in summaries)
+        backfilled = any(summary.backfill for summary in summaries)
     if backfilled:
         rt.log(f"draft: case {intent.case_id} began before the first start (backfill); intent {intent.id} waits "
                "in Review")
@@ -116,8 +116,8 @@ def handle_note(rt: Runtime, intent_id: int) -> None:
     folder = rt.folders.attention
     if note.attempts <= 1 or not rt.mailbox.find_header(folder, NOTE_HEADER, note.message_id):
         rt.mailbox.append(folder, note.raw)
-    source = note.payload.get("move_from")
-    if source:
+    source = note.payload.move_from
+    if source is not None:
         rt.mailbox.delete(source[0], [source[1]])
     _update(rt, note.id, OutboxStatus.DONE)
 
@@ -134,7 +134,7 @@ def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object)
         if "sent_raw" in values:
             intent.sent_raw = values["sent_raw"]  # type: ignore[assignment]
         if values.get("review_uid"):
-            intent.payload = {**intent.payload, "review_uid": values["review_uid"]}
+            intent.payload = intent.payload.model_copy(update={"review_uid": values["review_uid"]})
 
 
 REPLIES = Queue("draft", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.PENDING), handle_reply,

@@ -19,10 +19,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from inbox_agent.domain import Role, WorkStatus
 from inbox_agent.errors import short_error
@@ -34,6 +34,7 @@ from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
 from inbox_agent.stages.actions import leave_for_people
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload, Summary
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor, MailboxStart
 
 MAX_RAW_BYTES = 25 * 1024 * 1024
@@ -159,7 +160,7 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
     error = parsed.error
     if len(stored.raw) > MAX_RAW_BYTES:
         error = f"message of {len(stored.raw)} bytes is over the {MAX_RAW_BYTES} byte cap"
-    summary: dict[str, Any] = {
+    read: dict[str, object] = {  # as the parse contract and the sender check name them
         "from": parsed.from_address, "from_name": parsed.from_name, "subject": parsed.subject,
         "message_id": parsed.message_id, "thread_ids": list(parsed.thread_ids),
         "automated": list(parsed.automated), "bulk": list(parsed.bulk), "new_text": parsed.new_text[:4000],
@@ -167,21 +168,21 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
         "fingerprint": parsed.fingerprint, "sender_problem": parsed.sender_problem,
     }
     if backfill:
-        summary["backfill"] = True
+        read["backfill"] = True
     if extraction is not None:
-        summary.update(extraction.contract())
+        read.update(extraction.contract())
         cap = rt.config.security.max_tracking_per_message
-        summary["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking[:cap]]
+        read["tracking"] = [{"number": t.number, "carrier": t.carrier} for t in extraction.tracking[:cap]]
         if len(extraction.tracking) > cap:
-            summary["tracking_dropped"] = len(extraction.tracking) - cap
-        summary["intent_guesses"] = [[i.value, round(p, 3)] for i, p in extraction.guesses]
-        summary["intent_why"] = [w for w in extraction.why.get("intent", []) if w.startswith("model:")]
+            read["tracking_dropped"] = len(extraction.tracking) - cap
+        read["intent_guesses"] = [[i.value, round(p, 3)] for i, p in extraction.guesses]
+        read["intent_why"] = [w for w in extraction.why.get("intent", []) if w.startswith("model:")]
         if extraction.role in (Role.SUPPLIER, Role.DISTRIBUTOR):
             security = rt.config.security
             verdict = check_sender(stored.raw, parsed.from_address, security.trusted_authserv_id,
                                    security.verify_dkim, rt.dns)
-            summary["sender_check"] = {"proven": verdict.proven, "how": verdict.how, "refuted": verdict.refuted}
-    summary = _without_nul(summary)
+            read["sender_check"] = {"proven": verdict.proven, "how": verdict.how, "refuted": verdict.refuted}
+    summary = Summary.model_validate(_without_nul(read))
     key = parsed.message_id or f"sha256:{parsed.fingerprint}"
     row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=key,
                          message_id=parsed.message_id, raw=stored.raw[:MAX_RAW_BYTES], summary=summary,
@@ -195,7 +196,8 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
         return
     rt.log(f"ingest: {key} is reused by a message with other content; stored as its own message")
     own = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=f"sha256:{parsed.fingerprint}",
-                         message_id=None, raw=row.raw, summary={**summary, "message_id": None, "message_id_reused": True},
+                         message_id=None, raw=row.raw,
+                         summary=summary.model_copy(update={"message_id": None, "message_id_reused": True}),
                          status=row.status, error=error, received_at=now)
     if not _insert(rt, own, error is None):
         _record_duplicate(rt, own, own.message_key)
@@ -209,23 +211,23 @@ def _insert(rt: Runtime, row: InboundMessage, with_event: bool) -> bool:
             s.add(row)
             s.flush()
             if with_event:
-                s.add(Event(kind="message.received", payload={"inbound_id": row.id},
+                s.add(Event(kind="message.received", payload=EventPayload(inbound_id=row.id),
                             status=WorkStatus.PENDING, created_at=row.received_at))
     except IntegrityError:
         return False
     return True
 
 
-def _trim_to_budget(rt: Runtime, s: Any, row: InboundMessage) -> None:
+def _trim_to_budget(rt: Runtime, s: Session, row: InboundMessage) -> None:
     """At most [security] max_tracking_per_sender_per_day numbers from one sender reach a case."""
-    tracking = row.summary.get("tracking") or []
+    tracking = row.summary.tracking
     if not tracking:
         return
     limit = rt.config.security.max_tracking_per_sender_per_day
-    granted = take(s, f"tracking:{row.summary.get('from')}", row.received_at, len(tracking), limit)
+    granted = take(s, f"tracking:{row.summary.sender}", row.received_at, len(tracking), limit)
     if granted < len(tracking):
-        row.summary = {**row.summary, "tracking": tracking[:granted],
-                       "tracking_dropped": int(row.summary.get("tracking_dropped", 0)) + len(tracking) - granted}
+        row.summary = row.summary.model_copy(update={
+            "tracking": tracking[:granted], "tracking_dropped": row.summary.tracking_dropped + len(tracking) - granted})
 
 
 def _same_content(rt: Runtime, key: str, parsed: ParsedEmail) -> bool:
@@ -233,7 +235,7 @@ def _same_content(rt: Runtime, key: str, parsed: ParsedEmail) -> bool:
         existing = s.scalar(select(InboundMessage).where(InboundMessage.message_key == key))
         if existing is None:
             return True  # the (folder, UIDVALIDITY, UID) key matched: the same message fetched again
-        known = existing.summary.get("fingerprint") or hashlib.sha256(existing.raw).hexdigest()
+        known = existing.summary.fingerprint or hashlib.sha256(existing.raw).hexdigest()
         return bool(known == parsed.fingerprint)
 
 
@@ -244,7 +246,7 @@ def _quarantine(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessag
     with rt.db.transaction() as s:
         row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid,
                              message_key=f"sha256:{fingerprint}:{folder}:{uidvalidity}:{stored.uid}",
-                             message_id=None, raw=stored.raw[:MAX_RAW_BYTES], summary={"fingerprint": fingerprint},
+                             message_id=None, raw=stored.raw[:MAX_RAW_BYTES], summary=Summary(fingerprint=fingerprint),
                              status=WorkStatus.SHUNTED, error=error, received_at=now)
         s.add(row)
         s.flush()
@@ -257,7 +259,7 @@ def _record_duplicate(rt: Runtime, row: InboundMessage, key: str) -> None:
     dup = InboundMessage(folder=row.folder, uidvalidity=row.uidvalidity, uid=row.uid,
                          message_key=f"sha256:{hashlib.sha256(key.encode()).hexdigest()}#dup:{row.folder}:"
                                      f"{row.uidvalidity}:{row.uid}",
-                         message_id=row.message_id, raw=b"", summary={"duplicate_of": key},
+                         message_id=row.message_id, raw=b"", summary=Summary(duplicate_of=key),
                          status=WorkStatus.DONE, error="duplicate", received_at=row.received_at)
     try:
         with rt.db.transaction() as s:
@@ -272,7 +274,7 @@ def _quoted_ids(raw: bytes, own: str | None) -> list[str]:
     return [m for m in dict.fromkeys(_QUOTED_ID.findall(text)) if m != own][:20]
 
 
-def _without_nul(value: Any) -> Any:
+def _without_nul(value: object) -> object:
     """NUL is not text (PostgreSQL refuses it): strip it from every string of the summary."""
     if isinstance(value, str):
         return value.replace("\x00", "")

@@ -13,14 +13,15 @@ and a person takes over (never a wrong answer to the customer).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.errors import ConfigError
 from inbox_agent.orders.book import OrderFinding, Outcome
-from inbox_agent.orders.model import Order
+from inbox_agent.orders.model import Order, Parcel
+from inbox_agent.playbook import Facts
 from inbox_agent.stages.claims import claim_ids
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload, IntentPayload, OrderChoice
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 from inbox_agent.tracking.http import ProviderUnavailable
 
@@ -30,15 +31,14 @@ COMPLAINTS = ("delivered_not_received", "where_is_my_order")
 UNAVAILABLE = "unavailable"
 
 
-def lookup_intent(case: Case, inbound: InboundMessage | None, facts: dict[str, Any], key: str,
+def lookup_intent(case: Case, inbound: InboundMessage | None, facts: Facts, key: str,
                   now: datetime) -> Intent:
     """The intent of the `lookup_order` action: the order numbers the message wrote, and the
     complaint the lookup serves (this message's, else the one that opened the case)."""
-    numbers = list((inbound.summary.get("order_numbers") if inbound is not None else None) or [])
-    complaint = facts.get("intent") if facts.get("intent") in COMPLAINTS else (
-        case.facts.get("complaint_intent") or COMPLAINTS[0])
+    numbers = list(inbound.summary.order_numbers) if inbound is not None else []
+    complaint = facts.intent if facts.intent in COMPLAINTS else (case.facts.complaint_intent or COMPLAINTS[0])
     return Intent(kind="order", case_id=case.id, idempotency_key=key,
-                  payload={"numbers": numbers, "intent": complaint}, status=OutboxStatus.PENDING,
+                  payload=IntentPayload(numbers=numbers, intent=complaint), status=OutboxStatus.PENDING,
                   created_at=now, updated_at=now)
 
 
@@ -68,7 +68,7 @@ def _request(rt: Runtime, intent_id: int) -> tuple[list[str], str] | None:
             return None
         case = s.get(Case, intent.case_id)
         assert case is not None
-        return list(intent.payload.get("numbers") or []), case.customer
+        return list(intent.payload.numbers), case.customer
 
 
 def _record(rt: Runtime, intent_id: int, finding: OrderFinding | str) -> None:
@@ -86,47 +86,48 @@ def _record(rt: Runtime, intent_id: int, finding: OrderFinding | str) -> None:
             return
         case = s.get(Case, intent.case_id)
         assert case is not None
-        complaint = str(intent.payload.get("intent") or COMPLAINTS[0])
-        facts: dict[str, Any] = {"intent": complaint, "order_fulfilled": False}
+        complaint = intent.payload.intent or COMPLAINTS[0]
         if isinstance(finding, str):
-            facts["order"] = UNAVAILABLE
+            outcome, fulfilled = UNAVAILABLE, False
             intent.last_error = finding[:2000]
         else:
-            facts["order"] = finding.outcome.value
+            outcome = finding.outcome.value
             _remember(case, finding, complaint, now)
-            facts["order_fulfilled"] = finding.order is not None and finding.order.fulfilled
-        facts["has_tracking"] = bool(case.tracking_numbers)
+            fulfilled = finding.order is not None and finding.order.fulfilled
+        facts = Facts(intent=complaint, order_fulfilled=fulfilled, order=outcome,
+                      has_tracking=bool(case.tracking_numbers))
         intent.status, intent.updated_at = OutboxStatus.DONE, now
-        s.add(Event(kind="order.looked_up", case_id=case.id, payload={"facts": facts}, status=WorkStatus.PENDING,
+        s.add(Event(kind="order.looked_up", case_id=case.id, payload=EventPayload(facts=facts), status=WorkStatus.PENDING,
                     created_at=now))
 
 
 def _remember(case: Case, finding: OrderFinding, complaint: str, now: datetime) -> None:
     """Keep the sender's own order on the case (its parcels become the case's tracking numbers);
     of another address's order keep only a note that it was asked about."""
-    facts = {**case.facts, "complaint_intent": complaint}
+    known_facts = case.facts
+    facts: dict[str, object] = {"complaint_intent": complaint}
     order = finding.order
     if finding.outcome == Outcome.OTHER_ADDRESS:
         note = (f"{now:%Y-%m-%d}: {case.customer} asked about order {', '.join(finding.written)}, which was placed "
                 "with another address; nothing of it was shown")
-        facts["order_notes"] = [*(facts.get("order_notes") or []), note]
+        facts["order_notes"] = [*known_facts.order_notes, note]
     elif finding.outcome == Outcome.NOT_FOUND:
         facts["order_written"] = list(finding.written)
     elif finding.outcome == Outcome.SEVERAL:
         facts["order_choices"] = [_choice(o) for o in finding.choices]
     elif order is not None:
-        facts["order"] = order.model_dump(mode="json")
-        if not facts.get("customer_name") and order.customer_name:
+        facts["order"] = order
+        if not known_facts.customer_name and order.customer_name:
             facts["customer_name"] = order.customer_name
-        if order.supplier and not facts.get("supplier_address"):
+        if order.supplier and not known_facts.supplier_address:
             facts["supplier_address"] = order.supplier
         case.order_numbers = list(dict.fromkeys([order.number, *case.order_numbers]))
-        known = {t["number"] for t in case.tracking_numbers}
-        case.tracking_numbers = [*case.tracking_numbers, *({"number": p.number, "carrier": p.carrier}
+        known = {t.number for t in case.tracking_numbers}
+        case.tracking_numbers = [*case.tracking_numbers, *(Parcel(number=p.number, carrier=p.carrier)
                                                            for p in order.parcels if p.number not in known)]
-    case.facts = facts
+    case.facts = known_facts.model_copy(update=facts)
 
 
-def _choice(order: Order) -> dict[str, str]:
-    return {"number": order.number, "date": order.created_at.date().isoformat() if order.created_at else "",
-            "items": order.summary()}
+def _choice(order: Order) -> OrderChoice:
+    return OrderChoice(number=order.number, date=order.created_at.date().isoformat() if order.created_at else "",
+                       items=order.summary())

@@ -28,8 +28,10 @@ from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.base import INTERNAL_HEADER, NOTE_HEADER, StoredMessage
 from inbox_agent.mailbox.outgoing import outgoing
 from inbox_agent.mailbox.proof import draft_key, tokens_in, verify
+from inbox_agent.playbook import Facts
 from inbox_agent.render.message import case_tag_in_subject
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Case, Event, Intent, Timer
 
 OVERDUE_TIMER = "approval_overdue"
@@ -183,7 +185,7 @@ def _reject(rt: Runtime, stored: StoredMessage) -> str:
             return "ignored"
         now = rt.clock()
         intent.status, intent.updated_at = OutboxStatus.REJECTED, now
-        s.add(Event(kind="reply.rejected", case_id=intent.case_id, payload={"facts": {"template": intent.template,
-                                                               "party": intent.payload.get("party", "customer")}},
+        s.add(Event(kind="reply.rejected", case_id=intent.case_id,
+                    payload=EventPayload(facts=Facts(template=intent.template, party=intent.payload.party)),
                     status=WorkStatus.PENDING, created_at=now))
     return "rejected"

@@ -27,8 +27,10 @@ from inbox_agent.config import SmtpConfig
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError
 from inbox_agent.mailbox.oauth2 import TokenSource
+from inbox_agent.playbook import Facts
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import aware
+from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import CaseMessage, Event, Intent
 
 FIRST_BACKOFF_SECONDS = 30.0
@@ -174,13 +176,13 @@ def _not_sent(rt: Runtime, intent_id: int, error: str, smtp: SmtpConfig) -> None
         intent = s.get(Intent, intent_id)
         assert intent is not None
         now = rt.clock()
-        first = datetime.fromisoformat(str(intent.payload.get("smtp_first_failure") or now.isoformat()))
+        first = datetime.fromisoformat(intent.payload.smtp_first_failure or now.isoformat())
         if now - (aware(first) or now) >= timedelta(hours=smtp.retry_hours):
             giving_up = True
         else:
             giving_up = False
             wait = min(FIRST_BACKOFF_SECONDS * 2 ** max(intent.attempts - 1, 0), smtp.max_backoff_seconds)
-            intent.payload = {**intent.payload, "smtp_first_failure": first.isoformat()}
+            intent.payload = intent.payload.model_copy(update={"smtp_first_failure": first.isoformat()})
             intent.status, intent.claimed_until = OutboxStatus.APPROVED, now + timedelta(seconds=wait)
             intent.last_error, intent.updated_at = error, now
             rt.log(f"send: case {intent.case_id} intent {intent_id} to {', '.join(intent.recipients)} not sent: "
@@ -200,11 +202,11 @@ def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None)
         rt.log(f"send: case {intent.case_id} intent {intent_id} to {', '.join(intent.recipients)}: {status.value}"
                + (f" ({note})" if note else ""))
         if status == OutboxStatus.SENT and intent.message_id:
-            party = str(intent.payload.get("party", "customer"))
+            party = intent.payload.party
             s.merge(CaseMessage(message_id=intent.message_id, case_id=intent.case_id, direction="out",
                                 party=party, at=now))
             s.add(Event(kind="reply.sent", case_id=intent.case_id,
-                        payload={"facts": {"template": intent.template, "party": party}}, status=WorkStatus.PENDING,
+                        payload=EventPayload(facts=Facts(template=intent.template, party=party)), status=WorkStatus.PENDING,
                         created_at=now))
 
 

@@ -21,6 +21,7 @@ from inbox_agent.extract.training import TrainingExample
 from inbox_agent.mailbox.base import StoredMessage
 from inbox_agent.parse import parse_email
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Event, InboundMessage
 
 TAUGHT_FILE = "taught.jsonl"
@@ -64,14 +65,14 @@ def _teach(rt: Runtime, folder: str, stored: StoredMessage, intent: Intent) -> b
         if inbound is None:
             rt.log(f"teach: {parsed.message_id} in {folder} is not a message the daemon received; left there")
             return False
-        if inbound.summary.get("taught") == intent.value:
+        if inbound.summary.taught == intent.value:
             return False
-        example = TrainingExample(parsed.subject, parsed.new_text, intent, _role(inbound.summary.get("sender_role")),
-                                  str(inbound.summary.get("language") or ""), f"taught:{parsed.message_id}", True)
+        example = TrainingExample(parsed.subject, parsed.new_text, intent, _role(inbound.summary.sender_role),
+                                  inbound.summary.language or "", f"taught:{parsed.message_id}", True)
         _keep(rt, example)
-        inbound.summary = {**inbound.summary, "intent": intent.value, "intent_confident": True,
-                           "taught": intent.value}
-        s.add(Event(kind="message.received", payload={"inbound_id": inbound.id, "taught": intent.value},
+        inbound.summary = inbound.summary.model_copy(update={"intent": intent.value, "intent_confident": True,
+                                                             "taught": intent.value})
+        s.add(Event(kind="message.received", payload=EventPayload(inbound_id=inbound.id, taught=intent.value),
                     status=WorkStatus.PENDING, created_at=rt.clock()))
     rt.log(f"teach: {parsed.message_id} taught as {intent.value}")
     return True

@@ -10,7 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from inbox_agent.domain import WorkStatus
+from inbox_agent.playbook import Facts
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Case, Event, Timer
 
 
@@ -28,10 +30,9 @@ def run_once(rt: Runtime) -> int:
             assert timer is not None
             case = s.get(Case, timer.case_id)
             assert case is not None
-            counts = dict(case.facts.get("timer_counts") or {})
-            counts[timer.name] = counts.get(timer.name, 0) + 1
-            case.facts = {**case.facts, "timer_counts": counts}
+            counts = {**case.facts.timer_counts, timer.name: case.facts.timer_counts.get(timer.name, 0) + 1}
+            case.facts = case.facts.model_copy(update={"timer_counts": counts})
             s.add(Event(kind="timer.expired", case_id=case.id, status=WorkStatus.PENDING, created_at=now,
-                        payload={"facts": {"timer": timer.name, "count": counts[timer.name]}}))
+                        payload=EventPayload(facts=Facts(timer=timer.name, count=counts[timer.name]))))
             fired += 1
     return fired

@@ -13,8 +13,8 @@ answers in the tracker's cache.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.errors import TransientError
@@ -22,6 +22,7 @@ from inbox_agent.security.budget import take, used
 from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
@@ -78,8 +79,8 @@ def _numbers(rt: Runtime, intent_id: int) -> list[tuple[str, str]] | None:
             return None
         case = s.get(Case, intent.case_id)
         assert case is not None
-        carriers = {t["number"]: t.get("carrier", "unknown") for t in case.tracking_numbers}
-        return [(n, carriers.get(n, "unknown")) for n in intent.payload.get("numbers", [])]
+        carriers = {t.number: t.carrier for t in case.tracking_numbers}
+        return [(n, carriers.get(n, "unknown")) for n in intent.payload.numbers]
 
 
 def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) -> None:
@@ -93,17 +94,15 @@ def _record(rt: Runtime, intent_id: int, statuses: dict[str, TrackingStatus]) ->
             raise TransientError(f"no provider answered: {'; '.join(waiting)}")
         case = s.get(Case, intent.case_id)
         assert case is not None
-        views: dict[str, Any] = {n: st.to_json() for n, st in statuses.items()}
+        views = {n: replace(st, raw={}) for n, st in statuses.items()}  # the case keeps no raw answer
+        case.facts = case.facts.model_copy(update={"tracking": {**case.facts.tracking, **views}})
         for view in views.values():
-            view.pop("raw", None)
-        case.facts = {**case.facts, "tracking": {**(case.facts.get("tracking") or {}), **views}}
-        for view in views.values():
-            last_mile = (view.get("last_mile") or {}).get("number")
+            last_mile = view.last_mile.number if view.last_mile is not None else None
             if last_mile and s.get(CaseNumber, (last_mile, case.id)) is None:
                 s.add(CaseNumber(number=last_mile, case_id=case.id, customer=case.customer))
         intent.status, intent.updated_at = OutboxStatus.DONE, now
         intent.last_error = "; ".join(waiting)[:2000] or None
-        s.add(Event(kind="tracking.updated", case_id=case.id, payload={"numbers": list(views)},
+        s.add(Event(kind="tracking.updated", case_id=case.id, payload=EventPayload(numbers=list(views)),
                     status=WorkStatus.PENDING, created_at=now))
 
 

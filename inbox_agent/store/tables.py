@@ -14,9 +14,19 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from inbox_agent.store.payloads import (
+    CaseFacts,
+    EventPayload,
+    IntentPayload,
+    JsonModel,
+    JsonModelList,
+    Parcel,
+    Summary,
+)
+
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime(timezone=True)}
 
 
 class MailboxCursor(Base):
@@ -56,7 +66,7 @@ class InboundMessage(Base):
     message_key: Mapped[str] = mapped_column(String(1000), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(1000))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[Summary] = mapped_column(JsonModel(Summary), default=Summary())
     status: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
@@ -75,9 +85,9 @@ class Case(Base):
     customer: Mapped[str] = mapped_column(String(320), index=True)
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(Text, default="")
-    order_numbers: Mapped[list[Any]] = mapped_column(default=list)
-    tracking_numbers: Mapped[list[Any]] = mapped_column(default=list)
-    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    order_numbers: Mapped[list[str]] = mapped_column(default=list)
+    tracking_numbers: Mapped[list[Parcel]] = mapped_column(JsonModelList(Parcel), default=list)
+    facts: Mapped[CaseFacts] = mapped_column(JsonModel(CaseFacts), default=CaseFacts())
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
@@ -103,9 +113,9 @@ class CaseNumber(Base):
 
 class Queued:
     """Columns of a row some stage works through: its status, how often it failed and why, and
-    the claim that lets several workers share the queue (stages/claims.py)."""
+    the claim that lets several workers share the queue (stages/claims.py). Each table types its
+    own `payload` (store/payloads.py)."""
 
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -120,6 +130,7 @@ class Event(Queued, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    payload: Mapped[EventPayload] = mapped_column(JsonModel(EventPayload), default=EventPayload())
 
 
 class Intent(Queued, Base):
@@ -131,11 +142,12 @@ class Intent(Queued, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    payload: Mapped[IntentPayload] = mapped_column(JsonModel(IntentPayload), default=IntentPayload())
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     template: Mapped[str | None] = mapped_column(String(100))
     mode: Mapped[str] = mapped_column(String(10), default="draft")
     message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
-    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    recipients: Mapped[list[str]] = mapped_column(default=list)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime]
@@ -170,7 +182,7 @@ class DecisionLog(Base):
     rule: Mapped[str] = mapped_column(String(100))
     from_state: Mapped[str] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))
-    why: Mapped[list[Any]] = mapped_column(default=list)
+    why: Mapped[list[str]] = mapped_column(default=list)
     at: Mapped[datetime]
 
 

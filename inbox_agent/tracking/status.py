@@ -80,6 +80,11 @@ class TrackingStatus:
     def found(self) -> bool:
         return self.status != "not_found"
 
+    @property
+    def post_number(self) -> str:
+        """The number the destination's post knows the parcel by: the last mile's, else this one."""
+        return (self.last_mile.number if self.last_mile is not None else "") or self.number
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["events"] = [asdict(e) for e in self.events]

@@ -28,10 +28,12 @@ from inbox_agent.config import (
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.orders import model as order_model
 from inbox_agent.samples import sample_complaint
 from inbox_agent.stages import draft, ingest, process, track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
+from inbox_agent.store.payloads import EventPayload, IntentPayload
 from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
@@ -80,7 +82,7 @@ def test_process_runner_turns_one_event_into_a_case_and_its_intents(tmp_path: Pa
         event = s.scalars(select(Event)).one()
         assert (event.status, event.attempts, event.claimed_by) == (WorkStatus.DONE, 1, "worker-test")
         case = s.scalars(select(Case)).one()
-        assert case.tracking_numbers == [{"number": NUMBER, "carrier": "china_post"}]
+        assert case.tracking_numbers == [order_model.Parcel(number=NUMBER, carrier="china_post")]
         assert [(i.kind, i.status) for i in s.scalars(select(Intent))] == [("track", OutboxStatus.PENDING)]
     assert process.QUEUE.run_once(rt) == 0
     rt.db.dispose()
@@ -90,7 +92,8 @@ def test_process_runner_sets_aside_an_event_that_keeps_failing_and_goes_on(tmp_p
     clock = Clock()
     rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
     with rt.db.transaction() as s:
-        s.add(Event(kind="message.received", payload={"inbound_id": 999}, status=WorkStatus.PENDING, created_at=clock()))
+        s.add(Event(kind="message.received", payload=EventPayload(inbound_id=999), status=WorkStatus.PENDING,
+                    created_at=clock()))
     tries = []
     for _ in range(3):
         tries.append(process.QUEUE.run_once(rt))
@@ -108,7 +111,8 @@ def test_process_runner_waits_the_backoff_before_a_retry(tmp_path: Path) -> None
     clock = Clock()
     rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
     with rt.db.transaction() as s:
-        s.add(Event(kind="message.received", payload={"inbound_id": 999}, status=WorkStatus.PENDING, created_at=clock()))
+        s.add(Event(kind="message.received", payload=EventPayload(inbound_id=999), status=WorkStatus.PENDING,
+                    created_at=clock()))
     assert process.QUEUE.run_once(rt) == 1
     assert process.QUEUE.run_once(rt) == 0  # one second of backoff has not passed on this clock
     clock.now += timedelta(seconds=1)
@@ -170,7 +174,7 @@ def test_track_runner_records_one_lookup_and_queues_its_event(tmp_path: Path) ->
         intent = s.get(Intent, intent_id)
         assert intent is not None and intent.status == OutboxStatus.DONE
         case = s.get(Case, intent.case_id)
-        assert case is not None and NUMBER in case.facts["tracking"]
+        assert case is not None and NUMBER in case.facts.tracking
         [event] = s.scalars(select(Event).where(Event.status == WorkStatus.PENDING))
         assert (event.kind, event.case_id) == ("tracking.updated", case.id)
     rt.db.dispose()
@@ -179,7 +183,7 @@ def test_track_runner_records_one_lookup_and_queues_its_event(tmp_path: Path) ->
 def _reply(rt: Runtime, key: str, raw: bytes, message_id: str) -> int:
     with rt.db.transaction() as s:
         intent = Intent(kind="reply", case_id=None, idempotency_key=key, message_id=message_id, raw=raw,
-                        recipients=["customer@example.org"], payload={}, status=OutboxStatus.PENDING,
+                        recipients=["customer@example.org"], payload=IntentPayload(), status=OutboxStatus.PENDING,
                         created_at=rt.clock(), updated_at=rt.clock())
         s.add(intent)
         s.flush()
@@ -247,7 +251,7 @@ def test_draft_runner_copies_one_note_for_people(tmp_path: Path) -> None:
     with rt.db.transaction() as s:
         s.add(Intent(kind="note", case_id=None, idempotency_key="note:1", message_id="<n@store.example>",
                      raw=b"X-Inbox-Agent-Note: <n@store.example>\r\n" + _draft_raw("<x@store.example>"),
-                     payload={"folder": "attention"}, status=OutboxStatus.PENDING, created_at=rt.clock(),
+                     payload=IntentPayload(folder="attention"), status=OutboxStatus.PENDING, created_at=rt.clock(),
                      updated_at=rt.clock()))
 
     assert draft.NOTES.run_once(rt) == 1

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from inbox_agent.config import Config, DatabaseConfig, StoreConfig, TrackingConfig, TrackingProvider
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.orders import model as order_model
 from inbox_agent.stages import track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
+from inbox_agent.store.payloads import IntentPayload
 from inbox_agent.store.tables import Case, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
@@ -41,10 +43,11 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
     with db.transaction() as s:
         for i, number in enumerate(numbers):
             case = Case(state="tracking", customer=f"c{i}@example.org", language="en", opened_at=NOW,
-                        tracking_numbers=[{"number": number, "carrier": "cainiao"}])
+                        tracking_numbers=[order_model.Parcel(number=number, carrier="cainiao")])
             s.add(case)
             s.flush()
-            s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{i}", payload={"numbers": [number]},
+            s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{i}",
+                         payload=IntentPayload(numbers=[number]),
                          status=OutboxStatus.PENDING, created_at=NOW, updated_at=NOW))
     try:
         assert track.run_once(rt) == track.ROUND_SIZE
@@ -58,6 +61,7 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
         events = list(s.scalars(select(Event).where(Event.kind == "tracking.updated")))
         assert len(events) == COMPLAINTS and {e.status for e in events} == {WorkStatus.PENDING}
         cases = list(s.scalars(select(Case).order_by(Case.id)))
-        views = [c.facts["tracking"][n] for c, n in zip(cases, numbers, strict=True)]
-        assert [v["last_mile"]["number"] for v in views] == [f"94001112062064{i:08d}" for i in range(COMPLAINTS)]
-        assert {v["last_mile_status"] for v in views} == {"delivered"}
+        views = [c.facts.tracking[n] for c, n in zip(cases, numbers, strict=True)]
+        assert [v.last_mile.number if v.last_mile else None for v in views] == [
+            f"94001112062064{i:08d}" for i in range(COMPLAINTS)]
+        assert {v.last_mile_status for v in views} == {"delivered"}

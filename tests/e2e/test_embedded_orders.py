@@ -33,7 +33,7 @@ async def test_embedded_default_order_only_sample_reaches_the_kit(tmp_path: Path
         with daemon.db.transaction() as s:
             case = s.get(Case, 1)
             assert case is not None
-            numbers, state = [t["number"] for t in case.tracking_numbers], case.state
+            numbers, state = [t.number for t in case.tracking_numbers], case.state
     finally:
         await daemon.stop()
     assert b"LP00612849305172" not in sample_complaint(SUPPORT, order_only=True)

@@ -19,6 +19,7 @@ from inbox_agent.config import Config, DatabaseConfig, MaildirConfig, StoreConfi
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.samples import sample_complaint
 from inbox_agent.store.tables import Case, TrackingSnapshot
+from inbox_agent.tracking.status import LastMile
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.wait import until
 
@@ -69,6 +70,6 @@ async def test_daemon_tracks_across_the_handover_with_live_adapters(
     with daemon.db.transaction() as s:
         case = s.get(Case, 1)
         assert case is not None
-        view = case.facts["tracking"][ORIGIN]
-        assert view["last_mile"] == {"carrier": "usps", "number": IMPB} and view["last_mile_status"] == "delivered"
+        view = case.facts.tracking[ORIGIN]
+        assert view.last_mile == LastMile(carrier="usps", number=IMPB) and view.last_mile_status == "delivered"
         assert {r.provider for r in s.query(TrackingSnapshot)} == {"seventeen_track", "usps"}

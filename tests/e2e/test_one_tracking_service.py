@@ -93,5 +93,5 @@ async def test_no_last_mile_number_means_asking_the_distributor(scenario: Scenar
     assert "please provide us the post office tracking number" in text_of(request).lower()
     assert ORIGIN in text_of(request)
     case = await scenario.wait_state(1, "awaiting_distributor")
-    assert case.facts["tracking"][ORIGIN]["last_mile"] is None
+    assert case.facts.tracking[ORIGIN].last_mile is None
     assert all("knows it by" not in text_of(m) for m in scenario.sent(JAMIE))

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import OrdersConfig, ShopifyOrders
+from inbox_agent.orders import model as order_model
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
 from tests.support.commerce import SHOPIFY_TOKEN, FakeShopify, shopify_node
 from tests.support.scenario import Scenario, db_path, text_of
@@ -80,8 +81,8 @@ async def test_a_order_only_complaint_reaches_the_kit(scenario: Scenario) -> Non
                      "Order #1043 never arrived. The tracking says delivered, nothing in my mailbox.")
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
-    assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
-    assert case.order_numbers[0] == "1043" and case.facts["order"]["country"] == "US"
+    assert case.tracking_numbers == [order_model.Parcel(number=ORIGIN, carrier="china_post")]
+    assert case.order_numbers[0] == "1043" and case.facts.order is not None and case.facts.order.country == "US"
 
 
 async def test_b_no_number_one_order_reaches_the_kit(scenario: Scenario) -> None:
@@ -100,7 +101,7 @@ async def test_c_two_orders_get_which_one_then_the_answer_reaches_the_kit(scenar
     scenario.deliver(f"Pat Doe <{PAT}>", "", "It is order #2002.", answering=question)
     kit = await scenario.wait_sent(PAT, 2, "the kit for the order chosen")
     assert f"tLabels={IMPB}" in text_of(kit)
-    assert scenario.case(1).tracking_numbers == [{"number": PAT_SECOND, "carrier": "china_post"}]
+    assert scenario.case(1).tracking_numbers == [order_model.Parcel(number=PAT_SECOND, carrier="china_post")]
 
 
 async def test_d_a_stranger_naming_anothers_order_learns_nothing(scenario: Scenario) -> None:
@@ -112,8 +113,8 @@ async def test_d_a_stranger_naming_anothers_order_learns_nothing(scenario: Scena
     assert "Please write to us again from that address" in body
     for secret in (ORIGIN, IMPB, "Jamie", JAMIE, "USPS", "usps", "Leafworks", ALI_ORDER, "tLabels"):
         assert secret not in body
-    assert "order" not in case.facts and case.tracking_numbers == []
-    assert "placed with another address" in case.facts["order_notes"][0]
+    assert case.facts.order is None and case.tracking_numbers == []
+    assert "placed with another address" in case.facts.order_notes[0]
     assert scenario.sent(JAMIE) == [] and scenario.intents("track") == []
 
 
@@ -147,8 +148,9 @@ async def test_h_a_complaint_with_tracking_and_order_keeps_what_the_order_knows(
                      "Nothing in my mailbox.")
     await _kit(scenario, JAMIE)
     case = scenario.case(1)
-    assert case.tracking_numbers == [{"number": ORIGIN, "carrier": "china_post"}]
-    assert case.facts["order"]["supplier_order"] == ALI_ORDER and case.facts["supplier_address"] == LEAFWORKS
+    assert case.tracking_numbers == [order_model.Parcel(number=ORIGIN, carrier="china_post")]
+    assert case.facts.order is not None and case.facts.order.supplier_order == ALI_ORDER
+    assert case.facts.supplier_address == LEAFWORKS
 
 
 async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[no-untyped-def]
@@ -165,7 +167,7 @@ async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[n
         scene.deliver(f"Jamie Customer <{JAMIE}>", "Order #1051 never arrived",
                       "Order #1051 never arrived. The tracking says delivered, nothing in my mailbox.")
         await _kit(scene, JAMIE)
-        assert scene.case(1).facts["order"]["supplier_order"] == ALI_ORDER
+        assert (order := scene.case(1).facts.order) is not None and order.supplier_order == ALI_ORDER
         assert shop.requests and all(r.headers["X-Shopify-Access-Token"] == SHOPIFY_TOKEN for r in shop.requests)
     finally:
         await scene.stop()

@@ -137,7 +137,7 @@ async def test_c_silent_supplier_is_reminded_twice_then_escalated_before_the_dea
     assert scenario.clock.now.date().isoformat() < deadline
     note = await _note_about(scenario, "two reminders")  # the draft stage leaves it after the state changes
     assert "[Needs attention] C-1" in str(note["Subject"])
-    assert "supplier has not answered" in case.facts["escalations"][-1]
+    assert "supplier has not answered" in case.facts.escalations[-1]
     assert len(scenario.sent(SUPPLIER)) == 3
 
 
@@ -206,7 +206,7 @@ async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, 
     )
     scenario.dovecot.deliver(scenario.user, dsn.encode())
     case = await scenario.wait_state(1, "needs_attention")
-    assert case.facts["escalations"] == ["a message we sent bounced"]
+    assert case.facts.escalations == ["a message we sent bounced"]
     await _all_events_done(scenario, inbound=2)
     assert len(scenario.sent(JAMIE)) == 1
 

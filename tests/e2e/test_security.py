@@ -171,7 +171,7 @@ async def test_a_dkim_verified_supplier_reply_in_our_thread_refunds(scenario: Sc
     case = await scenario.wait_state(1, "refunded")
     refund = await scenario.wait_sent(JAMIE, 3, "the refund confirmation")
     assert case.outcome == "refunded" and "refund" in text_of(refund).lower()
-    assert case.facts["supplier_address"] == SUPPLIER
+    assert case.facts.supplier_address == SUPPLIER
 
 
 @pytest.mark.parametrize("settings", [{"replies": RepliesConfig(mode="auto", templates={
@@ -216,7 +216,7 @@ async def test_a_stranger_with_copied_references_learns_and_changes_nothing(scen
     await settled(scenario, inbound=2)
     case = scenario.case(1)
     assert case.state == "awaiting_customer" and scenario.sent(SUPPLIER) == []
-    assert "refund to eve" not in (case.facts.get("customer_words") or "")
+    assert "refund to eve" not in case.facts.customer_words
     for sent in scenario.sent(EVE):
         assert ORIGIN not in text_of(sent) and IMPB not in text_of(sent) and JAMIE not in text_of(sent)
     scenario.deliver(CUSTOMER, "", STILL_NOTHING, answering=kit)
@@ -333,7 +333,7 @@ async def test_poison_mail_does_not_stop_ingest_on_postgresql(dovecot, mailuser,
             rows = list(s.scalars(select(InboundMessage).order_by(InboundMessage.id)))
             customers = sorted(s.scalars(select(Case.customer)))
         assert [r.error for r in rows] == [None] * 4 and rows[0].message_id == long_id
-        assert rows[3].message_id is None and rows[3].summary["message_id_reused"] is True
+        assert rows[3].message_id is None and rows[3].summary.message_id_reused is True
         assert customers == ["ann@people.example", "bob@people.example", "cat@people.example", "dan@people.example"]
         for to in ("ann@people.example", "bob@people.example"):
             answer = await scenario.wait_sent(to, 1, f"the answer to {to}")
@@ -421,7 +421,7 @@ async def test_one_sender_gets_at_most_its_daily_numbers(scenario: Scenario, fak
     deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received",
                            "My order #1043 shows as delivered but I never received it. Tracking: " + " ".join(numbers)))
     await settled(scenario, inbound=1)
-    assert [t["number"] for t in scenario.case(1).tracking_numbers] == numbers[:3]
+    assert [t.number for t in scenario.case(1).tracking_numbers] == numbers[:3]
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
         summary = s.scalars(select(InboundMessage.summary)).one()
-    assert summary["tracking_dropped"] == 2
+    assert summary.tracking_dropped == 2

@@ -9,7 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from inbox_agent.cli import main
+from inbox_agent.orders.model import Parcel
 from inbox_agent.store.database import Database
+from inbox_agent.store.payloads import CaseFacts
 from inbox_agent.store.tables import Case, Timer
 
 NOW = datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
@@ -22,7 +24,7 @@ def _setup(tmp_path: Path) -> Path:
     with db.transaction() as s:
         for state, customer in (("awaiting_supplier", "a@example.org"), ("solved", "b@example.org")):
             case = Case(state=state, customer=customer, language="en", subject="s", order_numbers=["1043"],
-                        tracking_numbers=[{"number": "LV123456785CN", "carrier": "china_post"}], facts={},
+                        tracking_numbers=[Parcel(number="LV123456785CN", carrier="china_post")], facts=CaseFacts(),
                         opened_at=NOW)
             s.add(case)
             s.flush()

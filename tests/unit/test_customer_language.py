@@ -15,6 +15,7 @@ from inbox_agent.render.context import build_context, sample_context
 from inbox_agent.render.localize import reader_for
 from inbox_agent.render.message import build_message, case_tag, fold_value, reply_subject
 from inbox_agent.render.templates import CUSTOMER_TEMPLATES, TEMPLATES, URL, picture_words, render
+from inbox_agent.tracking.status import LastMile, TrackingEvent, TrackingStatus
 
 CONFIG = Config()
 OTHER_LANGUAGES = ("fr", "es", "de", "pt", "it", "nl")
@@ -29,12 +30,14 @@ SHARED_WORDS = {
 }
 # Not our words: the product's name, month abbreviations the locale writes, the post's own phone text.
 NOT_OURS = {"inbox", "agent", "nov", "november", "ask", "tty"}
-DELIVERED_VIEW = {
-    "number": "LP00123456789012", "status": "delivered", "delivered_at": "2026-11-27T14:03:00+00:00",
-    "destination_country": "FR", "last_mile": {"number": "LA482915635FR", "carrier": "laposte"},
-    "events": [{"time": "2026-11-27T14:03:00+00:00", "location": "PARIS", "description": "Votre colis est livré"},
-               {"time": "2026-11-20T02:00:00+08:00", "location": "Shenzhen", "description": "Departed"}],
-}
+DELIVERED_VIEW = TrackingStatus(
+    provider="seventeen_track", number="LP00123456789012", status="delivered",
+    delivered_at="2026-11-27T14:03:00+00:00", origin_country="CN", destination_country="FR",
+    last_mile=LastMile(carrier="laposte", number="LA482915635FR"),
+    events=(TrackingEvent("2026-11-27T14:03:00+00:00", "PARIS", "Votre colis est livré"),
+            TrackingEvent("2026-11-20T02:00:00+08:00", "Shenzhen", "Departed")),
+    tracking_url=None, fetched_at="2026-11-28T09:00:00+00:00",
+)
 
 
 def _our_words(template: str, language: str, country: str) -> set[str]:

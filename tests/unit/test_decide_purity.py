@@ -10,13 +10,12 @@ import copy
 import json
 import subprocess
 import sys
-from types import MappingProxyType
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inbox_agent.playbook import decide, load_playbook
+from inbox_agent.playbook import Facts, decide, load_playbook
 
 PLAYBOOK = load_playbook()
 STATES = list(PLAYBOOK.states)
@@ -47,15 +46,16 @@ def _plain(decision: Any) -> list[Any]:
 @settings(max_examples=300, deadline=None)
 @given(state=st.sampled_from(STATES), event=st.sampled_from(EVENTS), facts=FACTS)
 def test_decide_leaves_its_facts_alone_and_answers_the_same_twice(state: str, event: str, facts: dict[str, Any]) -> None:
-    before = copy.deepcopy(facts)
-    first = decide(PLAYBOOK, state, event, MappingProxyType(facts))  # a write would raise
-    assert facts == before
-    assert decide(load_playbook(), state, event, dict(facts)) == first
+    given = Facts.model_validate(facts)
+    before = copy.deepcopy(given)
+    first = decide(PLAYBOOK, state, event, given)
+    assert given == before and given.model_fields_set == before.model_fields_set
+    assert decide(load_playbook(), state, event, Facts.model_validate(facts)) == first
 
 
 SCRIPT = """
 import json, sys
-from inbox_agent.playbook import decide, load_playbook
+from inbox_agent.playbook import Facts, decide, load_playbook
 playbook = load_playbook()
 cases = json.load(sys.stdin)
 def refuse(event, args):
@@ -63,7 +63,7 @@ def refuse(event, args):
         raise RuntimeError(f"decide() did I/O: {event} {args!r:.200}")
 sys.addaudithook(refuse)
 out = [[d.rule, d.from_state, d.to_state, [list(a) for a in d.actions], d.why]
-       for d in (decide(playbook, state, event, facts) for state, event, facts in cases)]
+       for d in (decide(playbook, state, event, Facts.model_validate(facts)) for state, event, facts in cases)]
 sys.stdout.write(json.dumps(out))
 """
 
@@ -73,7 +73,7 @@ def test_decide_does_no_io_and_gives_the_same_answers_in_other_processes() -> No
     socket, process or OS call: the decisions must be those made here."""
     cases = [(state, event, {key: options[(i + j) % len(options)] for j, (key, options) in enumerate(VALUES.items())})
              for i, state in enumerate(STATES) for event in EVENTS]
-    expected = [_plain(decide(PLAYBOOK, state, event, facts)) for state, event, facts in cases]
+    expected = [_plain(decide(PLAYBOOK, state, event, Facts.model_validate(facts))) for state, event, facts in cases]
     assert len({json.dumps(e) for e in expected}) > 5  # the cases reach many rules, not one
     for seed in ("1", "2"):
         result = subprocess.run([sys.executable, "-c", SCRIPT], input=json.dumps(cases), capture_output=True, text=True,

@@ -14,10 +14,12 @@ from inbox_agent.config import Config, DatabaseConfig, OrdersConfig, WooCommerce
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders.book import build_order_book
+from inbox_agent.playbook import Facts
 from inbox_agent.stages import order_lookup, process
 from inbox_agent.stages.order_lookup import LOOKUP_ATTEMPTS, lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
+from inbox_agent.store.payloads import CaseFacts
 from inbox_agent.store.tables import Case, Event, Intent
 from tests.support.commerce import WOO_KEY, WOO_SECRET, FakeWooCommerce, woo_order
 
@@ -48,10 +50,10 @@ def test_a_source_that_is_down_is_retried_then_left_to_a_person(tmp_path: Path,
                  orders=build_order_book(orders, httpx.MockTransport(fake.handle)))
     with db.transaction() as s:
         case = Case(state="looking_up_order", customer="alice@example.com", language="en", order_numbers=["727"],
-                    tracking_numbers=[], facts={}, opened_at=clock.now)
+                    tracking_numbers=[], facts=CaseFacts(), opened_at=clock.now)
         s.add(case)
         s.flush()
-        s.add(lookup_intent(case, None, {"intent": "delivered_not_received"}, "order:1", clock.now))
+        s.add(lookup_intent(case, None, Facts(intent="delivered_not_received"), "order:1", clock.now))
     delays = []
     for _ in range(LOOKUP_ATTEMPTS - 1):
         assert order_lookup.run_once(rt) == 1
@@ -66,9 +68,9 @@ def test_a_source_that_is_down_is_retried_then_left_to_a_person(tmp_path: Path,
     assert order_lookup.run_once(rt) == 1
     with db.transaction() as s:
         event = s.scalars(select(Event)).one()
-        assert event.kind == "order.looked_up" and event.payload["facts"]["order"] == "unavailable"
+        assert event.kind == "order.looked_up" and event.payload.facts.order == "unavailable"
     process.run_once(rt)
     with db.transaction() as s:
         case = s.scalars(select(Case)).one()
-        assert case.state == "needs_attention" and "order" not in case.facts
+        assert case.state == "needs_attention" and case.facts.order is None
         assert [i.kind for i in s.scalars(select(Intent))] == ["order", "note"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from inbox_agent.errors import ConfigError
-from inbox_agent.playbook import decide, load_playbook
+from inbox_agent.playbook import Facts, decide, load_playbook
 from inbox_agent.playbook.engine import mermaid
 
 MSG = "message.received"
@@ -152,7 +152,7 @@ def _actions(decision_actions: tuple[tuple[str, str], ...]) -> list[str]:
 @pytest.mark.parametrize(("state", "event", "facts", "rule", "to", "actions"), TABLE,
                          ids=[f"{row[3]}" for row in TABLE])
 def test_rule(state: str, event: str, facts: dict[str, Any], rule: str, to: str, actions: list[str]) -> None:
-    decision = decide(load_playbook(), state, event, facts)
+    decision = decide(load_playbook(), state, event, Facts.model_validate(facts))
     assert (decision.rule, decision.to_state, _actions(decision.actions)) == (rule, to, actions)
     assert decision.why or rule == "ignore_other_events"
 

@@ -31,6 +31,7 @@ from inbox_agent.render.templates import (
     status_words,
 )
 from inbox_agent.rules import DEFAULT_RULES_DIR
+from inbox_agent.tracking.status import TrackingEvent
 
 CONFIG = Config()
 LANGUAGES = ("en", "fr", "es", "de", "pt", "it", "nl")
@@ -97,25 +98,23 @@ def test_customer_text_cannot_become_html_or_a_header() -> None:
         "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png"]
 
 
-def _events(n: int) -> list[dict[str, str]]:
-    events = [{"time": "2026-07-10T14:15:00-07:00", "location": "LAS VEGAS, NV", "description": "Delivered, In/At Mailbox",
-               "code": "01", "source": "USPS"},
-              {"time": "2026-07-06T05:00:00-07:00", "location": "Hong Kong", "description": "Handed over to USPS",
-               "code": "", "source": "Cainiao"}]
-    events += [{"time": f"2026-06-{20 - i:02d}T09:00:00+08:00", "location": "Shenzhen", "description": "In transit",
-                "code": "", "source": "Cainiao"} for i in range(n - 2)]
+def _events(n: int) -> list[TrackingEvent]:
+    events = [TrackingEvent("2026-07-10T14:15:00-07:00", "LAS VEGAS, NV", "Delivered, In/At Mailbox", "01", "USPS"),
+              TrackingEvent("2026-07-06T05:00:00-07:00", "Hong Kong", "Handed over to USPS", "", "Cainiao")]
+    events += [TrackingEvent(f"2026-06-{20 - i:02d}T09:00:00+08:00", "Shenzhen", "In transit", "", "Cainiao")
+               for i in range(n - 2)]
     return events
 
 
-def _english(view: dict[str, object]) -> tuple[PictureWords, str, Reader]:
-    return picture_words("en"), status_words(str(view["status"]), "en"), reader_for("en", "US")
+def _english() -> tuple[PictureWords, str, Reader]:
+    return picture_words("en"), status_words("delivered", "en"), reader_for("en", "US")
 
 
 def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -> None:
-    view = {"status": "delivered", "delivered_at": "2026-07-10T14:15:00-07:00", "events": _events(4)}
-    image = Image.open(io.BytesIO(tracking_png(view, "USPS", "9400111206206406260787", *_english(view))))
+    delivered = "2026-07-10T14:15:00-07:00"
+    image = Image.open(io.BytesIO(tracking_png(_events(4), delivered, "USPS", "9400111206206406260787", *_english())))
     assert image.format == "PNG" and image.width == WIDTH
-    taller = Image.open(io.BytesIO(tracking_png({**view, "events": _events(8)}, "USPS", "940011", *_english(view))))
+    taller = Image.open(io.BytesIO(tracking_png(_events(8), delivered, "USPS", "940011", *_english())))
     assert taller.height - image.height == 4 * 132
     rgb = image.convert("RGB")
     colours = {c for _, c in rgb.getcolors(maxcolors=1_000_000) or []}
