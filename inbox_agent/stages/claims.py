@@ -16,16 +16,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from inbox_agent.domain import WorkStatus
-from inbox_agent.stages.retry import DEFAULTS
-from inbox_agent.store.tables import Event, Intent
+from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.store.tables import Event, Intent, Timer
 
 CLAIM_SECONDS = 120
 CLAIM_BATCH = 20
-MAX_ATTEMPTS = DEFAULTS["send"].attempts  # stages/send.py's SMTP tries
+# the statuses a row may hold while some stage's runner has it claimed (send holds SENDING)
+CLAIMABLE = (WorkStatus.PENDING, OutboxStatus.APPROVED, OutboxStatus.SENDING)
+ClaimedTable = type[Event] | type[Intent] | type[Timer]
 
 
-def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[ColumnElement[bool]], now: datetime,
+def claim_ids(session: Session, table: ClaimedTable, where: list[ColumnElement[bool]], now: datetime,
               worker: str,
               limit: int = CLAIM_BATCH) -> list[int]:
     """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
@@ -46,11 +47,12 @@ def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[C
     return won
 
 
-def release_claims(session: Session, tables: list[type[Event] | type[Intent]], worker: str) -> int:
+def release_claims(session: Session, worker: str) -> int:
     """Free the rows `worker` still holds: it was restarted, so whatever held them is dead."""
     released = 0
-    for table in tables:
-        result = session.execute(update(table).where(table.claimed_by == worker, table.status == WorkStatus.PENDING)
+    for table, waiting in ((Event, Event.status.in_(CLAIMABLE)), (Intent, Intent.status.in_(CLAIMABLE)),
+                           (Timer, Timer.fired.is_(False))):
+        result = session.execute(update(table).where(table.claimed_by == worker, waiting)
                                  .values(claimed_until=None, claimed_by=None))
         released += result.rowcount  # type: ignore[attr-defined]
     return released

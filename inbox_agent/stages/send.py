@@ -1,94 +1,127 @@
 """send: approved replies -> SMTP (or the Sent folder only, in the embedded setup) -> SENT.
 
-Promise: SENDING is committed before SMTP, SENT after the 250. A SENDING left by a crash is
-checked against the Sent folder on start: found means SENT, not found means UNCERTAIN for a
-person. Nothing is ever resent blindly.
+Both runners here are the shared queue loop (stages/queue.py); this module only handles one item.
+
+Promise: SENDING is committed before SMTP, SENT after the 250; nothing is ever resent blindly. A
+reply is claimed like any queued row, then moved from APPROVED to SENDING by a compare-and-set
+that only its claimer can win, so two workers never both send it. A SENDING whose sender died
+(its claim ran out, or its worker was restarted) is settled by `SETTLE`: found in the Sent folder
+means SENT, not found means UNCERTAIN for a person.
 
 SMTP is talked to step by step, so we know whether the message could have left: anything that goes
 wrong before DATA (connection refused, timeouts, TLS, a refused login, MAIL or RCPT) and a DATA
-the server answers with an error mean "not sent". 4xx replies, timeouts and connection errors are
-retried with a doubling wait (the clock is the runtime's) for [smtp] retry_hours before FAILED; 5xx
-is FAILED at once. Only a connection lost during DATA is UNCERTAIN. Every outcome is one log line
-naming the case and the recipients.
+the server answers with an error mean "not sent": the reply goes back to APPROVED and the runner
+sorts the error. 4xx replies, timeouts and connection errors are `TransientError`s, retried with a
+doubling wait (the clock is the runtime's) for `[retry.send] give_up_hours` (24) before FAILED;
+5xx is a `PermanentError`, FAILED at once. A connection lost during DATA is `SendOutcomeUnknown`:
+UNCERTAIN, never retried. Every outcome is one log line naming the case and the recipients.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import aiosmtplib
-from sqlalchemy import or_, select
+from sqlalchemy import update
 
 from inbox_agent.config import SmtpConfig
 from inbox_agent.domain import OutboxStatus, WorkStatus
-from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError
+from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError, short_error
 from inbox_agent.mailbox.oauth2 import TokenSource
+from inbox_agent.stages.claims import CLAIM_SECONDS
+from inbox_agent.stages.queue import Queue, Row
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.database import aware
 from inbox_agent.store.tables import CaseMessage, Event, Intent
 
-FIRST_BACKOFF_SECONDS = 30.0
+log = logging.getLogger("inbox_agent")
+SMTP_COMMANDS = 8  # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, DATA, the end of DATA (plus one RCPT each)
 
 
 async def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = list(s.scalars(select(Intent.id).where(
-            Intent.kind == "reply", Intent.status == OutboxStatus.APPROVED,
-            or_(Intent.claimed_until.is_(None), Intent.claimed_until <= now)).order_by(Intent.id)))
-    sent = 0
-    for intent_id in ids:
-        if not await asyncio.to_thread(_mark_sending, rt, intent_id):
-            continue
-        sent += await _deliver(rt, intent_id)
-    return sent
+    """One round of sending, then of settling what a dead sender left in SENDING."""
+    return await SEND.run_once_async(rt) + await asyncio.to_thread(SETTLE.run_once, rt)
 
 
-def _mark_sending(rt: Runtime, intent_id: int) -> bool:
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id, with_for_update=True)
-        if intent is None or intent.status != OutboxStatus.APPROVED:
-            return False
-        intent.status, intent.updated_at = OutboxStatus.SENDING, rt.clock()
-        intent.attempts += 1
-        return True
-
-
-async def _deliver(rt: Runtime, intent_id: int) -> int:
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id)
-        assert intent is not None and intent.sent_raw is not None
-        raw, recipients = intent.sent_raw, list(intent.recipients)
+async def handle_send(rt: Runtime, intent_id: int) -> None:
+    """One approved reply: SENDING, SMTP (or the Sent folder alone), then its outcome."""
+    marked = await asyncio.to_thread(_mark_sending, rt, intent_id)
+    if marked is None:
+        return
+    raw, recipients = marked
     smtp = rt.config.smtp
     if smtp is None:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT, None)
-        return 1
+        return
+
     async def on_sent(refused: list[str]) -> None:
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT,
                                 f"refused by the server: {'; '.join(refused)}" if refused else None)
 
     try:
         await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, on_sent, _tokens(rt, smtp))
-    except TransientError as e:
-        await asyncio.to_thread(_not_sent, rt, intent_id, str(e), smtp)
-        return 0
-    except PermanentError as e:
-        await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.FAILED, str(e))
-        return 0
-    except SendOutcomeUnknown as e:
+    except (TransientError, PermanentError):
+        await asyncio.to_thread(_not_sent, rt, intent_id)
+        raise  # sorted by the runner: tried again with backoff, or FAILED
+    except Exception as e:  # noqa: BLE001 - lost during DATA, or not sorted by the SMTP edge: it may have left
+        if not isinstance(e, SendOutcomeUnknown):
+            log.warning("send: unexpected error on intent %s", intent_id, exc_info=e)
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.UNCERTAIN,
-                                f"{e}; it may have left: a person must check")
-        return 0
+                                f"{e if isinstance(e, SendOutcomeUnknown) else short_error(e)}; "
+                                "it may have left: a person must check")
+        return
     try:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
     except Exception as e:  # noqa: BLE001 - the mail left; the copy is a convenience
         rt.log(f"send: copy of intent {intent_id} to {rt.folders.sent} failed: {e}")
-    return 1
+
+
+def _mark_sending(rt: Runtime, intent_id: int) -> tuple[bytes, list[str]] | None:
+    """APPROVED -> SENDING, won only by the worker whose claim still holds the reply; its claim
+    is stretched over the longest SMTP conversation, so nobody settles it meanwhile."""
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.sent_raw is None:
+            return None
+        smtp = rt.config.smtp
+        talk = smtp.timeout_seconds * (SMTP_COMMANDS + len(intent.recipients)) if smtp is not None else 0
+        now = rt.clock()
+        won = s.execute(update(Intent).where(
+            Intent.id == intent_id, Intent.status == OutboxStatus.APPROVED, Intent.claimed_by == rt.worker,
+        ).values(status=OutboxStatus.SENDING, updated_at=now,
+                 claimed_until=now + timedelta(seconds=CLAIM_SECONDS + talk)))
+        if won.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return intent.sent_raw, list(intent.recipients)
+
+
+def _not_sent(rt: Runtime, intent_id: int) -> None:
+    """Nothing left (the failure came before the end of DATA): the reply is APPROVED again."""
+    with rt.db.transaction() as s:
+        s.execute(update(Intent).where(Intent.id == intent_id, Intent.status == OutboxStatus.SENDING)
+                  .values(status=OutboxStatus.APPROVED))
+
+
+def handle_settle(rt: Runtime, intent_id: int) -> None:
+    """A SENDING whose sender died: SENT if its Message-ID is in the Sent folder, else UNCERTAIN."""
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.status != OutboxStatus.SENDING:
+            return
+        message_id = intent.message_id
+    found = message_id and rt.mailbox.find_header(rt.folders.sent, "Message-ID", message_id)
+    _finish(rt, intent_id, OutboxStatus.SENT if found else OutboxStatus.UNCERTAIN,
+            None if found else "its sender stopped while sending and it is not in Sent: a person must check")
+
+
+def _describe_reply(row: Row) -> str:
+    recipients = ", ".join(row.recipients) if isinstance(row, Intent) else ""
+    return f"case {row.case_id} intent {row.id} to {recipients}"
 
 
 def _tokens(rt: Runtime, smtp: SmtpConfig) -> TokenSource | None:
@@ -168,27 +201,6 @@ def _rejected(e: aiosmtplib.SMTPResponseException) -> TransientError | Permanent
     return TransientError(reason) if 400 <= e.code < 500 or e.code < 200 else PermanentError(reason)
 
 
-def _not_sent(rt: Runtime, intent_id: int, error: str, smtp: SmtpConfig) -> None:
-    """Nothing left: try again after a doubling wait, or FAILED once [smtp] retry_hours are over."""
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id)
-        assert intent is not None
-        now = rt.clock()
-        first = datetime.fromisoformat(str(intent.payload.get("smtp_first_failure") or now.isoformat()))
-        if now - (aware(first) or now) >= timedelta(hours=smtp.retry_hours):
-            giving_up = True
-        else:
-            giving_up = False
-            wait = min(FIRST_BACKOFF_SECONDS * 2 ** max(intent.attempts - 1, 0), smtp.max_backoff_seconds)
-            intent.payload = {**intent.payload, "smtp_first_failure": first.isoformat()}
-            intent.status, intent.claimed_until = OutboxStatus.APPROVED, now + timedelta(seconds=wait)
-            intent.last_error, intent.updated_at = error, now
-            rt.log(f"send: case {intent.case_id} intent {intent_id} to {', '.join(intent.recipients)} not sent: "
-                   f"{error}; retrying in {wait:.0f} s")
-    if giving_up:
-        _finish(rt, intent_id, OutboxStatus.FAILED, f"{error}; still failing after {smtp.retry_hours:g} hours")
-
-
 def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None) -> None:
     """Record the outcome and log it in one line."""
     with rt.db.transaction() as s:
@@ -208,12 +220,9 @@ def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None)
                         created_at=now))
 
 
-def reconcile(rt: Runtime) -> int:
-    """Settle SENDING rows left by a crash, by looking for their Message-ID in Sent."""
-    with rt.db.transaction() as s:
-        stale = list(s.scalars(select(Intent).where(Intent.status == OutboxStatus.SENDING)))
-    for intent in stale:
-        found = intent.message_id and rt.mailbox.find_header(rt.folders.sent, "Message-ID", intent.message_id)
-        _finish(rt, intent.id, OutboxStatus.SENT if found else OutboxStatus.UNCERTAIN,
-                None if found else "crashed while sending and not found in Sent: a person must check")
-    return len(stale)
+
+
+SEND = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.APPROVED), handle_send,
+             OutboxStatus.FAILED, describe=_describe_reply)
+SETTLE = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.SENDING), handle_settle,
+               OutboxStatus.UNCERTAIN, describe=_describe_reply)

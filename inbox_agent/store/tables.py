@@ -101,16 +101,23 @@ class CaseNumber(Base):
     customer: Mapped[str] = mapped_column(String(320), index=True)
 
 
-class Queued:
-    """Columns of a row some stage works through: its status, how often it failed and why, and
-    the claim that lets several workers share the queue (stages/claims.py)."""
+class Claimed:
+    """Columns of a row some stage's runner works through (stages/queue.py): how often it failed
+    and why, since when a server has been away for it, and the claim that lets several workers
+    share the queue (stages/claims.py)."""
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Queued(Claimed):
+    """A hand-off row: its payload and status besides the runner's columns."""
 
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_until: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
 
 
@@ -152,7 +159,9 @@ class TrackingSnapshot(Base):
     fetched_at: Mapped[datetime]
 
 
-class Timer(Base):
+class Timer(Claimed, Base):
+    """A case's timer: due at `due_at`, fired once by the timers runner (or set aside)."""
+
     __tablename__ = "timer"
     __table_args__ = (UniqueConstraint("case_id", "name"), Index("ix_timer_due", "fired", "due_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
