@@ -27,12 +27,15 @@ ClaimedTable = type[Event] | type[Intent] | type[Timer]
 
 
 def claim_ids(session: Session, table: ClaimedTable, where: list[ColumnElement[bool]], now: datetime,
-              worker: str,
-              limit: int = CLAIM_BATCH) -> list[int]:
-    """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
+              worker: str, limit: int = CLAIM_BATCH, seconds: float = CLAIM_SECONDS,
+              status: str | None = None) -> list[int]:
+    """Claim up to `limit` rows of `table` matching `where`, oldest first, for `seconds`; returns
+    the ids won. `status`, when given, is set by the claim itself (send's SENDING)."""
     free = or_(table.claimed_until.is_(None), table.claimed_until <= now)
-    claim = {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claimed_by": worker,
-             "attempts": table.attempts + 1}
+    claim: dict[str, object] = {"claimed_until": now + timedelta(seconds=seconds), "claimed_by": worker,
+                                "attempts": table.attempts + 1}
+    if status is not None:
+        claim["status"] = status
     candidates = select(table.id).where(*where, free).order_by(table.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
@@ -41,7 +44,7 @@ def claim_ids(session: Session, table: ClaimedTable, where: list[ColumnElement[b
         return ids
     won = []
     for row_id in session.scalars(candidates).all():
-        result = session.execute(update(table).where(table.id == row_id, free).values(**claim))
+        result = session.execute(update(table).where(table.id == row_id, *where, free).values(**claim))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(row_id)
     return won

@@ -34,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from inbox_agent.errors import InboxAgentError, PermanentError, TransientError, short_error
-from inbox_agent.stages.claims import CLAIM_BATCH, claim_ids
+from inbox_agent.stages.claims import CLAIM_BATCH, CLAIM_SECONDS, claim_ids
 from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import aware
@@ -54,8 +54,11 @@ def _where(row: Row) -> str:
 class Queue(Generic[R]):
     """One stage's queue: its rows (`where` on `table`, and `due` no later than now when set), how
     to handle one, and the status an item set aside gets (None for a table without a status:
-    `on_set_aside` marks it). `stage` names it in logs and in `[retry.<stage>]`; `describe`
-    names a row in log lines."""
+    `on_set_aside` marks it). `on_failed` undoes a handler's mark in the transaction that sorts
+    its failure. `stage` names it in logs and in `[retry.<stage>]`; `describe` names a row in
+    log lines. A round claims `batch` rows, each for `claim_seconds` (120 s unless said);
+    `claimed_status`, when set, is written by the claim itself, committed before the handler
+    runs (send's SENDING: such a queue claims one row at a time)."""
 
     stage: str
     table: type[R]
@@ -64,19 +67,24 @@ class Queue(Generic[R]):
     set_aside: str | None
     prepare: Callable[[Runtime, list[int]], list[int]] | None = None
     on_set_aside: Callable[[Runtime, Session, R], None] | None = None
+    on_failed: Callable[[Runtime, Session, R, Exception], None] | None = None
     due: SQLCoreOperations[datetime] | None = None
+    batch: int = CLAIM_BATCH
+    claimed_status: str | None = None
+    claim_seconds: Callable[[Runtime], float] | None = None
     describe: Callable[[R], str] = _where
 
-    def claim(self, rt: Runtime, limit: int = CLAIM_BATCH) -> list[int]:
-        """Claim up to `limit` items, in one short transaction; returns their ids."""
+    def claim(self, rt: Runtime, limit: int | None = None) -> list[int]:
+        """Claim up to `limit` items (the queue's `batch`), in one short transaction; returns their ids."""
         now = rt.clock()
+        seconds = self.claim_seconds(rt) if self.claim_seconds is not None else CLAIM_SECONDS
         where = list(self.where)
         if self.due is not None:
             where.append(self.due <= now)
         with rt.db.transaction() as s:
-            return claim_ids(s, self.table, where, now, rt.worker, limit)
+            return claim_ids(s, self.table, where, now, rt.worker, limit or self.batch, seconds, self.claimed_status)
 
-    def run_once(self, rt: Runtime, limit: int = CLAIM_BATCH) -> int:
+    def run_once(self, rt: Runtime, limit: int | None = None) -> int:
         """Claim up to `limit` items and handle each; returns how many were claimed. `prepare`, when
         set, does work the claimed items share (one batched call) and names the ones to handle now."""
         ids = self.claim(rt, limit)
@@ -87,7 +95,7 @@ class Queue(Generic[R]):
                 self.failed(rt, row_id, error)
         return len(ids)
 
-    async def run_once_async(self, rt: Runtime, limit: int = CLAIM_BATCH) -> int:
+    async def run_once_async(self, rt: Runtime, limit: int | None = None) -> int:
         """`run_once` for a stage whose `handle` is a coroutine function."""
         ids = await asyncio.to_thread(self.claim, rt, limit)
         handle = cast("Callable[[Runtime, int], Awaitable[object]]", self.handle)
@@ -108,6 +116,8 @@ class Queue(Generic[R]):
             row = s.get(self.table, row_id)
             if row is None:
                 return
+            if self.on_failed is not None:
+                self.on_failed(rt, s, row, error)
             row.last_error = short_error(error)
             row.claimed_by = None
             where = f"{self.stage}: {self.describe(row)}"

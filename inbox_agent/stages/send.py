@@ -3,8 +3,9 @@
 Both runners here are the shared queue loop (stages/queue.py); this module only handles one item.
 
 Promise: SENDING is committed before SMTP, SENT after the 250; nothing is ever resent blindly. A
-reply is claimed like any queued row, then moved from APPROVED to SENDING by a compare-and-set
-that only its claimer can win, so two workers never both send it. A SENDING whose sender died
+reply is claimed like any queued row, one at a time, and the claim itself moves it from APPROVED
+to SENDING (SKIP LOCKED on PostgreSQL, a compare-and-set on SQLite), so two workers never both
+send it; the claim holds beyond the longest SMTP conversation. A SENDING whose sender died
 (its claim ran out, or its worker was restarted) is settled by `SETTLE`: found in the Sent folder
 means SENT, not found means UNCERTAIN for a person.
 
@@ -24,10 +25,9 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import aiosmtplib
-from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from inbox_agent.config import SmtpConfig
 from inbox_agent.domain import OutboxStatus, WorkStatus
@@ -39,7 +39,8 @@ from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.tables import CaseMessage, Event, Intent
 
 log = logging.getLogger("inbox_agent")
-SMTP_COMMANDS = 8  # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, DATA, the end of DATA (plus one RCPT each)
+SMTP_COMMANDS = 8  # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, DATA, the end of DATA
+MAX_RECIPIENTS = 20  # RCPT commands allowed for in a send's claim (To, Cc and Bcc of one reply)
 
 
 async def run_once(rt: Runtime) -> int:
@@ -48,11 +49,11 @@ async def run_once(rt: Runtime) -> int:
 
 
 async def handle_send(rt: Runtime, intent_id: int) -> None:
-    """One approved reply: SENDING, SMTP (or the Sent folder alone), then its outcome."""
-    marked = await asyncio.to_thread(_mark_sending, rt, intent_id)
-    if marked is None:
+    """One reply its claim made SENDING: SMTP (or the Sent folder alone), then its outcome."""
+    claimed = await asyncio.to_thread(_claimed, rt, intent_id)
+    if claimed is None:
         return
-    raw, recipients = marked
+    raw, recipients = claimed
     smtp = rt.config.smtp
     if smtp is None:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
@@ -66,8 +67,7 @@ async def handle_send(rt: Runtime, intent_id: int) -> None:
     try:
         await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, on_sent, _tokens(rt, smtp))
     except (TransientError, PermanentError):
-        await asyncio.to_thread(_not_sent, rt, intent_id)
-        raise  # sorted by the runner: tried again with backoff, or FAILED
+        raise  # nothing left: sorted by the runner (`_not_sent`), tried again with backoff or FAILED
     except Exception as e:  # noqa: BLE001 - lost during DATA, or not sorted by the SMTP edge: it may have left
         if not isinstance(e, SendOutcomeUnknown):
             log.warning("send: unexpected error on intent %s", intent_id, exc_info=e)
@@ -81,30 +81,30 @@ async def handle_send(rt: Runtime, intent_id: int) -> None:
         rt.log(f"send: copy of intent {intent_id} to {rt.folders.sent} failed: {e}")
 
 
-def _mark_sending(rt: Runtime, intent_id: int) -> tuple[bytes, list[str]] | None:
-    """APPROVED -> SENDING, won only by the worker whose claim still holds the reply; its claim
-    is stretched over the longest SMTP conversation, so nobody settles it meanwhile."""
+def _claimed(rt: Runtime, intent_id: int) -> tuple[bytes, list[str]] | None:
+    """The message and its recipients, if this worker's claim still holds the reply in SENDING."""
     with rt.db.transaction() as s:
         intent = s.get(Intent, intent_id)
-        if intent is None or intent.sent_raw is None:
-            return None
-        smtp = rt.config.smtp
-        talk = smtp.timeout_seconds * (SMTP_COMMANDS + len(intent.recipients)) if smtp is not None else 0
-        now = rt.clock()
-        won = s.execute(update(Intent).where(
-            Intent.id == intent_id, Intent.status == OutboxStatus.APPROVED, Intent.claimed_by == rt.worker,
-        ).values(status=OutboxStatus.SENDING, updated_at=now,
-                 claimed_until=now + timedelta(seconds=CLAIM_SECONDS + talk)))
-        if won.rowcount != 1:  # type: ignore[attr-defined]
+        if intent is None or intent.sent_raw is None or intent.status != OutboxStatus.SENDING \
+                or intent.claimed_by != rt.worker:
             return None
         return intent.sent_raw, list(intent.recipients)
 
 
-def _not_sent(rt: Runtime, intent_id: int) -> None:
-    """Nothing left (the failure came before the end of DATA): the reply is APPROVED again."""
-    with rt.db.transaction() as s:
-        s.execute(update(Intent).where(Intent.id == intent_id, Intent.status == OutboxStatus.SENDING)
-                  .values(status=OutboxStatus.APPROVED))
+def _sending_seconds(rt: Runtime) -> float:
+    """How long a send's claim holds: beyond the longest SMTP conversation, so nobody settles it meanwhile."""
+    smtp = rt.config.smtp
+    return CLAIM_SECONDS + (smtp.timeout_seconds * (SMTP_COMMANDS + MAX_RECIPIENTS) if smtp is not None else 0)
+
+
+def _not_sent(rt: Runtime, s: Session, intent: Intent, error: Exception) -> None:
+    """With SMTP, a `TransientError` or `PermanentError` that reaches the runner was raised by
+    `_smtp_send` before the end of DATA (it raises nothing else of these): nothing left, so the
+    reply is APPROVED again, in the transaction that sorts the error. Anything else leaves it
+    SENDING, for `SETTLE`."""
+    if rt.config.smtp is not None and isinstance(error, TransientError | PermanentError) \
+            and intent.status == OutboxStatus.SENDING:
+        intent.status = OutboxStatus.APPROVED
 
 
 def handle_settle(rt: Runtime, intent_id: int) -> None:
@@ -223,6 +223,7 @@ def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None)
 
 
 SEND = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.APPROVED), handle_send,
-             OutboxStatus.FAILED, describe=_describe_reply)
+             OutboxStatus.FAILED, on_failed=_not_sent, describe=_describe_reply, batch=1,
+             claimed_status=OutboxStatus.SENDING, claim_seconds=_sending_seconds)
 SETTLE = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.SENDING), handle_settle,
                OutboxStatus.UNCERTAIN, describe=_describe_reply)
