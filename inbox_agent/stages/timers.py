@@ -26,7 +26,9 @@ def run_once(rt: Runtime) -> int:
 def handle_timer(rt: Runtime, timer_id: int) -> None:
     """Fire one due timer: its count on the case and its event, in one transaction."""
     with rt.db.transaction() as s:
-        won = s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False)).values(fired=True))
+        # fired, and its tries counted afresh for when the playbook sets it again
+        won = s.execute(update(Timer).where(Timer.id == timer_id, Timer.fired.is_(False))
+                        .values(fired=True, attempts=0, last_error=None))
         if won.rowcount != 1:  # type: ignore[attr-defined]
             return
         timer = s.get(Timer, timer_id)
