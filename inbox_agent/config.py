@@ -307,6 +307,7 @@ class RetryConfig(Section):
     track: RetryOverride | None = None
     draft: RetryOverride | None = None
     send: RetryOverride | None = None
+    orders: RetryOverride | None = None
     timers: RetryOverride | None = None
 
 

@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Retry] = {
     "draft": Retry(attempts=5, backoff_seconds=5, max_backoff_seconds=600),
     # SMTP 4xx, timeouts and unreachable servers: tried for a day, then FAILED (stages/send.py)
     "send": Retry(attempts=3, backoff_seconds=30, max_backoff_seconds=900, give_up_hours=24),
+    # no order source answered: ask again (1, 2, 4, 8, 16 minutes), then a person takes over
+    "orders": Retry(attempts=6, backoff_seconds=60, max_backoff_seconds=3600),
     # a due timer whose event could not be queued (its case changed meanwhile, or a bug)
     "timers": Retry(attempts=3, backoff_seconds=1, max_backoff_seconds=60),
 }

@@ -24,6 +24,7 @@ from inbox_agent.config import (
     DatabaseConfig,
     ImapConfig,
     MaildirConfig,
+    OrdersConfig,
     RetryConfig,
     RetryOverride,
     SmtpConfig,
@@ -34,8 +35,10 @@ from inbox_agent.config import (
 from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.orders.book import build_order_book
 from inbox_agent.samples import sample_complaint
-from inbox_agent.stages import draft, ingest, process, send, timers, track
+from inbox_agent.stages import draft, ingest, order_lookup, process, send, timers, track
+from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import Case, Event, Intent, Timer
@@ -490,4 +493,33 @@ def test_timers_runner_sets_a_timer_it_cannot_fire_aside_and_fires_the_others(tm
         events = list(s.scalars(select(Event)))
         assert [(e.kind, e.case_id) for e in events] == [("timer.expired", s.get(Timer, fine).case_id)]  # type: ignore[union-attr]
     assert timers.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_orders_runner_puts_the_senders_order_on_the_case_and_queues_its_event(tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(f"order,email,name,country,tracking_number,carrier,supplier,supplier_order,created_at\n"
+                      f"1043,{CUSTOMER},Robin Customer,US,{NUMBER},,,,2026-07-01\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail")), orders=OrdersConfig(csv=str(orders)))
+    rt = _runtime(tmp_path, url, Clock(), config)
+    rt.orders = build_order_book(config.orders)
+    with rt.db.transaction() as s:
+        case = Case(state="looking_up_order", customer=CUSTOMER, language="en", order_numbers=["1043"],
+                    opened_at=rt.clock())
+        s.add(case)
+        s.flush()
+        s.add(lookup_intent(case, None, {"intent": "where_is_my_order"}, "order:1", rt.clock()))
+
+    assert order_lookup.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        assert s.scalars(select(Intent.status)).one() == OutboxStatus.DONE
+        case = s.scalars(select(Case)).one()
+        assert case.tracking_numbers == [{"number": NUMBER, "carrier": "china_post"}]
+        [event] = s.scalars(select(Event))
+        assert event.kind == "order.looked_up" and event.payload["facts"]["order"] == "found"
+        assert event.payload["facts"]["has_tracking"] is True
+    assert order_lookup.QUEUE.run_once(rt) == 0
     rt.db.dispose()
