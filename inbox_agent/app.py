@@ -33,7 +33,6 @@ from inbox_agent.stages.claims import release_claims
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database, utcnow
 from inbox_agent.store.leader import Leadership
-from inbox_agent.store.tables import Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 
@@ -101,7 +100,6 @@ class Daemon:
                                      folders.attention, *teach.teach_folders(self.rt)])
         self._release_claims()
         self.rt.reading = ingest.begin(self.rt)
-        send.reconcile(self.rt)
         self.leadership.hold()
 
     async def _setup_later(self) -> None:
@@ -140,7 +138,7 @@ class Daemon:
 
     def _release_claims(self) -> None:
         with self.db.transaction() as s:
-            released = release_claims(s, [Event, Intent], self.rt.worker)
+            released = release_claims(s, self.rt.worker)
         if released:
             log.info("%s: took back %d rows claimed before a restart", self.rt.worker, released)
 

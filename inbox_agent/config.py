@@ -129,8 +129,6 @@ class SmtpConfig(OAuth2Login):
     password_env: str = ""
     ca_file: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
-    retry_hours: float = Field(default=24.0, gt=0)
-    max_backoff_seconds: float = Field(default=900.0, gt=0)
 
     def password(self) -> str:
         return secret_from_env(self.password_env, "smtp.password_env") if self.password_env else ""
@@ -301,6 +299,7 @@ class RetryOverride(Section):
     attempts: int | None = Field(default=None, ge=1, le=100)
     backoff_seconds: float | None = Field(default=None, ge=0)
     max_backoff_seconds: float | None = Field(default=None, ge=0)
+    give_up_hours: float | None = Field(default=None, gt=0)
 
 
 class RetryConfig(Section):
@@ -308,6 +307,8 @@ class RetryConfig(Section):
     track: RetryOverride | None = None
     draft: RetryOverride | None = None
     send: RetryOverride | None = None
+    orders: RetryOverride | None = None
+    timers: RetryOverride | None = None
 
 
 class LlmConfig(Section):
@@ -426,12 +427,16 @@ def load_config(path: str | Path | None, sections: Iterable[str] | None = None) 
     return config
 
 
+MOVED_KEYS = {"smtp.retry_hours": "[retry.send] give_up_hours",
+              "smtp.max_backoff_seconds": "[retry.send] max_backoff_seconds"}
+
+
 def _config_error(source: str, error: ValidationError) -> ConfigError:
     first = error.errors()[0]
     key = ".".join(str(p) for p in first["loc"])
     kind = first["type"]
     if kind == "extra_forbidden":
-        expected = "unknown key"
+        expected = f"moved to {MOVED_KEYS[key]}" if key in MOVED_KEYS else "unknown key"
     elif kind == "missing":
         expected = "required key is missing"
     else:

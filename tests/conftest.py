@@ -1,4 +1,5 @@
-"""Shared fixtures: a private Dovecot, a recording SMTP server, database URLs, the dev corpus."""
+"""Shared fixtures: a private Dovecot, a recording SMTP server, fake carriers with their keys in the
+environment, database URLs, the dev corpus."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.smtp import RecordingHandler
 
@@ -39,6 +41,28 @@ def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
     controller.start()
     yield controller, handler
     controller.stop()
+
+
+@pytest.fixture
+def fakes() -> FakeCarriers:
+    """17TRACK and USPS as they answer on the Internet (a test file may override this fixture
+    with its own parcels or USPS knowledge)."""
+    return FakeCarriers(usps_knows_s10=True)
+
+
+@pytest.fixture
+def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
+    server = fakes.serve()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mailbox password and the carriers' keys, as a store's environment holds them."""
+    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
+                        ("USPS_SECRET", USPS_SECRET)):
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

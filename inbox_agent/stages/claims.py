@@ -16,22 +16,26 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from inbox_agent.domain import WorkStatus
-from inbox_agent.stages.retry import DEFAULTS
-from inbox_agent.store.tables import Event, Intent
+from inbox_agent.domain import OutboxStatus, WorkStatus
+from inbox_agent.store.tables import Event, Intent, Timer
 
 CLAIM_SECONDS = 120
 CLAIM_BATCH = 20
-MAX_ATTEMPTS = DEFAULTS["send"].attempts  # stages/send.py's SMTP tries
+# the statuses a row may hold while some stage's runner has it claimed (send holds SENDING)
+CLAIMABLE = (WorkStatus.PENDING, OutboxStatus.APPROVED, OutboxStatus.SENDING)
+ClaimedTable = type[Event] | type[Intent] | type[Timer]
 
 
-def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[ColumnElement[bool]], now: datetime,
-              worker: str,
-              limit: int = CLAIM_BATCH) -> list[int]:
-    """Claim up to `limit` rows of `table` matching `where`, oldest first; returns the ids won."""
+def claim_ids(session: Session, table: ClaimedTable, where: list[ColumnElement[bool]], now: datetime,
+              worker: str, limit: int = CLAIM_BATCH, seconds: float = CLAIM_SECONDS,
+              status: str | None = None) -> list[int]:
+    """Claim up to `limit` rows of `table` matching `where`, oldest first, for `seconds`; returns
+    the ids won. `status`, when given, is set by the claim itself (send's SENDING)."""
     free = or_(table.claimed_until.is_(None), table.claimed_until <= now)
-    claim = {"claimed_until": now + timedelta(seconds=CLAIM_SECONDS), "claimed_by": worker,
-             "attempts": table.attempts + 1}
+    claim: dict[str, object] = {"claimed_until": now + timedelta(seconds=seconds), "claimed_by": worker,
+                                "attempts": table.attempts + 1}
+    if status is not None:
+        claim["status"] = status
     candidates = select(table.id).where(*where, free).order_by(table.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
@@ -40,17 +44,18 @@ def claim_ids(session: Session, table: type[Event] | type[Intent], where: list[C
         return ids
     won = []
     for row_id in session.scalars(candidates).all():
-        result = session.execute(update(table).where(table.id == row_id, free).values(**claim))
+        result = session.execute(update(table).where(table.id == row_id, *where, free).values(**claim))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(row_id)
     return won
 
 
-def release_claims(session: Session, tables: list[type[Event] | type[Intent]], worker: str) -> int:
+def release_claims(session: Session, worker: str) -> int:
     """Free the rows `worker` still holds: it was restarted, so whatever held them is dead."""
     released = 0
-    for table in tables:
-        result = session.execute(update(table).where(table.claimed_by == worker, table.status == WorkStatus.PENDING)
+    for table, waiting in ((Event, Event.status.in_(CLAIMABLE)), (Intent, Intent.status.in_(CLAIMABLE)),
+                           (Timer, Timer.fired.is_(False))):
+        result = session.execute(update(table).where(table.claimed_by == worker, waiting)
                                  .values(claimed_until=None, claimed_by=None))
         released += result.rowcount  # type: ignore[attr-defined]
     return released

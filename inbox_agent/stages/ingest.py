@@ -28,6 +28,7 @@ from inbox_agent.domain import Role, WorkStatus
 from inbox_agent.errors import short_error
 from inbox_agent.mailbox.base import StoredMessage
 from inbox_agent.parse import ParsedEmail
+from inbox_agent.progress import catch_up
 from inbox_agent.reading import read_bytes
 from inbox_agent.security.budget import take
 from inbox_agent.security.retention import drop_old_raw
@@ -120,14 +121,16 @@ def run_once(rt: Runtime) -> int:
             InboundMessage.folder == folder, InboundMessage.uidvalidity == uidvalidity)))
     handled = 0
     top: int | None = None
-    for uid in rt.mailbox.unseen_uids(folder, known, reading.start):
-        stored = rt.mailbox.fetch(folder, uid)
-        if stored is None:
-            continue
-        _ingest(rt, folder, uidvalidity, stored, backfill=stored.position < reading.first)
-        rt.mailbox.mark_seen(folder, [uid])
-        handled += 1
-        top = max(top or 0, stored.position)
+    uids = rt.mailbox.unseen_uids(folder, known, reading.start)
+    with catch_up(f"ingest: {folder}", len(uids), rt.log) as advance:
+        for uid in uids:
+            stored = rt.mailbox.fetch(folder, uid)
+            if stored is not None:
+                _ingest(rt, folder, uidvalidity, stored, backfill=stored.position < reading.first)
+                rt.mailbox.mark_seen(folder, [uid])
+                handled += 1
+                top = max(top or 0, stored.position)
+            advance()
     if top is not None and rt.mailbox.positions_grow:
         reading = rt.reading = Reading(uidvalidity, top + 1, reading.first)
         with rt.db.transaction() as s:

@@ -6,27 +6,27 @@ number (the order's parcels, or one the customer gave). The lookup runs outside 
 facts, DONE and the event are written in one transaction, so a crash repeats the lookup but
 never records it twice. Privacy holds here, not only in the playbook: an order placed with
 another address leaves nothing on the case but a note that someone asked. A source that cannot
-answer is asked again with growing delays; after the last attempt the event says `unavailable`
-and a person takes over (never a wrong answer to the customer).
+answer is asked again with growing delays (`[retry.orders]`, through the shared queue loop of
+stages/queue.py); after the last attempt the event says `unavailable` and a person takes over
+(never a wrong answer to the customer).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from inbox_agent.domain import OutboxStatus, WorkStatus
-from inbox_agent.errors import ConfigError
+from inbox_agent.errors import ConfigError, TransientError
 from inbox_agent.orders.book import OrderFinding, Outcome
 from inbox_agent.orders.model import Order, Parcel
 from inbox_agent.playbook import Facts
-from inbox_agent.stages.claims import claim_ids
+from inbox_agent.stages.queue import Queue
+from inbox_agent.stages.retry import retry_for
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import EventPayload, IntentPayload, OrderChoice
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 from inbox_agent.tracking.http import ProviderUnavailable
 
-LOOKUP_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 60
 COMPLAINTS = ("delivered_not_received", "where_is_my_order")
 UNAVAILABLE = "unavailable"
 
@@ -43,22 +43,22 @@ def lookup_intent(case: Case, inbound: InboundMessage | None, facts: Facts, key:
 
 
 def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = claim_ids(s, Intent, [Intent.kind == "order", Intent.status == OutboxStatus.PENDING], now, rt.worker)
-    for intent_id in ids:
-        request = _request(rt, intent_id)
-        if request is None:
-            continue
-        numbers, email = request
-        try:
-            if rt.orders is None:
-                raise ConfigError(rt.config.source, "orders", "no order source is configured")
-            finding: OrderFinding | str = rt.orders.find(numbers, email, now)
-        except (ProviderUnavailable, ConfigError) as e:
-            finding = str(e)
-        _record(rt, intent_id, finding)
-    return len(ids)
+    return QUEUE.run_once(rt)
+
+
+def handle_lookup(rt: Runtime, intent_id: int) -> None:
+    """One order intent: the source asked outside any transaction, then its result in one."""
+    request = _request(rt, intent_id)
+    if request is None:
+        return
+    numbers, email = request
+    try:
+        if rt.orders is None:
+            raise ConfigError(rt.config.source, "orders", "no order source is configured")
+        finding: OrderFinding | str = rt.orders.find(numbers, email, rt.clock())
+    except (ProviderUnavailable, ConfigError) as e:
+        finding = str(e)
+    _record(rt, intent_id, finding)
 
 
 def _request(rt: Runtime, intent_id: int) -> tuple[list[str], str] | None:
@@ -79,11 +79,8 @@ def _record(rt: Runtime, intent_id: int, finding: OrderFinding | str) -> None:
         intent = s.get(Intent, intent_id)
         if intent is None or intent.status != OutboxStatus.PENDING:
             return
-        if isinstance(finding, str) and intent.attempts < LOOKUP_ATTEMPTS:  # the claim counted this try
-            intent.last_error = finding[:2000]
-            intent.claimed_until = now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (intent.attempts - 1))
-            rt.log(f"orders: no answer for case {intent.case_id}, retry {intent.attempts}: {finding}")
-            return
+        if isinstance(finding, str) and intent.attempts < retry_for(rt.config, "orders").attempts:
+            raise TransientError(f"no answer from the order source: {finding}")  # the claim counted this try
         case = s.get(Case, intent.case_id)
         assert case is not None
         complaint = intent.payload.intent or COMPLAINTS[0]
@@ -131,3 +128,7 @@ def _remember(case: Case, finding: OrderFinding, complaint: str, now: datetime) 
 def _choice(order: Order) -> OrderChoice:
     return OrderChoice(number=order.number, date=order.created_at.date().isoformat() if order.created_at else "",
                        items=order.summary())
+
+
+QUEUE = Queue("orders", Intent, (Intent.kind == "order", Intent.status == OutboxStatus.PENDING), handle_lookup,
+              OutboxStatus.FAILED)

@@ -1,96 +1,129 @@
 """send: approved replies -> SMTP (or the Sent folder only, in the embedded setup) -> SENT.
 
-Promise: SENDING is committed before SMTP, SENT after the 250. A SENDING left by a crash is
-checked against the Sent folder on start: found means SENT, not found means UNCERTAIN for a
-person. Nothing is ever resent blindly.
+Both runners here are the shared queue loop (stages/queue.py); this module only handles one item.
+
+Promise: SENDING is committed before SMTP, SENT after the 250; nothing is ever resent blindly. A
+reply is claimed like any queued row, one at a time, and the claim itself moves it from APPROVED
+to SENDING (SKIP LOCKED on PostgreSQL, a compare-and-set on SQLite), so two workers never both
+send it; the claim holds beyond the longest SMTP conversation. A SENDING whose sender died
+(its claim ran out, or its worker was restarted) is settled by `SETTLE`: found in the Sent folder
+means SENT, not found means UNCERTAIN for a person.
 
 SMTP is talked to step by step, so we know whether the message could have left: anything that goes
 wrong before DATA (connection refused, timeouts, TLS, a refused login, MAIL or RCPT) and a DATA
-the server answers with an error mean "not sent". 4xx replies, timeouts and connection errors are
-retried with a doubling wait (the clock is the runtime's) for [smtp] retry_hours before FAILED; 5xx
-is FAILED at once. Only a connection lost during DATA is UNCERTAIN. Every outcome is one log line
-naming the case and the recipients.
+the server answers with an error mean "not sent": the reply goes back to APPROVED and the runner
+sorts the error. 4xx replies, timeouts and connection errors are `TransientError`s, retried with a
+doubling wait (the clock is the runtime's) for `[retry.send] give_up_hours` (24) before FAILED;
+5xx is a `PermanentError`, FAILED at once. A connection lost during DATA is `SendOutcomeUnknown`:
+UNCERTAIN, never retried. Every outcome is one log line naming the case and the recipients.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 
 import aiosmtplib
-from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from inbox_agent.config import SmtpConfig
 from inbox_agent.domain import OutboxStatus, WorkStatus
-from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError
+from inbox_agent.errors import PermanentError, SendOutcomeUnknown, TransientError, short_error
 from inbox_agent.mailbox.oauth2 import TokenSource
 from inbox_agent.playbook import Facts
+from inbox_agent.stages.claims import CLAIM_SECONDS
+from inbox_agent.stages.queue import Queue, Row
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.database import aware
 from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import CaseMessage, Event, Intent
 
-FIRST_BACKOFF_SECONDS = 30.0
+log = logging.getLogger("inbox_agent")
+SMTP_COMMANDS = 8  # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, DATA, the end of DATA
+MAX_RECIPIENTS = 20  # RCPT commands allowed for in a send's claim (To, Cc and Bcc of one reply)
 
 
 async def run_once(rt: Runtime) -> int:
-    now = rt.clock()
-    with rt.db.transaction() as s:
-        ids = list(s.scalars(select(Intent.id).where(
-            Intent.kind == "reply", Intent.status == OutboxStatus.APPROVED,
-            or_(Intent.claimed_until.is_(None), Intent.claimed_until <= now)).order_by(Intent.id)))
-    sent = 0
-    for intent_id in ids:
-        if not await asyncio.to_thread(_mark_sending, rt, intent_id):
-            continue
-        sent += await _deliver(rt, intent_id)
-    return sent
+    """One round of sending, then of settling what a dead sender left in SENDING."""
+    return await SEND.run_once_async(rt) + await asyncio.to_thread(SETTLE.run_once, rt)
 
 
-def _mark_sending(rt: Runtime, intent_id: int) -> bool:
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id, with_for_update=True)
-        if intent is None or intent.status != OutboxStatus.APPROVED:
-            return False
-        intent.status, intent.updated_at = OutboxStatus.SENDING, rt.clock()
-        intent.attempts += 1
-        return True
-
-
-async def _deliver(rt: Runtime, intent_id: int) -> int:
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id)
-        assert intent is not None and intent.sent_raw is not None
-        raw, recipients = intent.sent_raw, list(intent.recipients)
+async def handle_send(rt: Runtime, intent_id: int) -> None:
+    """One reply its claim made SENDING: SMTP (or the Sent folder alone), then its outcome."""
+    claimed = await asyncio.to_thread(_claimed, rt, intent_id)
+    if claimed is None:
+        return
+    raw, recipients = claimed
     smtp = rt.config.smtp
     if smtp is None:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT, None)
-        return 1
+        return
+
     async def on_sent(refused: list[str]) -> None:
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.SENT,
                                 f"refused by the server: {'; '.join(refused)}" if refused else None)
 
     try:
         await _smtp_send(smtp, rt.config.store.support_address, recipients, raw, on_sent, _tokens(rt, smtp))
-    except TransientError as e:
-        await asyncio.to_thread(_not_sent, rt, intent_id, str(e), smtp)
-        return 0
-    except PermanentError as e:
-        await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.FAILED, str(e))
-        return 0
-    except SendOutcomeUnknown as e:
+    except (TransientError, PermanentError):
+        raise  # nothing left: sorted by the runner (`_not_sent`), tried again with backoff or FAILED
+    except Exception as e:  # noqa: BLE001 - lost during DATA, or not sorted by the SMTP edge: it may have left
+        if not isinstance(e, SendOutcomeUnknown):
+            log.warning("send: unexpected error on intent %s", intent_id, exc_info=e)
         await asyncio.to_thread(_finish, rt, intent_id, OutboxStatus.UNCERTAIN,
-                                f"{e}; it may have left: a person must check")
-        return 0
+                                f"{e if isinstance(e, SendOutcomeUnknown) else short_error(e)}; "
+                                "it may have left: a person must check")
+        return
     try:
         await asyncio.to_thread(rt.mailbox.append, rt.folders.sent, raw)
     except Exception as e:  # noqa: BLE001 - the mail left; the copy is a convenience
         rt.log(f"send: copy of intent {intent_id} to {rt.folders.sent} failed: {e}")
-    return 1
+
+
+def _claimed(rt: Runtime, intent_id: int) -> tuple[bytes, list[str]] | None:
+    """The message and its recipients, if this worker's claim still holds the reply in SENDING."""
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.sent_raw is None or intent.status != OutboxStatus.SENDING \
+                or intent.claimed_by != rt.worker:
+            return None
+        return intent.sent_raw, list(intent.recipients)
+
+
+def _sending_seconds(rt: Runtime) -> float:
+    """How long a send's claim holds: beyond the longest SMTP conversation, so nobody settles it meanwhile."""
+    smtp = rt.config.smtp
+    return CLAIM_SECONDS + (smtp.timeout_seconds * (SMTP_COMMANDS + MAX_RECIPIENTS) if smtp is not None else 0)
+
+
+def _not_sent(rt: Runtime, s: Session, intent: Intent, error: Exception) -> None:
+    """With SMTP, a `TransientError` or `PermanentError` that reaches the runner was raised by
+    `_smtp_send` before the end of DATA (it raises nothing else of these): nothing left, so the
+    reply is APPROVED again, in the transaction that sorts the error. Anything else leaves it
+    SENDING, for `SETTLE`."""
+    if rt.config.smtp is not None and isinstance(error, TransientError | PermanentError) \
+            and intent.status == OutboxStatus.SENDING:
+        intent.status = OutboxStatus.APPROVED
+
+
+def handle_settle(rt: Runtime, intent_id: int) -> None:
+    """A SENDING whose sender died: SENT if its Message-ID is in the Sent folder, else UNCERTAIN."""
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        if intent is None or intent.status != OutboxStatus.SENDING:
+            return
+        message_id = intent.message_id
+    found = message_id and rt.mailbox.find_header(rt.folders.sent, "Message-ID", message_id)
+    _finish(rt, intent_id, OutboxStatus.SENT if found else OutboxStatus.UNCERTAIN,
+            None if found else "its sender stopped while sending and it is not in Sent: a person must check")
+
+
+def _describe_reply(row: Row) -> str:
+    recipients = ", ".join(row.recipients) if isinstance(row, Intent) else ""
+    return f"case {row.case_id} intent {row.id} to {recipients}"
 
 
 def _tokens(rt: Runtime, smtp: SmtpConfig) -> TokenSource | None:
@@ -170,27 +203,6 @@ def _rejected(e: aiosmtplib.SMTPResponseException) -> TransientError | Permanent
     return TransientError(reason) if 400 <= e.code < 500 or e.code < 200 else PermanentError(reason)
 
 
-def _not_sent(rt: Runtime, intent_id: int, error: str, smtp: SmtpConfig) -> None:
-    """Nothing left: try again after a doubling wait, or FAILED once [smtp] retry_hours are over."""
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id)
-        assert intent is not None
-        now = rt.clock()
-        first = datetime.fromisoformat(intent.payload.smtp_first_failure or now.isoformat())
-        if now - (aware(first) or now) >= timedelta(hours=smtp.retry_hours):
-            giving_up = True
-        else:
-            giving_up = False
-            wait = min(FIRST_BACKOFF_SECONDS * 2 ** max(intent.attempts - 1, 0), smtp.max_backoff_seconds)
-            intent.payload = intent.payload.model_copy(update={"smtp_first_failure": first.isoformat()})
-            intent.status, intent.claimed_until = OutboxStatus.APPROVED, now + timedelta(seconds=wait)
-            intent.last_error, intent.updated_at = error, now
-            rt.log(f"send: case {intent.case_id} intent {intent_id} to {', '.join(intent.recipients)} not sent: "
-                   f"{error}; retrying in {wait:.0f} s")
-    if giving_up:
-        _finish(rt, intent_id, OutboxStatus.FAILED, f"{error}; still failing after {smtp.retry_hours:g} hours")
-
-
 def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None) -> None:
     """Record the outcome and log it in one line."""
     with rt.db.transaction() as s:
@@ -210,12 +222,10 @@ def _finish(rt: Runtime, intent_id: int, status: OutboxStatus, note: str | None)
                         created_at=now))
 
 
-def reconcile(rt: Runtime) -> int:
-    """Settle SENDING rows left by a crash, by looking for their Message-ID in Sent."""
-    with rt.db.transaction() as s:
-        stale = list(s.scalars(select(Intent).where(Intent.status == OutboxStatus.SENDING)))
-    for intent in stale:
-        found = intent.message_id and rt.mailbox.find_header(rt.folders.sent, "Message-ID", intent.message_id)
-        _finish(rt, intent.id, OutboxStatus.SENT if found else OutboxStatus.UNCERTAIN,
-                None if found else "crashed while sending and not found in Sent: a person must check")
-    return len(stale)
+
+
+SEND = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.APPROVED), handle_send,
+             OutboxStatus.FAILED, on_failed=_not_sent, describe=_describe_reply, batch=1,
+             claimed_status=OutboxStatus.SENDING, claim_seconds=_sending_seconds)
+SETTLE = Queue("send", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.SENDING), handle_settle,
+               OutboxStatus.UNCERTAIN, describe=_describe_reply)

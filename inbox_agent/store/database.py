@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, DefaultClause, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,9 +99,11 @@ def _create_schema(connection: Connection) -> None:
     for table in Base.metadata.sorted_tables:
         have = {c["name"] for c in existing.get_columns(table.name)}
         for column in table.columns:
-            if column.name not in have and column.nullable:
+            default = column.server_default.arg if isinstance(column.server_default, DefaultClause) else None
+            if column.name not in have and (column.nullable or default is not None):
                 kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN {column.name} {kind}'))
+                rest = "" if column.nullable else f" NOT NULL DEFAULT {default}"
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN {column.name} {kind}{rest}'))
     for table in Base.metadata.sorted_tables:
         for index in table.indexes:
             index.create(connection, checkfirst=True)

@@ -126,15 +126,14 @@ class EventPayload(Payload):
 
 class IntentPayload(Payload):
     """What an intent carries besides its columns: the numbers to look up (`track`, `order`, with
-    the complaint it serves), a reply's language and party (and its draft's uid, its first SMTP
-    failure), a note's folder and the message it moves there."""
+    the complaint it serves), a reply's language and party (and its draft's uid), a note's
+    folder and the message it moves there."""
 
     numbers: list[str] = []
     intent: str | None = None
     language: str | None = None
     party: str = "customer"
     review_uid: str | None = None
-    smtp_first_failure: str | None = None
     folder: str | None = None
     move_from: tuple[str, str] | None = None
 

@@ -111,16 +111,23 @@ class CaseNumber(Base):
     customer: Mapped[str] = mapped_column(String(320), index=True)
 
 
-class Queued:
-    """Columns of a row some stage works through: its status, how often it failed and why, and
-    the claim that lets several workers share the queue (stages/claims.py). Each table types its
-    own `payload` (store/payloads.py)."""
+class Claimed:
+    """Columns of a row some stage's runner works through (stages/queue.py): how often it failed
+    and why, since when a server has been away for it, and the claim that lets several workers
+    share the queue (stages/claims.py)."""
 
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Queued(Claimed):
+    """A hand-off row: its status besides the runner's columns; each table types its own `payload`
+    (store/payloads.py)."""
+
+    status: Mapped[str] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime]
 
 
@@ -164,7 +171,9 @@ class TrackingSnapshot(Base):
     fetched_at: Mapped[datetime]
 
 
-class Timer(Base):
+class Timer(Claimed, Base):
+    """A case's timer: due at `due_at`, fired once by the timers runner (or set aside)."""
+
     __tablename__ = "timer"
     __table_args__ = (UniqueConstraint("case_id", "name"), Index("ix_timer_due", "fired", "due_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

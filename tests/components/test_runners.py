@@ -1,12 +1,14 @@
 """Each queue runner run once on one queued item, on real parts (as Mailman's testable runners).
 
 The item is put in the queue the way the previous stage does it (ingest on a real Maildir, the
-process stage, a track intent), then one `run_once` of the runner under test is checked: what it
-committed, what it left for the next stage, how a failure was sorted.
+process stage, a track intent, an approved reply, a due timer), then one `run_once` of the runner
+under test is checked: what it committed, what it left for the next stage, how a failure was sorted.
+Send talks to a real aiosmtpd server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from inbox_agent.config import (
@@ -21,6 +24,10 @@ from inbox_agent.config import (
     DatabaseConfig,
     ImapConfig,
     MaildirConfig,
+    OrdersConfig,
+    RetryConfig,
+    RetryOverride,
+    SmtpConfig,
     StoreConfig,
     TrackingConfig,
     TrackingProvider,
@@ -29,16 +36,19 @@ from inbox_agent.domain import OutboxStatus, WorkStatus
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders import model as order_model
+from inbox_agent.orders.book import build_order_book
 from inbox_agent.samples import sample_complaint
-from inbox_agent.stages import draft, ingest, process, track
+from inbox_agent.stages import draft, ingest, order_lookup, process, send, timers, track
+from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
 from inbox_agent.store.payloads import EventPayload, IntentPayload
-from inbox_agent.store.tables import Case, Event, Intent
+from inbox_agent.store.tables import Case, Event, Intent, Timer
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, LocalServer, Parcel
 from tests.support.dovecot import Dovecot, free_port
+from tests.support.smtp import RecordingHandler
 
 SUPPORT = "support@store.example"
 NUMBER = "LV123456785CN"
@@ -285,3 +295,235 @@ def test_draft_runner_waits_for_a_mailbox_that_is_away_however_long(tmp_path: Pa
         clock.now += waits[-1]
     assert [w.total_seconds() for w in waits] == [5, 10, 20, 40, 80, 160, 320, 600]
     db.dispose()
+
+
+CUSTOMER = "customer@example.org"
+
+
+def _approved(rt: Runtime, key: str = "sent") -> int:
+    """An approved reply, as review leaves it for send."""
+    message_id = f"<{key}@store.example>"
+    with rt.db.transaction() as s:
+        case = Case(state="waiting", customer=CUSTOMER, language="en", opened_at=rt.clock())
+        s.add(case)
+        s.flush()
+        intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, message_id=message_id,
+                        raw=_draft_raw(message_id), sent_raw=_draft_raw(message_id), recipients=[CUSTOMER],
+                        payload={}, status=OutboxStatus.APPROVED, created_at=rt.clock(), updated_at=rt.clock())
+        s.add(intent)
+        s.flush()
+        return intent.id
+
+
+def _sending_runtime(tmp_path: Path, clock: Clock, port: int, retry: RetryConfig | None = None) -> Runtime:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail")),
+                    smtp=SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout_seconds=5),
+                    retry=retry or RetryConfig())
+    return _runtime(tmp_path, url, clock, config)
+
+
+def _intent(rt: Runtime, intent_id: int) -> Intent:
+    with rt.db.transaction() as s:
+        intent = s.get(Intent, intent_id)
+        assert intent is not None
+        s.expunge(intent)
+        return intent
+
+
+async def test_send_runner_sends_one_approved_reply_once(
+        tmp_path: Path, smtp_server: tuple[Controller, RecordingHandler]) -> None:
+    controller, recorder = smtp_server
+    rt = _sending_runtime(tmp_path, Clock(), controller.port)
+    intent_id = _approved(rt)
+
+    assert await send.SEND.run_once_async(rt) == 1
+
+    intent = _intent(rt, intent_id)
+    assert (intent.status, intent.attempts, intent.last_error) == (OutboxStatus.SENT, 1, None)
+    assert [m.recipients for m in recorder.messages] == [[CUSTOMER]]
+    assert len(rt.mailbox.all_messages("Sent")) == 1
+    with rt.db.transaction() as s:
+        assert [e.kind for e in s.scalars(select(Event))] == ["reply.sent"]
+    assert await send.SEND.run_once_async(rt) == 0
+    assert len(recorder.messages) == 1
+    rt.db.dispose()
+
+
+async def test_send_runner_retries_a_4xx_with_backoff_for_its_window_then_sets_it_aside(
+        tmp_path: Path, smtp_server: tuple[Controller, RecordingHandler]) -> None:
+    controller, recorder = smtp_server
+    recorder.answer = "451 4.3.0 Try again later"
+    clock = Clock()
+    rt = _sending_runtime(tmp_path, clock, controller.port, RetryConfig(send=RetryOverride(give_up_hours=1)))
+    lines: list[str] = []
+    rt.log = lines.append
+    intent_id = _approved(rt)
+    waits = []
+    while (intent := _intent(rt, intent_id)).status == OutboxStatus.APPROVED:
+        assert await send.SEND.run_once_async(rt) == 1
+        intent = _intent(rt, intent_id)
+        assert intent.last_error and "SMTP 451" in intent.last_error
+        if intent.status == OutboxStatus.APPROVED:
+            assert intent.claimed_until is not None
+            waits.append(intent.claimed_until.replace(tzinfo=UTC) - clock())
+            assert await send.SEND.run_once_async(rt) == 0  # not before its wait is over
+            clock.now += waits[-1]
+    assert [w.total_seconds() for w in waits] == [30, 60, 120, 240, 480, 900, 900, 900]  # an hour in all
+    assert intent.status == OutboxStatus.FAILED and "SMTP 451" in (intent.last_error or "")
+    assert lines[0].startswith(f"send: case 1 intent {intent_id} to {CUSTOMER}: try 1 failed: ")
+    assert lines[0].endswith("retrying in 30 s")
+    assert lines[-1].endswith("set aside for people still failing after 1 hours")
+    assert recorder.messages == []
+    rt.db.dispose()
+
+
+async def test_send_runner_sets_a_5xx_aside_at_once(
+        tmp_path: Path, smtp_server: tuple[Controller, RecordingHandler]) -> None:
+    controller, recorder = smtp_server
+    recorder.answer = "554 5.7.1 Message rejected"
+    rt = _sending_runtime(tmp_path, Clock(), controller.port)
+    intent_id = _approved(rt)
+
+    assert await send.SEND.run_once_async(rt) == 1
+
+    intent = _intent(rt, intent_id)
+    assert (intent.status, intent.attempts, intent.claimed_until) == (OutboxStatus.FAILED, 1, None)
+    assert intent.last_error and "SMTP 554" in intent.last_error
+    assert await send.SEND.run_once_async(rt) == 0
+    rt.db.dispose()
+
+
+class _DropDuringData:
+    """Takes the whole message, then hangs up instead of answering: it may or may not have left."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        self.received += 1
+        server.transport.close()
+        return "250 OK"
+
+
+async def test_send_runner_never_retries_a_reply_whose_outcome_is_unknown(tmp_path: Path) -> None:
+    handler = _DropDuringData()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    clock = Clock()
+    rt = _sending_runtime(tmp_path, clock, controller.port)
+    intent_id = _approved(rt)
+    try:
+        assert await send.SEND.run_once_async(rt) == 1
+        clock.now += timedelta(days=2)
+        assert await send.SEND.run_once_async(rt) == 0
+        assert await asyncio.to_thread(send.SETTLE.run_once, rt) == 0
+    finally:
+        controller.stop()
+    intent = _intent(rt, intent_id)
+    assert intent.status == OutboxStatus.UNCERTAIN and "during DATA" in (intent.last_error or "")
+    assert handler.received == 1
+    rt.db.dispose()
+
+
+def test_settle_runner_settles_what_a_dead_sender_left_and_nothing_else(tmp_path: Path) -> None:
+    clock = Clock()
+    rt = _sending_runtime(tmp_path, clock, free_port())
+    left, copied, live = _approved(rt, "left"), _approved(rt, "copied"), _approved(rt, "live")
+    with rt.db.transaction() as s:
+        for intent_id, claim in ((left, -1), (copied, -1), (live, 60)):  # two claims ran out, one still holds
+            intent = s.get(Intent, intent_id)
+            assert intent is not None
+            intent.status, intent.claimed_by = OutboxStatus.SENDING, "worker-dead"
+            intent.claimed_until = clock() + timedelta(seconds=claim)
+    rt.mailbox.append("Sent", _draft_raw("<copied@store.example>"))
+
+    assert send.SETTLE.run_once(rt) == 2
+
+    assert _intent(rt, left).status == OutboxStatus.UNCERTAIN
+    assert _intent(rt, copied).status == OutboxStatus.SENT
+    assert _intent(rt, live).status == OutboxStatus.SENDING
+    assert send.SETTLE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def _timer(rt: Runtime, name: str, facts: dict[str, object]) -> int:
+    with rt.db.transaction() as s:
+        case = Case(state="waiting", customer=CUSTOMER, language="en", facts=facts, opened_at=rt.clock())
+        s.add(case)
+        s.flush()
+        timer = Timer(case_id=case.id, name=name, due_at=rt.clock() + timedelta(hours=1), fired=False)
+        s.add(timer)
+        s.flush()
+        return timer.id
+
+
+def test_timers_runner_fires_one_due_timer_once(tmp_path: Path) -> None:
+    clock = Clock()
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    timer_id = _timer(rt, "supplier_reminder", {"timer_counts": {"supplier_reminder": 1}})
+    assert timers.QUEUE.run_once(rt) == 0  # not due yet
+    clock.now += timedelta(hours=1)
+
+    assert timers.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        timer = s.get(Timer, timer_id)
+        assert timer is not None and timer.fired and (timer.attempts, timer.claimed_by) == (0, "worker-test")
+        [event] = s.scalars(select(Event))
+        assert (event.kind, event.case_id, event.payload) == (
+            "timer.expired", timer.case_id, {"facts": {"timer": "supplier_reminder", "count": 2}})
+    assert timers.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_timers_runner_sets_a_timer_it_cannot_fire_aside_and_fires_the_others(tmp_path: Path) -> None:
+    clock = Clock()
+    rt = _runtime(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    broken = _timer(rt, "customer_close", {"timer_counts": "not a mapping"})  # bad data: a poison item
+    fine = _timer(rt, "customer_close", {})
+    clock.now += timedelta(hours=1)
+    rounds = []
+    for _ in range(3):
+        rounds.append(timers.QUEUE.run_once(rt))
+        clock.now += timedelta(minutes=5)  # past the backoff
+
+    assert rounds == [2, 1, 1]
+    with rt.db.transaction() as s:
+        timer = s.get(Timer, broken)
+        assert timer is not None and timer.fired and timer.attempts == 3
+        assert timer.last_error and "ValueError" in timer.last_error
+        events = list(s.scalars(select(Event)))
+        assert [(e.kind, e.case_id) for e in events] == [("timer.expired", s.get(Timer, fine).case_id)]  # type: ignore[union-attr]
+    assert timers.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_orders_runner_puts_the_senders_order_on_the_case_and_queues_its_event(tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(f"order,email,name,country,tracking_number,carrier,supplier,supplier_order,created_at\n"
+                      f"1043,{CUSTOMER},Robin Customer,US,{NUMBER},,,,2026-07-01\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = Config(store=StoreConfig(support_address=SUPPORT), database=DatabaseConfig(url=url),
+                    maildir=MaildirConfig(path=str(tmp_path / "mail")), orders=OrdersConfig(csv=str(orders)))
+    rt = _runtime(tmp_path, url, Clock(), config)
+    rt.orders = build_order_book(config.orders)
+    with rt.db.transaction() as s:
+        case = Case(state="looking_up_order", customer=CUSTOMER, language="en", order_numbers=["1043"],
+                    opened_at=rt.clock())
+        s.add(case)
+        s.flush()
+        s.add(lookup_intent(case, None, {"intent": "where_is_my_order"}, "order:1", rt.clock()))
+
+    assert order_lookup.QUEUE.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        assert s.scalars(select(Intent.status)).one() == OutboxStatus.DONE
+        case = s.scalars(select(Case)).one()
+        assert case.tracking_numbers == [{"number": NUMBER, "carrier": "china_post"}]
+        [event] = s.scalars(select(Event))
+        assert event.kind == "order.looked_up" and event.payload["facts"]["order"] == "found"
+        assert event.payload["facts"]["has_tracking"] is True
+    assert order_lookup.QUEUE.run_once(rt) == 0
+    rt.db.dispose()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import Base
@@ -46,3 +46,29 @@ async def test_six_processes_create_the_schema_at_once(database_url: str, tmp_pa
             assert "ix_inbound_message_case_id" in {i["name"] for i in inspector.get_indexes("inbound_message")}
     finally:
         db.dispose()
+
+
+def test_an_older_database_gains_the_runner_columns_with_its_rows_kept(database_url: str) -> None:
+    """A timer table made before timers had claims, and queues without `failing_since`, are brought
+    up to date by `create()`; existing rows get zero tries."""
+    db = Database(database_url)
+    db.create()
+    with db.engine.begin() as connection:
+        for table, column in (("timer", "attempts"), ("timer", "last_error"), ("timer", "failing_since"),
+                              ("timer", "claimed_until"), ("timer", "claimed_by"), ("intent", "failing_since"),
+                              ("event", "failing_since")):
+            connection.execute(text(f'ALTER TABLE "{table}" DROP COLUMN {column}'))
+        connection.execute(text("""INSERT INTO "case" (id, state, version, customer, language, subject, order_numbers,
+                                   tracking_numbers, facts, opened_at) VALUES (1, 'waiting', 1, 'c@example.org', 'en',
+                                   '', '[]', '[]', '{}', '2026-07-01 09:00:00')"""))
+        connection.execute(text("INSERT INTO timer (case_id, name, due_at, fired) "
+                                "VALUES (1, 'customer_close', '2026-07-02 09:00:00', false)"))
+
+    db.create()
+
+    columns = {t: {c["name"] for c in inspect(db.engine).get_columns(t)} for t in ("timer", "intent", "event")}
+    assert {"attempts", "last_error", "failing_since", "claimed_until", "claimed_by"} <= columns["timer"]
+    assert "failing_since" in columns["intent"] and "failing_since" in columns["event"]
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT attempts, fired FROM timer")).one() == (0, False)
+    db.dispose()

@@ -13,14 +13,14 @@ the fake carriers on a loopback port, SQLite and PostgreSQL, and the store's ord
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from inbox_agent.config import OrdersConfig, ShopifyOrders
 from inbox_agent.orders import model as order_model
-from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
+from tests.support.carriers import FakeCarriers, LocalServer, Parcel
 from tests.support.commerce import SHOPIFY_TOKEN, FakeShopify, shopify_node
 from tests.support.scenario import Scenario, db_path, text_of
 
@@ -48,18 +48,8 @@ def fakes() -> FakeCarriers:
 
 
 @pytest.fixture
-def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
-    server = fakes.serve()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 async def scenario(dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path,  # type: ignore[no-untyped-def]
-                   database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Scenario]:
-    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
-                        ("USPS_SECRET", USPS_SECRET)):
-        monkeypatch.setenv(name, value)
+                   database_url: str, secrets_env: None) -> AsyncIterator[Scenario]:
     orders = tmp_path / "orders.csv"
     orders.write_text(ORDERS_CSV, encoding="utf-8")
     scene = Scenario(dovecot, mailuser, smtp_server, carriers, database_url, orders=OrdersConfig(csv=str(orders)))
@@ -154,10 +144,9 @@ async def test_h_a_complaint_with_tracking_and_order_keeps_what_the_order_knows(
 
 
 async def test_g_shopify_order_only_complaint_reaches_the_kit(  # type: ignore[no-untyped-def]
-        dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
-                        ("USPS_SECRET", USPS_SECRET), ("SHOP_TOKEN", SHOPIFY_TOKEN)):
-        monkeypatch.setenv(name, value)
+        dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path, secrets_env: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_TOKEN", SHOPIFY_TOKEN)
     shop = FakeShopify([shopify_node("#1051", JAMIE, [ORIGIN], note="AliExpress order 8123456789012345")])
     server = LocalServer(shop)  # type: ignore[arg-type]
     orders = OrdersConfig(shopify=ShopifyOrders(shop="test-shop", access_token_env="SHOP_TOKEN", base_url=server.url))

@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from inbox_agent.config import TrackingConfig
-from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
+from tests.support.carriers import FakeCarriers, LocalServer, Parcel
 from tests.support.scenario import DISTRIBUTOR, SUPPLIER, Scenario, db_path, text_of
 from tests.support.wait import until
 
@@ -36,23 +36,13 @@ def fakes() -> FakeCarriers:
     return FakeCarriers(usps_knows_s10=False)
 
 
-@pytest.fixture
-def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
-    server = fakes.serve()
-    yield server
-    server.close()
-
-
 # The tracking most stores have: one 17TRACK key and no destination-post account.
 ONLY_17TRACK = pytest.mark.parametrize("scenario", ["17track+usps", "17track-only"], indirect=True)
 
 
 @pytest.fixture
 async def scenario(request: pytest.FixtureRequest, dovecot, mailuser, smtp_server,  # type: ignore[no-untyped-def]
-                   carriers: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Scenario]:
-    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
-                        ("USPS_SECRET", USPS_SECRET)):
-        monkeypatch.setenv(name, value)
+                   carriers: LocalServer, tmp_path: Path, secrets_env: None) -> AsyncIterator[Scenario]:
     scene = Scenario(dovecot, mailuser, smtp_server, carriers, db_path(tmp_path))
     if getattr(request, "param", None) == "17track-only":
         scene.tracking = TrackingConfig(seventeen_track=scene.fast("/track/v2.2", api_key_env="T17_TOKEN"))

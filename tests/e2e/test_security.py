@@ -13,7 +13,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from inbox_agent.config import RepliesConfig, SecurityConfig, StoreConfig
 from inbox_agent.store.tables import Case, Event, InboundMessage, Intent, Timer
-from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
+from tests.support.carriers import FakeCarriers, LocalServer, Parcel
 from tests.support.dkim_keys import dkim_key
 from tests.support.dovecot import free_port
 from tests.support.scenario import SUPPLIER, SUPPORT, Scenario, db_path, text_of
@@ -39,25 +39,6 @@ COMPLAINT = (f"Hello, my order #1043 shows as delivered, tracking number {ORIGIN
 STILL_NOTHING = "I contacted the post office as you said but still nothing. I have not received the parcel."
 REFUND = "Dear customer, we have issued a full refund for this order through AliExpress."
 SERVER = "mx.store.example"
-
-
-@pytest.fixture
-def fakes() -> FakeCarriers:
-    return FakeCarriers(usps_knows_s10=True)
-
-
-@pytest.fixture
-def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
-    server = fakes.serve()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
-                        ("USPS_SECRET", USPS_SECRET)):
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ training example of the store, which the next `learn` reads."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from imapclient import IMAPClient
 from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import Intent
 from inbox_agent.extract.intent import taught_examples
-from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel
+from tests.support.carriers import FakeCarriers, LocalServer, Parcel
 from tests.support.scenario import Scenario, db_path
 from tests.support.wait import until
 
@@ -27,23 +27,8 @@ VAGUE = f"Hi, about my order #1043, tracking {ORIGIN}. Could somebody look at it
 
 
 @pytest.fixture
-def fakes() -> FakeCarriers:
-    return FakeCarriers(usps_knows_s10=True)
-
-
-@pytest.fixture
-def carriers(fakes: FakeCarriers) -> Iterator[LocalServer]:
-    server = fakes.serve()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 async def scenario(dovecot, mailuser, smtp_server, carriers: LocalServer, tmp_path: Path,  # type: ignore[no-untyped-def]
-                   monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Scenario]:
-    for name, value in (("TEST_IMAP_PASSWORD", "secret"), ("T17_TOKEN", SEVENTEEN_KEY), ("USPS_ID", USPS_ID),
-                        ("USPS_SECRET", USPS_SECRET)):
-        monkeypatch.setenv(name, value)
+                   secrets_env: None) -> AsyncIterator[Scenario]:
     scene = Scenario(dovecot, mailuser, smtp_server, carriers, db_path(tmp_path))
     # a threshold no reading of a vague message reaches: this message is a guess, whatever the model
     scene.reading = ReadingConfig(min_confidence=0.999, examples=str(tmp_path / "taught"))

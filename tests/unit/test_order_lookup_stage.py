@@ -16,7 +16,8 @@ from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders.book import build_order_book
 from inbox_agent.playbook import Facts
 from inbox_agent.stages import order_lookup, process
-from inbox_agent.stages.order_lookup import LOOKUP_ATTEMPTS, lookup_intent
+from inbox_agent.stages.order_lookup import lookup_intent
+from inbox_agent.stages.retry import DEFAULTS
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
 from inbox_agent.store.payloads import CaseFacts
@@ -38,7 +39,7 @@ def test_a_source_that_is_down_is_retried_then_left_to_a_person(tmp_path: Path,
     monkeypatch.setenv("WC_SECRET", WOO_SECRET)
     fake = FakeWooCommerce([woo_order(727, "727", "alice@example.com")])
     down = httpx.Response(503, json={"code": "maintenance", "message": "Down", "data": {"status": 503}})
-    fake.script.extend([lambda r: down] * LOOKUP_ATTEMPTS)
+    fake.script.extend([lambda r: down] * DEFAULTS["orders"].attempts)
     orders = OrdersConfig(woocommerce=WooCommerceOrders(url="https://shop.example", consumer_key_env="WC_KEY",
                                                         consumer_secret_env="WC_SECRET"),
                           attempts=1, backoff_seconds=0, max_wait_seconds=0)
@@ -55,7 +56,7 @@ def test_a_source_that_is_down_is_retried_then_left_to_a_person(tmp_path: Path,
         s.flush()
         s.add(lookup_intent(case, None, Facts(intent="delivered_not_received"), "order:1", clock.now))
     delays = []
-    for _ in range(LOOKUP_ATTEMPTS - 1):
+    for _ in range(DEFAULTS["orders"].attempts - 1):
         assert order_lookup.run_once(rt) == 1
         with db.transaction() as s:
             intent = s.scalars(select(Intent)).one()

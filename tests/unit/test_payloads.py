@@ -62,7 +62,7 @@ OLD_EVENTS: list[dict[str, Any]] = [
 ]
 OLD_INTENTS: list[dict[str, Any]] = [
     {"numbers": ["LV123456785CN"]}, {"numbers": ["1043"], "intent": "where_is_my_order"},
-    {"language": "fr", "party": "supplier", "review_uid": "17", "smtp_first_failure": "2026-07-12T09:00:00+00:00"},
+    {"language": "fr", "party": "supplier", "review_uid": "17"},
     {"folder": "attention", "move_from": ["INBOX", "42"]},
 ]
 
