@@ -9,6 +9,7 @@ Send talks to a real aiosmtpd server.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from inbox_agent.config import (
     Config,
@@ -37,6 +38,7 @@ from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders import model as order_model
 from inbox_agent.orders.book import build_order_book
+from inbox_agent.playbook import Facts
 from inbox_agent.samples import sample_complaint
 from inbox_agent.stages import draft, ingest, order_lookup, process, send, timers, track
 from inbox_agent.stages.order_lookup import lookup_intent
@@ -309,7 +311,7 @@ def _approved(rt: Runtime, key: str = "sent") -> int:
         s.flush()
         intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, message_id=message_id,
                         raw=_draft_raw(message_id), sent_raw=_draft_raw(message_id), recipients=[CUSTOMER],
-                        payload={}, status=OutboxStatus.APPROVED, created_at=rt.clock(), updated_at=rt.clock())
+                        payload=IntentPayload(), status=OutboxStatus.APPROVED, created_at=rt.clock(), updated_at=rt.clock())
         s.add(intent)
         s.flush()
         return intent.id
@@ -449,11 +451,16 @@ def test_settle_runner_settles_what_a_dead_sender_left_and_nothing_else(tmp_path
 
 
 def _timer(rt: Runtime, name: str, facts: dict[str, object]) -> int:
+    """A due-in-an-hour timer on a new case whose facts column holds `facts` as written (raw JSON,
+    so a test can store what no model would write)."""
     with rt.db.transaction() as s:
-        case = Case(state="waiting", customer=CUSTOMER, language="en", facts=facts, opened_at=rt.clock())
+        case = Case(state="waiting", customer=CUSTOMER, language="en", opened_at=rt.clock())
         s.add(case)
         s.flush()
-        timer = Timer(case_id=case.id, name=name, due_at=rt.clock() + timedelta(hours=1), fired=False)
+        case_id = case.id
+        s.expunge(case)
+        s.execute(text('UPDATE "case" SET facts = :facts WHERE id = :id'), {"facts": json.dumps(facts), "id": case_id})
+        timer = Timer(case_id=case_id, name=name, due_at=rt.clock() + timedelta(hours=1), fired=False)
         s.add(timer)
         s.flush()
         return timer.id
@@ -472,7 +479,7 @@ def test_timers_runner_fires_one_due_timer_once(tmp_path: Path) -> None:
         timer = s.get(Timer, timer_id)
         assert timer is not None and timer.fired and (timer.attempts, timer.claimed_by) == (0, "worker-test")
         [event] = s.scalars(select(Event))
-        assert (event.kind, event.case_id, event.payload) == (
+        assert (event.kind, event.case_id, event.payload.to_json()) == (
             "timer.expired", timer.case_id, {"facts": {"timer": "supplier_reminder", "count": 2}})
     assert timers.QUEUE.run_once(rt) == 0
     rt.db.dispose()
@@ -493,7 +500,7 @@ def test_timers_runner_sets_a_timer_it_cannot_fire_aside_and_fires_the_others(tm
     with rt.db.transaction() as s:
         timer = s.get(Timer, broken)
         assert timer is not None and timer.fired and timer.attempts == 3
-        assert timer.last_error and "ValueError" in timer.last_error
+        assert timer.last_error and "timer_counts" in timer.last_error
         events = list(s.scalars(select(Event)))
         assert [(e.kind, e.case_id) for e in events] == [("timer.expired", s.get(Timer, fine).case_id)]  # type: ignore[union-attr]
     assert timers.QUEUE.run_once(rt) == 0
@@ -514,16 +521,16 @@ def test_orders_runner_puts_the_senders_order_on_the_case_and_queues_its_event(t
                     opened_at=rt.clock())
         s.add(case)
         s.flush()
-        s.add(lookup_intent(case, None, {"intent": "where_is_my_order"}, "order:1", rt.clock()))
+        s.add(lookup_intent(case, None, Facts(intent="where_is_my_order"), "order:1", rt.clock()))
 
     assert order_lookup.QUEUE.run_once(rt) == 1
 
     with rt.db.transaction() as s:
         assert s.scalars(select(Intent.status)).one() == OutboxStatus.DONE
         case = s.scalars(select(Case)).one()
-        assert case.tracking_numbers == [{"number": NUMBER, "carrier": "china_post"}]
+        assert case.tracking_numbers == [order_model.Parcel(number=NUMBER, carrier="china_post")]
         [event] = s.scalars(select(Event))
-        assert event.kind == "order.looked_up" and event.payload["facts"]["order"] == "found"
-        assert event.payload["facts"]["has_tracking"] is True
+        assert event.kind == "order.looked_up" and event.payload.facts.order == "found"
+        assert event.payload.facts.has_tracking is True
     assert order_lookup.QUEUE.run_once(rt) == 0
     rt.db.dispose()
