@@ -7,7 +7,8 @@ destination post (see `_Session.last_miles`); merge both legs into one timeline.
 
 A provider that is down is skipped for this round and noted in `legs`; when nobody could answer
 the result says `retry: true`, so the caller asks again later instead of treating the parcel as
-unknown. Calls are batched per provider up to its batch size.
+unknown. Calls are batched per provider up to its batch size; a provider's batches of one round
+go out together (the first alone, as it may fetch an access token), paced by its rate limiter.
 
 Every lookup of the process runs on the tracker's own event loop, in a thread of its own, with
 one HTTP client (connection pool, TLS context) and one rate limiter per provider kept for the
@@ -242,8 +243,8 @@ class _Session:
                 todo.append(number)
         http = Http(name, self.tracker.client(name), self.tracker.limiters[name], _policy(adapter),
                     adapter.settings.timeout_seconds)
-        for start in range(0, len(todo), adapter.batch_size):
-            batch = todo[start:start + adapter.batch_size]
+
+        async def fetch(batch: Sequence[str]) -> None:
             try:
                 async with asyncio.timeout(_deadline(adapter)):
                     fetched = await adapter.track(http, batch, self.now)
@@ -261,6 +262,11 @@ class _Session:
                 if not status.retry:  # "no news yet" is asked again, not kept for a TTL
                     self.tracker.cache.put(status, self.now)
                 out[number] = status
+
+        batches = [todo[start:start + adapter.batch_size] for start in range(0, len(todo), adapter.batch_size)]
+        if batches:  # the first alone (it may fetch an access token), the others together, paced by the limiter
+            await fetch(batches[0])
+            await asyncio.gather(*(fetch(batch) for batch in batches[1:]))
         return out
 
     def _origin_order(self, numbers: Sequence[tuple[str, str]]) -> list[str]:
