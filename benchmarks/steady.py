@@ -8,8 +8,10 @@ INBOX_AGENT_TEST_POSTGRES), started before the first mail.
 
 Latency is from the APPEND of a complaint to its draft appearing in Review (a reader polls the
 folder every 50 ms and matches each draft to its complaint by the customer's address). Prints per
-minute the p50/p95 latency of the complaints appended that minute and the workers' resident memory
-(now and peak), then the overall p50/p95 and the drift (last minute's p50 against the first's).
+minute the p50/p95 latency of the complaints appended that minute, the workers' resident memory
+(now and peak) and CPU seconds, and the machine's load average (on a shared machine a starved
+worker cannot keep up, whatever the code), then the overall p50/p95 and the drift (last
+minute's p50 against the first's).
 Bar (issue 17): p50 <= 1 s, no drift, RSS <= 200 MB per worker.
 
 USPS has no rate limit set (the adapter's default); its calls of one round go out together.
@@ -263,7 +265,7 @@ def report_minute(m: int, traffic: Traffic, span: tuple[float, float], first: li
     workers = ", ".join(f"{b.rss:.0f} MB (peak {b.peak:.0f}), CPU {b.cpu - a.cpu:.1f} s"
                         for a, b in zip(first, last, strict=True))
     print(f"minute {m + 1:2}: {appended:4} appended, {len(latencies):4} drafted, {p50_p95(latencies)}; "
-          f"workers: {workers}", flush=True)
+          f"workers: {workers}; machine load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def summarise(traffic: Traffic, spans: list[tuple[float, float]], before: list[Sample], after: list[Sample],
