@@ -29,6 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import RateBudget
 
+RECHECK_SHARE = 0.1  # of an interval: how soon a call refused at the very moment of a refill asks again
+
 
 def budget_key(provider: str, secrets: Mapping[str, str]) -> str:
     """The row's key: a SHA-256 of the provider and its credentials (the credentials are never stored)."""
@@ -72,4 +74,5 @@ class SharedRateLimiter:
             if s.execute(taken).first() is not None:
                 return 0.0
             full_until, at = s.execute(select(table.c.full_until, now).where(table.c.key == self.key)).one()
-        return max(0.0, full_until + self.interval - self.burst * self.interval - at) or self.interval / 10
+        wait = full_until + self.interval - self.burst * self.interval - at
+        return wait if wait > 0 else self.interval * RECHECK_SHARE  # refused at the very moment it refilled
