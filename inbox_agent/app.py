@@ -66,7 +66,8 @@ class Daemon:
         self.db.create()
         self.mailbox = mailbox or build_mailbox(config)
         cache = DatabaseCache(self.db, timedelta(minutes=config.tracking.ttl_minutes))
-        tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock)
+        tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, clock=clock,
+                                budgets=self.db)
         self.rt = Runtime(config=config, db=self.db, mailbox=self.mailbox, worker=worker, log=log.info, tracker=tracker,
                           clock=clock, orders=build_order_book(config.orders),
                           dns=CachedDns(dns) if dns is not None else CachedDns())

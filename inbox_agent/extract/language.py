@@ -1,12 +1,15 @@
 """Language of the sender's newest text, with lingua restricted to the store's languages.
 
-Restricting the candidates makes short texts far more accurate and the detector fast. Lingua
-reads every n-gram size (1 to 5) of a text shorter than 120 characters and only trigrams of a
-longer one; its time grows with the text. So a short text is read whole by the full detector,
-and a long one by the trigram-only detector over its first words only (some thirty words: the
-same answer as the whole text on every message measured, at a fraction of the cost). Detectors
-are built once per language set, and load each language model when a text first needs it (not
-all of them up front: ~200 MB the store's texts may never use).
+Restricting the candidates makes short texts far more accurate and the detector fast. The
+detector reads trigrams only (lingua's low-accuracy mode), whatever the text's length: its
+models for the seven shipped languages take ~25 MB, against ~195 MB for the high-accuracy
+mode's 1- to 5-gram models, which alone would push a worker past 200 MB. On the dev corpus both
+answer alike (1.000); on the 4,170 labelled training texts, trigrams lose 17 of 276 texts under
+40 characters (mostly a few words of shop jargon such as "LM 2190 Canada Post") and 15 of 1,297
+between 40 and 80; longer texts answer alike. A long text is read over its first words only
+(some thirty words: the same answer as the whole text on every message measured, at a fraction
+of the cost). The detector is built once per language set and loads each language model when a
+text first needs it.
 """
 
 from __future__ import annotations
@@ -16,16 +19,14 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-_ALL_NGRAMS_BELOW = 120  # lingua's own threshold between the two ways of reading
 _SAMPLE_CHARS = 160
 _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
 
 
 @lru_cache(maxsize=8)
-def _detector(codes: tuple[str, ...], trigrams_only: bool) -> LanguageDetector:
+def _detector(codes: tuple[str, ...]) -> LanguageDetector:
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
-    builder = LanguageDetectorBuilder.from_languages(*languages)
-    return (builder.with_low_accuracy_mode() if trigrams_only else builder).build()
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
 def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
@@ -35,9 +36,6 @@ def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
         return None
     if len(codes) == 1:
         return codes[0]
-    if len(cleaned) < _ALL_NGRAMS_BELOW:
-        found = _detector(codes, False).detect_language_of(cleaned)
-    else:
-        sample = cleaned[:_SAMPLE_CHARS].rsplit(" ", 1)[0]
-        found = _detector(codes, True).detect_language_of(sample)
+    sample = cleaned if len(cleaned) <= _SAMPLE_CHARS else cleaned[:_SAMPLE_CHARS].rsplit(" ", 1)[0]
+    found = _detector(codes).detect_language_of(sample)
     return found.iso_code_639_1.name.lower() if found else None

@@ -203,3 +203,13 @@ class Budget(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateBudget(Base):
+    """One provider key's call rate, shared by every worker (tracking/rate_budget.py): the time,
+    in Unix seconds, at which the bucket is next empty. `key` is a hash of the provider and its
+    credentials, never the credentials themselves."""
+
+    __tablename__ = "rate_budget"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_until: Mapped[float]

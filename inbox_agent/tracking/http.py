@@ -12,7 +12,7 @@ import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -43,6 +43,13 @@ class RetryPolicy:
     attempts: int = 4
     backoff_seconds: float = 1.0
     max_wait_seconds: float = 30.0
+
+
+class Limiter(Protocol):
+    """What the HTTP edge waits on before each call: this process's bucket (RateLimiter) or the one
+    shared by every worker on the database (tracking/rate_budget.py)."""
+
+    async def acquire(self) -> None: ...
 
 
 class RateLimiter:
@@ -90,7 +97,7 @@ def reset_seconds(value: str | None, now: datetime | None = None) -> float | Non
 class Http:
     """One provider's way out: its client, limiter and retry policy."""
 
-    def __init__(self, provider: str, client: httpx.AsyncClient, limiter: RateLimiter, policy: RetryPolicy,
+    def __init__(self, provider: str, client: httpx.AsyncClient, limiter: Limiter, policy: RetryPolicy,
                  timeout: float = 15.0) -> None:
         self.provider = provider
         self.timeout = timeout

@@ -24,11 +24,12 @@ def track_numbers(config: Config, written: Iterable[str], cache_in_database: boo
         identified = book.identify(number)
         pairs.append((identified.number if identified else number, identified.carrier if identified else "unknown"))
     cache: Cache | None = None
+    db: Database | None = None
     if cache_in_database:
         db = Database(config.database.url)
         db.create()
         cache = DatabaseCache(db, timedelta(minutes=config.tracking.ttl_minutes))
-    tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country)
+    tracker = build_tracker(config.tracking, cache, default_country=config.store.default_country, budgets=db)
     notes = [f"tracking provider off: {s}" for s in tracker.skipped]
     if tracker.sample:
         notes.append("no tracking service configured: answering from BUILT-IN SAMPLE DATA")

@@ -7,7 +7,8 @@ destination post (see `_Session.last_miles`); merge both legs into one timeline.
 
 A provider that is down is skipped for this round and noted in `legs`; when nobody could answer
 the result says `retry: true`, so the caller asks again later instead of treating the parcel as
-unknown. Calls are batched per provider up to its batch size.
+unknown. Calls are batched per provider up to its batch size; a provider's batches of one round
+go out together (the first alone, as it may fetch an access token), paced by its rate limiter.
 
 Every lookup of the process runs on the tracker's own event loop, in a thread of its own, with
 one HTTP client (connection pool, TLS context) and one rate limiter per provider kept for the
@@ -29,13 +30,14 @@ import httpx
 
 from inbox_agent.config import TrackingConfig
 from inbox_agent.extract.formats import load_format_book
-from inbox_agent.store.database import utcnow
+from inbox_agent.store.database import Database, utcnow
 from inbox_agent.tracking.adapter import Adapter, MissingCredentials, sort_key
 from inbox_agent.tracking.cache import Cache, MemoryCache
 from inbox_agent.tracking.carriers import country_post
-from inbox_agent.tracking.http import Http, ProviderUnavailable, RateLimiter, RetryPolicy
+from inbox_agent.tracking.http import Http, Limiter, ProviderUnavailable, RateLimiter, RetryPolicy
 from inbox_agent.tracking.lastmile import POSTS
 from inbox_agent.tracking.providers import ADAPTERS, ORIGIN_TRACKERS
+from inbox_agent.tracking.rate_budget import SharedRateLimiter, budget_key
 from inbox_agent.tracking.sample import sample_status
 from inbox_agent.tracking.status import LastMile, Leg, TrackingEvent, TrackingStatus, iso
 
@@ -46,13 +48,14 @@ class Tracker:
     """The merged view of parcels from the configured providers (see module docstring)."""
 
     def __init__(self, adapters: Mapping[str, Adapter], cache: Cache, *, clock: Callable[[], datetime] = utcnow,
-                 transport: httpx.AsyncBaseTransport | None = None, skipped: Sequence[str] = ()) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, skipped: Sequence[str] = (),
+                 budgets: Database | None = None) -> None:
         self.adapters = dict(adapters)
         self.cache = cache
         self.clock = clock
         self.transport = transport
         self.skipped = list(skipped)
-        self.limiters = {name: RateLimiter(a.rate_per_second, a.burst) for name, a in self.adapters.items()}
+        self.limiters = {name: _limiter(a, budgets) for name, a in self.adapters.items()}
         self.sample = False
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,8 +138,9 @@ class SampleTracker(Tracker):
 
 def build_tracker(config: TrackingConfig, cache: Cache | None = None, *, env: Mapping[str, str] | None = None,
                   clock: Callable[[], datetime] = utcnow, transport: httpx.AsyncBaseTransport | None = None,
-                  default_country: str = "US") -> Tracker:
-    """The tracker a config asks for: sample data, or every configured provider that has credentials."""
+                  default_country: str = "US", budgets: Database | None = None) -> Tracker:
+    """The tracker a config asks for: sample data, or every configured provider that has credentials.
+    With `budgets`, each provider key's rate limit is kept in that database, shared by every worker."""
     if config.uses_sample_data():
         return SampleTracker(clock, default_country)
     adapters: dict[str, Adapter] = {}
@@ -147,7 +151,15 @@ def build_tracker(config: TrackingConfig, cache: Cache | None = None, *, env: Ma
         except MissingCredentials as e:
             skipped.append(str(e))
     ttl = timedelta(minutes=config.ttl_minutes)
-    return Tracker(adapters, cache or MemoryCache(ttl), clock=clock, transport=transport, skipped=skipped)
+    return Tracker(adapters, cache or MemoryCache(ttl), clock=clock, transport=transport, skipped=skipped,
+                   budgets=budgets)
+
+
+def _limiter(adapter: Adapter, budgets: Database | None) -> Limiter:
+    """The provider key's budget shared on the database when there is one, else this process's own."""
+    if budgets is None or adapter.rate_per_second is None:
+        return RateLimiter(adapter.rate_per_second, adapter.burst)
+    return SharedRateLimiter(budgets, budget_key(adapter.name, adapter.secrets), adapter.rate_per_second, adapter.burst)
 
 
 class _Session:
@@ -231,8 +243,8 @@ class _Session:
                 todo.append(number)
         http = Http(name, self.tracker.client(name), self.tracker.limiters[name], _policy(adapter),
                     adapter.settings.timeout_seconds)
-        for start in range(0, len(todo), adapter.batch_size):
-            batch = todo[start:start + adapter.batch_size]
+
+        async def fetch(batch: Sequence[str]) -> None:
             try:
                 async with asyncio.timeout(_deadline(adapter)):
                     fetched = await adapter.track(http, batch, self.now)
@@ -250,6 +262,11 @@ class _Session:
                 if not status.retry:  # "no news yet" is asked again, not kept for a TTL
                     self.tracker.cache.put(status, self.now)
                 out[number] = status
+
+        batches = [todo[start:start + adapter.batch_size] for start in range(0, len(todo), adapter.batch_size)]
+        if batches:  # the first alone (it may fetch an access token), the others together, paced by the limiter
+            await fetch(batches[0])
+            await asyncio.gather(*(fetch(batch) for batch in batches[1:]))
         return out
 
     def _origin_order(self, numbers: Sequence[tuple[str, str]]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,14 @@ AFTERSHIP_KEY = "aftership-test-key"
 TRACKINGMORE_KEY = "trackingmore-test-key"
 USPS_ID, USPS_SECRET = "usps-client", "usps-secret"
 OKAPI_KEY = "okapi-test-key"
+S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+
+
+def s10(serial: int, prefix: str = "LV", country: str = "CN") -> str:
+    """A valid UPU S10 number (check digit included) for the serial."""
+    digits = f"{serial:08d}"
+    check = 11 - sum(int(d) * w for d, w in zip(digits, S10_WEIGHTS, strict=True)) % 11
+    return f"{prefix}{digits}{ {10: 0, 11: 5}.get(check, check)}{country}"
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Parcel:
 class FakeCarriers:
     parcels: dict[str, Parcel] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request, as received
     failures: list[Callable[[httpx.Request], httpx.Response | None]] = field(default_factory=list)
     tokens_issued: int = 0
     valid_tokens: set[str] = field(default_factory=set)
@@ -73,6 +83,7 @@ class FakeCarriers:
     def handle(self, request: httpx.Request) -> httpx.Response:
         with self.lock:
             self.requests.append(request)
+            self.arrivals.append(time.monotonic())
             failure = self.failures.pop(0) if self.failures else None
         if failure is not None:
             response = failure(request)

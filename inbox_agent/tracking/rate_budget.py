@@ -1,0 +1,78 @@
+"""One rate budget per provider key, shared by every worker on the database.
+
+A provider's allowance (17TRACK: 3 requests/s) belongs to the API key, not to a process: two
+workers with their own buckets would spend twice of it. The bucket lives in one `rate_budget`
+row per (provider, key hash) instead, as the generic cell rate algorithm keeps it: the time at
+which the bucket is full again. A call may go when adding one interval (1 / rate) to that time
+leaves at most `burst` intervals pending; it takes its call by adding the interval in a single
+atomic upsert (`INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`, a row lock on
+PostgreSQL, the write lock on SQLite), else it waits until a call may be spare and asks again:
+`burst` calls go at once, then `rate` per second on average, across all workers together. A call
+is taken only when it goes, never reserved for later: a worker that stalls (a busy machine)
+cannot send its delayed calls together afterwards.
+
+On PostgreSQL the database's clock is the clock (workers on several machines agree on it); on
+SQLite, which only workers of one machine share, it is that machine's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, bindparam, func, literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from inbox_agent.store.database import Database
+from inbox_agent.store.tables import RateBudget
+
+RECHECK_SHARE = 0.1  # of an interval: how soon a call refused at the very moment of a refill asks again
+
+
+def budget_key(provider: str, secrets: Mapping[str, str]) -> str:
+    """The row's key: a SHA-256 of the provider and its credentials (the credentials are never stored)."""
+    material = "\0".join([provider, *(f"{k}={secrets[k]}" for k in sorted(secrets))])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class SharedRateLimiter:
+    """A token bucket of `burst` calls refilled at `per_second`, kept in the database (see module docstring)."""
+
+    def __init__(self, db: Database, key: str, per_second: float, burst: int | None = None) -> None:
+        self.db = db
+        self.key = key
+        self.per_second = per_second
+        self.burst = max(1, burst or round(per_second))
+        self.interval = 1.0 / per_second
+
+    async def acquire(self) -> None:
+        """Wait until the key's budget has a call to spare, and take it."""
+        while (wait := await asyncio.to_thread(self.take)) > 0:
+            await asyncio.sleep(wait)
+
+    def take(self) -> float:
+        """Take one call when the bucket has one now and return 0; else take nothing and return the
+        seconds until it may have one (others may take it first: ask again then)."""
+        table = cast("Table", RateBudget.__table__)
+        upsert: postgresql.Insert | sqlite.Insert
+        if self.db.is_postgresql:
+            now: ColumnElement[float] = literal_column("EXTRACT(EPOCH FROM statement_timestamp())::float8")
+            after = func.greatest(table.c.full_until, now) + self.interval
+            upsert = postgresql.insert(table)
+        else:
+            now = bindparam("now", time.time())
+            after = func.max(table.c.full_until, now) + self.interval
+            upsert = sqlite.insert(table)
+        spare = after - self.burst * self.interval <= now
+        taken = (upsert.values(key=self.key, full_until=now + self.interval)
+                 .on_conflict_do_update(index_elements=[table.c.key], set_={"full_until": after}, where=spare)
+                 .returning(table.c.key))
+        with self.db.transaction() as s:
+            if s.execute(taken).first() is not None:
+                return 0.0
+            full_until, at = s.execute(select(table.c.full_until, now).where(table.c.key == self.key)).one()
+        wait = full_until + self.interval - self.burst * self.interval - at
+        return wait if wait > 0 else self.interval * RECHECK_SHARE  # refused at the very moment it refilled
