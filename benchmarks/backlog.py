@@ -2,8 +2,10 @@
 
 Each complaint has its own customer and its own tracking number (an S10 number delivered in the
 US), known to a fake 17TRACK and a fake USPS on loopback (their documented JSON): every complaint
-takes the post-office kit path (tracking, picture, draft). The workers are real `inbox-agent run` processes on one database
-(SQLite, or a fresh schema of the PostgreSQL at INBOX_AGENT_TEST_POSTGRES). The run ends when every
+takes the post-office kit path (tracking, picture, draft). The mail is there before the workers'
+first start, so they read it as a backfill (`since`, every reply drafted for a person), and the
+store's daily cap of paid lookups is raised above N. The workers are real `inbox-agent run`
+processes on one database (SQLite, or a fresh schema of the PostgreSQL at INBOX_AGENT_TEST_POSTGRES). The run ends when every
 complaint is ingested and no event or intent is left pending. Prints, per database and worker
 count: messages/s, CPU ms per message (all workers), peak RSS per worker, drafts in Review and
 duplicate drafts (copies of one Message-ID, and cases with more than one reply).
@@ -72,7 +74,7 @@ def fill_inbox(server: Dovecot, user: str, numbers: list[str]) -> None:
     client.logout()
 
 
-def config_text(server: Dovecot, user: str, url: str, carriers: LocalServer, rate: float) -> str:
+def config_text(server: Dovecot, user: str, url: str, carriers: LocalServer, rate: float, count: int) -> str:
     return f"""
 [store]
 support_address = "support@store.example"
@@ -85,6 +87,9 @@ tls = "none"
 username = "{user}"
 password_env = "BENCH_IMAP_PASSWORD"
 poll_seconds = 2
+since = "2000-01-01"
+[security]
+max_paid_lookups_per_day = {10 * count}
 [tracking.seventeen_track]
 api_key_env = "BENCH_17TRACK_KEY"
 base_url = "{carriers.url}/track/v2.2"
@@ -159,7 +164,7 @@ def run_one(server: Dovecot, fakes: FakeCarriers, carriers: LocalServer, kind: s
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url(kind, Path(tmp), run)
         config = Path(tmp) / "config.toml"
-        config.write_text(config_text(server, user, url, carriers, rate))
+        config.write_text(config_text(server, user, url, carriers, rate, count))
         env = {**os.environ, "BENCH_IMAP_PASSWORD": "secret", "BENCH_17TRACK_KEY": SEVENTEEN_KEY,
                "BENCH_USPS_ID": USPS_ID, "BENCH_USPS_SECRET": USPS_SECRET}
         logs = [(Path(tmp) / f"worker{w}.log").open("wb") for w in range(workers)]

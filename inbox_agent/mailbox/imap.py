@@ -51,6 +51,7 @@ class ImapBackend:
         self._no_keywords: set[str] = set()  # folders where storing it was refused all the same
         self._tokens = TokenSource(config, "imap") if config.auth == "oauth2" else None
         self._selected: str | None = None
+        self._writable = False  # the selected folder was SELECTed, not EXAMINEd
 
     def _connect(self) -> IMAPClient:
         c = self.config
@@ -105,11 +106,17 @@ class ImapBackend:
 
     def _select(self, c: IMAPClient, folder: str, readonly: bool = False) -> dict[bytes, Any]:
         info: dict[bytes, Any] = c.select_folder(self.name(folder), readonly=readonly)
-        self._selected = folder
+        self._selected, self._writable = folder, not readonly
         flags = info.get(b"PERMANENTFLAGS")
         if flags is not None and not readonly:
             self._keywords[folder] = b"\\*" in flags or SEEN_KEYWORD.encode() in flags
         return info
+
+    def _enter(self, c: IMAPClient, folder: str) -> None:
+        """`folder` selected for writing, unless it already is: a backlog's fetches and keyword
+        stores then cost one round trip each, not a SELECT each as well."""
+        if self._selected != folder or not self._writable:
+            self._select(c, folder)
 
     def _run(self, action: Callable[[IMAPClient], T]) -> T:
         with self._lock:
@@ -165,7 +172,7 @@ class ImapBackend:
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:
         def run(c: IMAPClient) -> StoredMessage | None:
-            self._select(c, folder)
+            self._enter(c, folder)
             found = self._fetch(c, [int(uid)])
             return found[0] if found else None
 
@@ -186,7 +193,7 @@ class ImapBackend:
             return
 
         def run(c: IMAPClient) -> None:
-            self._select(c, folder)
+            self._enter(c, folder)
             if not self._keywords.get(folder, False) or folder in self._no_keywords:
                 return
             try:

@@ -14,9 +14,11 @@ import hmac
 import re
 import secrets
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import compat32
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from inbox_agent.errors import PermanentError
 from inbox_agent.mailbox.base import INTERNAL_HEADER
@@ -55,6 +57,12 @@ def verify(key: bytes, found: str, case_id: int | None, intent_id: int, recipien
     return hmac.compare_digest(found, token(key, case_id, intent_id, recipients))
 
 
+def stored_key(s: Session) -> bytes | None:
+    """The draft-proof key if the database has one yet (read inside the caller's transaction)."""
+    row = s.get(SecretKey, KEY_NAME)
+    return row.value if row is not None else None
+
+
 def add_proof(raw: bytes, proof: str) -> bytes:
     """The draft with `proof` in our header and as a reference line after its text and HTML."""
     msg = BytesParser(policy=OUTGOING).parsebytes(raw)
@@ -69,12 +77,30 @@ def add_proof(raw: bytes, proof: str) -> bytes:
         subtype = part.get_content_subtype()
         content = str(part.get_content())
         if subtype == "plain":
-            _replace(part, content.rstrip("\n") + f"\n\nRef. {proof}\n", subtype)
+            _replace(part, text_with_reference(content, proof), subtype)
         elif subtype == "html":
-            line = f'<p style="color:#999;font-size:11px">Ref. {proof}</p>'
-            closing = content.lower().rfind("</body>")
-            _replace(part, content[:closing] + line + content[closing:] if closing >= 0 else content + line, subtype)
+            _replace(part, html_with_reference(content, proof), subtype)
     return msg.as_bytes()
+
+
+def text_with_reference(text: str, proof: str) -> str:
+    """A text body with the proof's reference line after it."""
+    return text.rstrip("\n") + f"\n\nRef. {proof}\n"
+
+
+def html_with_reference(html: str, proof: str) -> str:
+    """An HTML body with the proof's reference line at the end of its body."""
+    line = f'<p style="color:#999;font-size:11px">Ref. {proof}</p>'
+    closing = html.lower().rfind("</body>")
+    return html[:closing] + line + html[closing:] if closing >= 0 else html + line
+
+
+def carries_proof(raw: bytes) -> bool:
+    """Whether the message was built with its proof already (compose does so for drafts), so it
+    goes to Review as it is: only its header block is read."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    value = BytesHeaderParser(policy=compat32).parsebytes(head).get(INTERNAL_HEADER)
+    return isinstance(value, str) and TOKEN.fullmatch(value.strip()) is not None
 
 
 def tokens_in(msg: EmailMessage) -> list[tuple[int, str]]:

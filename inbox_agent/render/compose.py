@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.errors import MissingParty
+from inbox_agent.mailbox.proof import html_with_reference, stored_key, text_with_reference, token
 from inbox_agent.render.context import build_context, order_context
 from inbox_agent.render.localize import reader_for
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
@@ -77,14 +78,26 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     answers_a_thread = bool(summary.subject) or party == "customer"
     # our own words: never a sender's subject
     subject = reply_subject(rendered.subject, tag) if answers_a_thread else f"{rendered.subject} {tag}"
+    body, html, proof = rendered.body, rendered.html, _draft_proof(s, intent)
+    if proof is not None:
+        body, html = text_with_reference(body, proof), html_with_reference(html, proof)
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
-        body=rendered.body, message_id=intent.message_id, intent_id=intent.id,
+        body=body, message_id=intent.message_id, intent_id=intent.id,
         in_reply_to=summary.message_id, references=tuple(summary.thread_ids),
-        html=rendered.html, picture=picture, picture_cid=cid if picture else None,
-        attachments=_page_screenshot(rt, context) if picture else (),
+        html=html, picture=picture, picture_cid=cid if picture else None,
+        attachments=_page_screenshot(rt, context) if picture else (), proof=proof,
     )
     return intent
+
+
+def _draft_proof(s: Session, intent: Intent) -> str | None:
+    """A draft for Review is built with its proof (mailbox/proof.py) here, so the draft stage need
+    not parse and rebuild the whole message, picture included, to add it. None for automatic
+    messages (which carry no reference line), and while the database has no key yet (the draft
+    stage makes it and adds the proof then)."""
+    key = stored_key(s) if intent.mode == "draft" else None
+    return token(key, intent.case_id, intent.id, list(intent.recipients)) if key is not None else None
 
 
 def _page_screenshot(rt: Runtime, context: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:

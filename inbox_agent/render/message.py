@@ -133,8 +133,10 @@ def build_message(
     picture: bytes | None = None,
     picture_cid: str | None = None,
     attachments: tuple[tuple[str, bytes], ...] = (),
+    proof: str | None = None,
 ) -> bytes:
-    """text/plain, plus text/html (with the picture inline) when `html` is given."""
+    """text/plain, plus text/html (with the picture inline) when `html` is given. Our internal
+    header carries the intent id, or the draft's `proof` when given (mailbox/proof.py)."""
     msg = EmailMessage(policy=OUTGOING)
     msg["From"] = email.utils.formataddr((one_line(from_name), envelope_address(from_address)))
     msg["To"] = ", ".join(envelope_address(a) for a in to)
@@ -145,7 +147,7 @@ def build_message(
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = " ".join([*[r for r in references if r != in_reply_to and _header_safe_id(r)], in_reply_to])
     msg["Auto-Submitted"] = "auto-replied"
-    msg[INTERNAL_HEADER] = str(intent_id)
+    msg[INTERNAL_HEADER] = proof or str(intent_id)
     msg.set_content(body)
     if html is not None:
         msg.add_alternative(html, subtype="html")

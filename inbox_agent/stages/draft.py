@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
-from inbox_agent.mailbox.proof import add_proof, draft_key, token
+from inbox_agent.mailbox.proof import add_proof, carries_proof, draft_key, token
 from inbox_agent.render.message import prepare_approved
 from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.runtime import Runtime
@@ -69,8 +69,11 @@ def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
 
 
 def _with_proof(rt: Runtime, intent: Intent) -> bytes:
-    """The draft as it goes to Review: carrying the proof that we wrote it (mailbox/proof.py)."""
+    """The draft as it goes to Review: carrying the proof that we wrote it (mailbox/proof.py).
+    A reply composed as a draft carries it already; an automatic one diverted to Review gets it now."""
     assert intent.raw is not None
+    if carries_proof(intent.raw):
+        return intent.raw
     return add_proof(intent.raw, token(draft_key(rt.db), intent.case_id, intent.id, list(intent.recipients)))
 
 

@@ -41,6 +41,7 @@ from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor, Mailb
 MAX_RAW_BYTES = 25 * 1024 * 1024
 _QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]{1,998}>)")
 _RETENTION_EVERY = timedelta(hours=1)
+_UIDS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,9 @@ def run_once(rt: Runtime) -> int:
     uidvalidity = rt.mailbox.uidvalidity(folder)
     if uidvalidity != reading.uidvalidity:
         reading = rt.reading = begin(rt)
-    with rt.db.transaction() as s:
-        known = set(s.scalars(select(InboundMessage.uid).where(
-            InboundMessage.folder == folder, InboundMessage.uidvalidity == uidvalidity)))
     handled = 0
     top: int | None = None
-    uids = rt.mailbox.unseen_uids(folder, known, reading.start)
+    uids = _new_uids(rt, folder, uidvalidity, reading.start)
     with catch_up(f"ingest: {folder}", len(uids), rt.log) as advance:
         for uid in uids:
             stored = rt.mailbox.fetch(folder, uid)
@@ -139,6 +137,24 @@ def run_once(rt: Runtime) -> int:
                 cursor.last_uid = max(cursor.last_uid, reading.start)
     _drop_old_raw(rt)
     return handled
+
+
+def _new_uids(rt: Runtime, folder: str, uidvalidity: int, start: int) -> list[str]:
+    """The folder's uids past `start` that are not stored yet. Where positions grow (IMAP) the
+    cursor already skips what was read, so only the few uids the mailbox names are looked up,
+    never every uid of the folder (a cost that would grow with the mailbox)."""
+    stored = (InboundMessage.folder == folder, InboundMessage.uidvalidity == uidvalidity)
+    known: set[str] = set()
+    if not rt.mailbox.positions_grow:
+        with rt.db.transaction() as s:
+            known.update(s.scalars(select(InboundMessage.uid).where(*stored)))
+        return rt.mailbox.unseen_uids(folder, known, start)
+    uids = rt.mailbox.unseen_uids(folder, known, start)
+    with rt.db.transaction() as s:
+        for at in range(0, len(uids), _UIDS_PER_QUERY):
+            batch = uids[at:at + _UIDS_PER_QUERY]
+            known.update(s.scalars(select(InboundMessage.uid).where(*stored, InboundMessage.uid.in_(batch))))
+    return [uid for uid in uids if uid not in known]
 
 
 def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool) -> None:

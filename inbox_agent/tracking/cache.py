@@ -6,8 +6,9 @@ asking again within the TTL would get the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -15,11 +16,17 @@ from inbox_agent.store.database import Database, aware
 from inbox_agent.store.tables import TrackingSnapshot
 from inbox_agent.tracking.status import TrackingStatus
 
+_IN_BATCH = 500  # numbers per IN (...) list
+
 
 class Cache(Protocol):
     def get(self, provider: str, number: str, now: datetime) -> TrackingStatus | None: ...
 
     def put(self, status: TrackingStatus, now: datetime) -> None: ...
+
+    def get_many(self, provider: str, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]: ...
+
+    def put_many(self, statuses: Sequence[TrackingStatus], now: datetime) -> None: ...
 
 
 class MemoryCache:
@@ -36,9 +43,17 @@ class MemoryCache:
     def put(self, status: TrackingStatus, now: datetime) -> None:
         self._items[(status.provider, status.number)] = (now, status)
 
+    def get_many(self, provider: str, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
+        return {n: found for n in numbers if (found := self.get(provider, n, now)) is not None}
+
+    def put_many(self, statuses: Sequence[TrackingStatus], now: datetime) -> None:
+        for status in statuses:
+            self.put(status, now)
+
 
 class DatabaseCache:
-    """tracking_snapshot rows: the newest per (provider, number) answers while younger than the TTL."""
+    """tracking_snapshot rows: the newest per (provider, number) answers while younger than the TTL.
+    A round's numbers are read, and its answers written, in one transaction per provider call."""
 
     def __init__(self, db: Database, ttl: timedelta) -> None:
         self.db = db
@@ -54,6 +69,24 @@ class DatabaseCache:
             return TrackingStatus.from_json(row.view)
 
     def put(self, status: TrackingStatus, now: datetime) -> None:
+        self.put_many([status], now)
+
+    def get_many(self, provider: str, numbers: Sequence[str], now: datetime) -> dict[str, TrackingStatus]:
+        """The fresh answers among `numbers` (the newest row of each), by number."""
+        found: dict[str, dict[str, Any]] = {}
         with self.db.transaction() as s:
-            s.add(TrackingSnapshot(provider=status.provider, number=status.number, status=status.status,
-                                   view=status.to_json(), fetched_at=now))
+            for start in range(0, len(numbers), _IN_BATCH):
+                rows = s.execute(select(TrackingSnapshot.number, TrackingSnapshot.view)
+                                 .where(TrackingSnapshot.provider == provider,
+                                        TrackingSnapshot.number.in_(numbers[start:start + _IN_BATCH]),
+                                        TrackingSnapshot.fetched_at > now - self.ttl)
+                                 .order_by(TrackingSnapshot.fetched_at))
+                found.update({number: view for number, view in rows})  # the newest row comes last
+        return {number: TrackingStatus.from_json(view) for number, view in found.items()}
+
+    def put_many(self, statuses: Sequence[TrackingStatus], now: datetime) -> None:
+        if not statuses:
+            return
+        with self.db.transaction() as s:
+            s.add_all([TrackingSnapshot(provider=status.provider, number=status.number, status=status.status,
+                                        view=status.to_json(), fetched_at=now) for status in statuses])

@@ -233,14 +233,9 @@ class _Session:
     async def ask(self, name: str, numbers: Sequence[str]) -> dict[str, TrackingStatus | str]:
         """Answers (cached or fetched) by number; a string is why the provider could not answer."""
         adapter = self.tracker.adapters[name]
-        out: dict[str, TrackingStatus | str] = {}
-        todo = []
-        for number in dict.fromkeys(numbers):
-            cached = self.tracker.cache.get(name, number, self.now)
-            if cached is not None:
-                out[number] = cached
-            else:
-                todo.append(number)
+        wanted = list(dict.fromkeys(numbers))
+        out: dict[str, TrackingStatus | str] = dict(self.tracker.cache.get_many(name, wanted, self.now))
+        todo = [number for number in wanted if number not in out]
         http = Http(name, self.tracker.client(name), self.tracker.limiters[name], _policy(adapter),
                     adapter.settings.timeout_seconds)
 
@@ -258,10 +253,9 @@ class _Session:
                 fetched = {}
                 out.update({n: f"{name}: answered something we could not read ({type(e).__name__}: {e})"
                             for n in batch})
-            for number, status in fetched.items():
-                if not status.retry:  # "no news yet" is asked again, not kept for a TTL
-                    self.tracker.cache.put(status, self.now)
-                out[number] = status
+            # "no news yet" is asked again, not kept for a TTL
+            self.tracker.cache.put_many([status for status in fetched.values() if not status.retry], self.now)
+            out.update(fetched)
 
         batches = [todo[start:start + adapter.batch_size] for start in range(0, len(todo), adapter.batch_size)]
         if batches:  # the first alone (it may fetch an access token), the others together, paced by the limiter
