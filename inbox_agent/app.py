@@ -22,7 +22,7 @@ from typing import Any
 
 from inbox_agent.config import Config, MaildirConfig, check_timers
 from inbox_agent.errors import ConfigError, TransientError
-from inbox_agent.extract.intent import intent_model
+from inbox_agent.extract import load_readers
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
@@ -86,7 +86,7 @@ class Daemon:
     async def start(self) -> None:
         """Set the mailbox up and start the stages; when the mailbox cannot be reached yet, say so in
         one line and keep trying with backoff in the background instead of failing."""
-        await asyncio.to_thread(intent_model, self.config.reading)  # trained (or loaded) before any mail waits on it
+        await asyncio.to_thread(load_readers, self.config.reading)
         try:
             await asyncio.to_thread(self._setup)
         except TransientError as e:

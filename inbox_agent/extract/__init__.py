@@ -15,7 +15,7 @@ from typing import Any
 from inbox_agent.config import PartiesConfig, ReadingConfig
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.formats import load_format_book
-from inbox_agent.extract.intent import classify_intent
+from inbox_agent.extract.intent import classify_intent, intent_model
 from inbox_agent.extract.language import detect_language
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
@@ -61,6 +61,12 @@ class _ColdRules:
 def _cold_rules() -> _ColdRules:
     data = load_rules_file("cold_senders.yaml")
     return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]))
+
+
+def load_readers(reading: ReadingConfig) -> None:
+    """Train (or load from the cache) the learned readers, so no mail waits on them."""
+    intent_model(reading)
+    store_stranger_model(reading)
 
 
 def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, ...],
