@@ -1,5 +1,5 @@
 """Shared fixtures: a private Dovecot, a recording SMTP server, fake carriers with their keys in the
-environment, database URLs, the dev corpus."""
+environment, database URLs, the dev corpus; the learned readers trained once per session."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from inbox_agent.config import ReadingConfig
+from inbox_agent.extract import load_readers
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.smtp import RecordingHandler
@@ -20,6 +22,13 @@ SHARED = Path(os.environ.get("INBOX_AGENT_SHARED") or Path(__file__).resolve().p
 CORPUS = SHARED / "corpus" / "dev"
 POSTGRES_URL = os.environ.get("INBOX_AGENT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 _users = itertools.count()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def learned_readers() -> None:
+    """Train (or load) the shipped readers into the default cache before any test starts a daemon,
+    so no test's wait includes a first training on a machine that never ran the suite."""
+    load_readers(ReadingConfig())
 
 
 @pytest.fixture(scope="session")
