@@ -178,9 +178,10 @@ def run_one(server: Dovecot, fakes: FakeCarriers, carriers: LocalServer, kind: s
                 done, ingested = finished(url, count)
                 if done:
                     break
-                dead = [p for p in procs if p.poll() is not None]
+                dead = [w for w, p in enumerate(procs) if p.poll() is not None]
                 if dead:
-                    raise RuntimeError(f"a worker exited: {(Path(tmp) / 'worker0.log').read_text()[-3000:]}")
+                    log_text = (Path(tmp) / f"worker{dead[0]}.log").read_text()[-3000:]
+                    raise RuntimeError(f"worker {dead[0] + 1} exited: {log_text}")
                 if time.perf_counter() - last_report > 10:
                     last_report = time.perf_counter()
                     print(f"  ... {ingested}/{count} ingested after {last_report - start:.0f} s", file=sys.stderr)
