@@ -50,7 +50,7 @@ lint: dev-install
 	$(BIN)/ruff check inbox_agent tests benchmarks
 	$(BIN)/mypy inbox_agent
 
-bench: install
+bench: dev-install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/intent_cv.py

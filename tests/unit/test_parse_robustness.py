@@ -41,6 +41,15 @@ def test_broken_mime_headers_never_raise(text: str) -> None:
     assert isinstance(parsed.subject, str)
 
 
+def test_nesting_past_the_parser_recursion_is_an_error_value() -> None:
+    raw = b"From: a@b.example\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    raw += b"".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n".encode()
+                    for i in range(sys.getrecursionlimit()))
+    parsed, extraction = read_bytes(raw, Config())
+    assert parsed.error == "unparseable MIME: multipart nesting too deep to parse"
+    assert extraction is None
+
+
 def test_empty_file_is_an_error_line_and_others_go_on(tmp_path: Path, corpus: Path) -> None:
     empty = tmp_path / "empty.eml"
     empty.write_bytes(b"")
