@@ -50,7 +50,7 @@ lint: dev-install
 	$(BIN)/ruff check inbox_agent tests benchmarks
 	$(BIN)/mypy inbox_agent
 
-bench: dev-install
+bench: install
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/intent_cv.py

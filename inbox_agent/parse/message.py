@@ -5,9 +5,7 @@ text/plain and text/html part (HTML with its link targets), and the Subject and 
 `message/rfc822` parts. Not kept: other headers, attachment names and binary content, and the
 machine fields of `message/delivery-status`.
 
-The MIME tree is the standard library's parse (the compat32 policy, the tree mail-parser builds
-too): mail-parser's own pass over it (attachments, defects, every address and Received header)
-cost four times the parse itself for nothing this module reads.
+The MIME tree is mail-parser's guarded parse (a nesting bomb becomes an error, not a crash).
 
 Addresses are parsed from the raw header before anything is decoded: an encoded-word is only
 ever a display name, never an address. A From that does not hold exactly one valid address
@@ -25,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.headerregistry import AddressHeader, HeaderRegistry
+
+import mailparser
+import mailparser.exceptions
 
 from inbox_agent.parse.automated import automation_reasons, bulk_reasons
 from inbox_agent.parse.html import html_to_text
@@ -101,7 +102,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     fingerprint = hashlib.sha256(raw).hexdigest()
     try:
         return _parse(raw, fingerprint)
-    except RecursionError:  # the parser recurses once per multipart level: a crafted message nests thousands
+    except mailparser.exceptions.MailParserRecursionError:  # a crafted message nests thousands of multiparts
         return _broken(fingerprint, "unparseable MIME: multipart nesting too deep to parse")
     except Exception as e:  # noqa: BLE001 - the contract: bad input is a value, never an exception
         return _broken(fingerprint, f"unparseable MIME: {type(e).__name__}: {e}")
@@ -114,7 +115,7 @@ def _broken(fingerprint: str, reason: str) -> ParsedEmail:
 def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
     if not raw.strip():
         return _broken(fingerprint, "empty message")
-    msg = email.message_from_bytes(raw)
+    msg: email.message.Message = mailparser.parse_from_bytes(raw).message
     raw_headers = {k.lower(): _FOLD.sub("", str(v)).replace("\x00", "") for k, v in msg.items()}
     headers = {k: _header_text(v) for k, v in raw_headers.items()}
     if not any(h in headers for h in ("from", "subject", "message-id", "content-type", "date")):
