@@ -103,9 +103,9 @@ def tracking_image(events: Sequence[TrackingEvent], delivered_at: str | None, po
 
 def png_bytes(image: Image.Image) -> bytes:
     """`image` encoded as the PNG a message carries: a palette image (one byte a pixel instead of
-    three), its colours mapped exactly, the letters' edges to the nearest of SHADES steps. A
-    kit's picture is then ~45 KB instead of ~100 KB, and encoding it takes ~7 ms of CPU instead of
-    ~22 (the mapping included)."""
+    three), its flat colours mapped exactly, the letters' edges to a near one of SHADES steps. A
+    kit's picture is then ~45 KB instead of ~100 KB, and encoding it takes ~6 ms of CPU instead of
+    ~23 (the mapping included; docs/scaling.md)."""
     out = io.BytesIO()
     # optimize=True costs ~5x the CPU for a file 3% smaller; zlib level 1 takes less than half the
     # default level's CPU for a file ~35% larger
