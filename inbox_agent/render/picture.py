@@ -54,16 +54,10 @@ class Row:
     kind: str
 
 
-def tracking_png(events: Sequence[TrackingEvent], delivered_at: str | None, post_name: str, last_mile_number: str,
-                 words: PictureWords, status_text: str, reader: Reader) -> bytes:
-    """A PNG of a parcel's merged tracking `events` (and when it was delivered), our words in
-    `words`' language and dates as `reader` reads them."""
-    return png_bytes(tracking_image(events, delivered_at, post_name, last_mile_number, words, status_text, reader))
-
-
 def tracking_image(events: Sequence[TrackingEvent], delivered_at: str | None, post_name: str, last_mile_number: str,
                    words: PictureWords, status_text: str, reader: Reader) -> Image.Image:
-    """The tracking picture drawn (see `tracking_png`), not yet encoded."""
+    """The picture of a parcel's merged tracking `events` (and when it was delivered), our words
+    in `words`' language and dates as `reader` reads them; `png_bytes` encodes it."""
     rows = _rows(events, reader)
     fonts = _fonts()
     header_h = 210

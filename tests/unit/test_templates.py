@@ -29,7 +29,8 @@ from inbox_agent.render.picture import (
     INK,
     SHADES,
     WIDTH,
-    tracking_png,
+    png_bytes,
+    tracking_image,
 )
 from inbox_agent.render.templates import (
     CUSTOMER_TEMPLATES,
@@ -121,9 +122,10 @@ def _english() -> tuple[PictureWords, str, Reader]:
 
 def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -> None:
     delivered = "2026-07-10T14:15:00-07:00"
-    image = Image.open(io.BytesIO(tracking_png(_events(4), delivered, "USPS", "9400111206206406260787", *_english())))
+    drawn = tracking_image(_events(4), delivered, "USPS", "9400111206206406260787", *_english())
+    image = Image.open(io.BytesIO(png_bytes(drawn)))
     assert image.format == "PNG" and image.width == WIDTH
-    taller = Image.open(io.BytesIO(tracking_png(_events(8), delivered, "USPS", "940011", *_english())))
+    taller = Image.open(io.BytesIO(png_bytes(tracking_image(_events(8), delivered, "USPS", "940011", *_english()))))
     assert taller.height - image.height == 4 * 132
     rgb = image.convert("RGB")
     colours = {c for _, c in rgb.getcolors(maxcolors=1_000_000) or []}
