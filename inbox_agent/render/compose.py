@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from inbox_agent.mailbox.proof import html_with_reference, stored_key, text_with
 from inbox_agent.render.context import build_context, order_context
 from inbox_agent.render.localize import reader_for
 from inbox_agent.render.message import build_message, case_tag, new_message_id, reply_subject
-from inbox_agent.render.picture import tracking_png
+from inbox_agent.render.picture import png_bytes, tracking_image
 from inbox_agent.render.screenshot import page_screenshot
 from inbox_agent.render.templates import picture_words, render, status_words
 from inbox_agent.stages.runtime import Runtime
@@ -111,14 +112,19 @@ def _page_screenshot(rt: Runtime, context: dict[str, Any]) -> tuple[tuple[str, b
 
 def tracking_png_for(view: TrackingStatus, language: str) -> bytes:
     """The tracking picture of `view`, in `language` for the destination's reader."""
+    return png_bytes(tracking_image_for(view, language))
+
+
+def tracking_image_for(view: TrackingStatus, language: str) -> Image.Image:
+    """The tracking picture of `view` drawn, not yet encoded (see `tracking_png_for`)."""
     from inbox_agent.render.directory import visible_facts
 
     last = view.post_number
     country = view.destination_country
     post = visible_facts(country, last, True) or {}
     words = picture_words(language)
-    return tracking_png(view.events, view.delivered_at, str(post.get("operator") or words.title), last, words,
-                        status_words(view.status, language), reader_for(language, country))
+    return tracking_image(view.events, view.delivered_at, str(post.get("operator") or words.title), last, words,
+                          status_words(view.status, language), reader_for(language, country))
 
 
 def main_tracking(case: Case) -> TrackingStatus | None:

@@ -4,21 +4,24 @@ Header values that come from customers (their subject, their name) are flattened
 before they reach a header, and the email package refuses CR/LF in header values anyway.
 Recipients are parsed addresses only (`envelope_address`), and Message-IDs go into headers as
 they are, one a line (`OutgoingPolicy`), so a long identifier is never RFC 2047-encoded.
+A message is built with `BuildingPolicy`, which keeps header values as the strings we made
+instead of parsing each one into a header object and folding it again (most of the CPU of
+building a draft); messages from elsewhere (an agent's edit) are read with `OutgoingPolicy`.
 The Message-ID is fixed when the reply is decided, so a crash can never create two drafts; it
 carries a random token, so only the people we wrote to can answer in our thread.
 """
 
 from __future__ import annotations
 
-import email.policy
 import email.utils
 import re
 import secrets
 import textwrap
+from email.contentmanager import raw_data_manager
 from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import EmailPolicy
+from email.policy import Compat32, EmailPolicy
 
 from inbox_agent.errors import UnsendableAddress
 from inbox_agent.mailbox.base import INTERNAL_HEADER
@@ -64,6 +67,33 @@ def fold_value(name: str, value: str, linesep: str = "\r\n", width: int = 78) ->
 
 
 OUTGOING = OutgoingPolicy(linesep="\r\n")
+
+
+class BuildingPolicy(Compat32):
+    """The policy a message is built with: header values stay the strings `build_message` made
+    (one line each, addresses parsed and encoded already) and are folded when written out, the
+    Subject and the identifiers as `OutgoingPolicy` folds them; bodies are encoded by the email
+    package's content manager, as with OUTGOING. A value holding CR or LF is refused."""
+
+    content_manager = raw_data_manager
+
+    def header_store_parse(self, name: str, value: str) -> tuple[str, str]:
+        if "\r" in str(value) or "\n" in str(value):
+            raise ValueError(f"the {name} header may not hold a line break")
+        return super().header_store_parse(name, value)
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in (*_IDENTIFIERS, "subject"):
+            return OUTGOING.fold(name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in (*_IDENTIFIERS, "subject"):
+            return OUTGOING.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+BUILDING = BuildingPolicy(linesep="\r\n", max_line_length=78)
 
 
 def one_line(text: str) -> str:
@@ -137,7 +167,7 @@ def build_message(
 ) -> bytes:
     """text/plain, plus text/html (with the picture inline) when `html` is given. Our internal
     header carries the intent id, or the draft's `proof` when given (mailbox/proof.py)."""
-    msg = EmailMessage(policy=OUTGOING)
+    msg = EmailMessage(policy=BUILDING)
     msg["From"] = email.utils.formataddr((one_line(from_name), envelope_address(from_address)))
     msg["To"] = ", ".join(envelope_address(a) for a in to)
     msg["Subject"] = one_line(subject)

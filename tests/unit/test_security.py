@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import email.utils
 import os
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from inbox_agent.config import load_config
 from inbox_agent.errors import ConfigError, UnsendableAddress
 from inbox_agent.parse import parse_email
-from inbox_agent.render.message import build_message, envelope_address, prepare_approved
+from inbox_agent.render.message import BUILDING, build_message, envelope_address, prepare_approved
 from inbox_agent.security.budget import take
 from inbox_agent.security.dns import CachedDns
 from inbox_agent.security.secrets import masked_url
@@ -116,6 +118,20 @@ def test_long_message_ids_are_never_encoded() -> None:
     assert str(msg["In-Reply-To"]) == LONG_ID and str(msg["References"]).split() == ["<a@people.example>", LONG_ID]
     ready, _, _ = prepare_approved(raw, "<m@store.example>")
     assert LONG_ID.encode() in ready and b"=?" not in ready
+
+
+def test_built_headers_read_back_whole_and_refuse_a_line_break() -> None:
+    raw = build_message(from_address="support@bücher.example", from_name="Bücher & Söhne, Zürich", to=["jamie@example.org"],
+                        subject="Re: colis non reçu, numéro LA482915635FR [#C-7-a1b2c3d4]", body="Bonjour,\n\nVoilà.\n",
+                        message_id="<m@store.example>", intent_id=1, html="<p>Voilà</p>")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n"))
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert email.utils.parseaddr(str(msg["From"])) == ("Bücher & Söhne, Zürich", "support@xn--bcher-kva.example")
+    assert str(msg["Subject"]) == "Re: colis non reçu, numéro LA482915635FR [#C-7-a1b2c3d4]"
+    built = EmailMessage(policy=BUILDING)
+    with pytest.raises(ValueError, match="line break"):
+        built["X-Note"] = "fine\r\nBcc: x@evil.example"
 
 
 def test_recipients_are_plain_addresses_or_a_clear_error() -> None:

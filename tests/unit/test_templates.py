@@ -21,7 +21,17 @@ from inbox_agent.render.context import sample_context
 from inbox_agent.render.directory import load_directory, validate_entry, visible_facts
 from inbox_agent.render.localize import Reader, reader_for
 from inbox_agent.render.message import build_message, case_tag, reply_subject
-from inbox_agent.render.picture import DELIVERED_BAND, HANDOVER_BAND, WIDTH, tracking_png
+from inbox_agent.render.picture import (
+    BACKGROUND,
+    DELIVERED_BAND,
+    HANDOVER_BAND,
+    HEADER_BAND,
+    INK,
+    SHADES,
+    WIDTH,
+    png_bytes,
+    tracking_image,
+)
 from inbox_agent.render.templates import (
     CUSTOMER_TEMPLATES,
     PARTNER_TEMPLATES,
@@ -112,9 +122,10 @@ def _english() -> tuple[PictureWords, str, Reader]:
 
 def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -> None:
     delivered = "2026-07-10T14:15:00-07:00"
-    image = Image.open(io.BytesIO(tracking_png(_events(4), delivered, "USPS", "9400111206206406260787", *_english())))
+    drawn = tracking_image(_events(4), delivered, "USPS", "9400111206206406260787", *_english())
+    image = Image.open(io.BytesIO(png_bytes(drawn)))
     assert image.format == "PNG" and image.width == WIDTH
-    taller = Image.open(io.BytesIO(tracking_png(_events(8), delivered, "USPS", "940011", *_english())))
+    taller = Image.open(io.BytesIO(png_bytes(tracking_image(_events(8), delivered, "USPS", "940011", *_english()))))
     assert taller.height - image.height == 4 * 132
     rgb = image.convert("RGB")
     colours = {c for _, c in rgb.getcolors(maxcolors=1_000_000) or []}
@@ -124,6 +135,11 @@ def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -
     assert dark > 500, "the delivered event's text is drawn on its band"
     header = rgb.crop((40, 90, WIDTH - 40, 140))
     assert header.convert("L").histogram()[255] > 500, "the tracking number is written in white"
+    assert image.mode == "P", "a palette image: one byte a pixel"
+    assert rgb.getpixel((5, 5)) == HEADER_BAND and rgb.getpixel((5, image.height - 5)) == BACKGROUND
+    assert INK in colours, "the text keeps its exact colour"
+    edges = {c for _, c in delivered_row.getcolors(maxcolors=1_000_000) or []}
+    assert len(edges) > SHADES // 2, "the letters keep their antialiased edges"
 
 
 def test_directory_has_forty_countries_each_fact_with_source_and_confidence() -> None:
