@@ -31,7 +31,7 @@ from inbox_agent.extract import tfidf
 from inbox_agent.extract.lexicon import Score, score
 from inbox_agent.extract.model_cache import cached_model, model_key
 from inbox_agent.extract.orders import find_order_numbers
-from inbox_agent.extract.tfidf import Analyzer, TfidfBlock
+from inbox_agent.extract.tfidf import Analyzer, TfidfStack
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample
 from inbox_agent.parse.message import subject_topic
@@ -80,37 +80,29 @@ class Calibration:
 
 
 class IntentModel:
-    """The fitted intent reader as plain data: three TF-IDF blocks, the clues, the linear
-    model's weights (feature x class) and intercepts, and the calibration."""
+    """The fitted intent reader as plain data: three TF-IDF blocks (character grams, words, the
+    subject's words), the clues' columns after them, the linear model's weights (feature x class)
+    and intercepts, and the calibration."""
 
-    def __init__(self, blocks: Sequence[TfidfBlock], weights: np.ndarray, intercepts: np.ndarray,
-                 calibration: Calibration, classes: Sequence[Intent]) -> None:
-        if [b.analyzer for b in blocks] != list(_ANALYZERS):
+    def __init__(self, grams: TfidfStack, weights: np.ndarray, intercepts: np.ndarray, calibration: Calibration,
+                 classes: Sequence[Intent]) -> None:
+        if [b.analyzer for b in grams.blocks] != list(_ANALYZERS):
             raise ValueError("an intent model needs its character, word and subject blocks")
-        self.blocks = tuple(blocks)
+        if weights.shape != (grams.width + len(_CLUE_NAMES), len(classes)):
+            raise ValueError(f"weights of shape {weights.shape} do not fit the vocabularies")
+        self.grams = grams
         self.weights = weights
         self.intercepts = intercepts
         self.calibration = calibration
         self.classes = tuple(classes)
-        self._offsets = np.cumsum([0, *(len(b) for b in blocks)])[:-1].tolist()
-        self._clue_offset = sum(len(b) for b in blocks)
-        if weights.shape != (self._clue_offset + len(_CLUE_NAMES), len(self.classes)):
-            raise ValueError(f"weights of shape {weights.shape} do not fit the vocabularies")
 
     def read(self, text: str, subject: str, clues: Clues) -> Reading:
         """Probabilities for one message (newest text and subject as written)."""
-        texts = model_texts(subject, text)
-        columns: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        for block, offset, part in zip(self.blocks, self._offsets, texts, strict=True):
-            found, weighed = block.row(part)
-            columns.append(found + offset)
-            values.append(weighed)
+        columns, values = self.grams.row(model_texts(subject, text))
         clue_values = np.array(clue_vector(clues))
-        nonzero = np.flatnonzero(clue_values)
-        columns.append(nonzero + self._clue_offset)
-        values.append(clue_values[nonzero])
-        index, row = np.concatenate(columns), np.concatenate(values)
+        known = np.flatnonzero(clue_values)
+        index = np.concatenate([columns, known + self.grams.width])
+        row = np.concatenate([values, clue_values[known]])
         scores = row @ self.weights[index] + self.intercepts
         logits = self.calibration.coef @ scores + self.calibration.intercept
         exp = np.exp(logits - logits.max())
@@ -127,24 +119,24 @@ class IntentModel:
         return [self._name(int(reading.columns[i])) for i in order if contributions[i] > 0]
 
     def _name(self, column: int) -> str:
-        for label, block, offset in zip(_BLOCKS, self.blocks, self._offsets, strict=True):
-            if column < offset + len(block):
-                return f'{label} "{block.names[column - offset]}"'
-        return _CLUE_NAMES[column - self._clue_offset]
+        for label, block in zip(_BLOCKS, self.grams.blocks, strict=True):
+            if column < block.offset + len(block):
+                return f'{label} "{block.names[column - block.offset]}"'
+        return _CLUE_NAMES[column - self.grams.width]
 
     def plain(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The model as a JSON-ready part and named arrays (extract/model_cache.py stores them)."""
-        names = {n: b.names for n, b in zip(_BLOCKS, self.blocks, strict=True)}
+        names = {n: b.names for n, b in zip(_BLOCKS, self.grams.blocks, strict=True)}
         meta = {"classes": [c.value for c in self.classes], "names": names}
-        arrays = {f"idf_{n}": b.idf for n, b in zip(_BLOCKS, self.blocks, strict=True)}
+        arrays = {f"idf_{n}": b.idf for n, b in zip(_BLOCKS, self.grams.blocks, strict=True)}
         arrays.update(weights=self.weights, intercepts=self.intercepts, calibration_coef=self.calibration.coef,
                       calibration_intercept=self.calibration.intercept)
         return meta, arrays
 
     @classmethod
     def from_plain(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        blocks = [TfidfBlock(a, meta["names"][n], arrays[f"idf_{n}"]) for n, a in zip(_BLOCKS, _ANALYZERS, strict=True)]
-        return cls(blocks, arrays["weights"], arrays["intercepts"],
+        grams = TfidfStack([(a, meta["names"][n], arrays[f"idf_{n}"]) for n, a in zip(_BLOCKS, _ANALYZERS, strict=True)])
+        return cls(grams, arrays["weights"], arrays["intercepts"],
                    Calibration(arrays["calibration_coef"], arrays["calibration_intercept"]),
                    [Intent(c) for c in meta["classes"]])
 

@@ -32,7 +32,7 @@ from inbox_agent.extract import classifier, stranger
 from inbox_agent.extract.classifier import Calibration, IntentModel, clue_vector, clues_of, model_texts
 from inbox_agent.extract.model_cache import read_examples, save
 from inbox_agent.extract.stranger import StrangerModel
-from inbox_agent.extract.tfidf import Analyzer, TfidfBlock, char_grams
+from inbox_agent.extract.tfidf import Analyzer, TfidfStack, char_grams
 from inbox_agent.extract.training import TrainingExample
 
 _INTENT_C = 0.5
@@ -88,8 +88,8 @@ class IntentFit:
 
     def reader(self) -> IntentModel:
         """The fitted model as plain data."""
-        blocks = [_block(v, a) for v, a in ((self.chars, Analyzer.CHARS), (self.words, Analyzer.WORDS),
-                                            (self.subject_words, Analyzer.SINGLE_WORDS))]
+        grams = TfidfStack([_block(self.chars, Analyzer.CHARS), _block(self.words, Analyzer.WORDS),
+                            _block(self.subject_words, Analyzer.SINGLE_WORDS)])
         coef, intercept = np.asarray(self.svm.coef_), np.asarray(self.svm.intercept_)
         if coef.shape[0] == 1:  # two classes: one score, for the second
             coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
@@ -97,7 +97,7 @@ class IntentFit:
         weights = _by_class(coef.T, have, self.classes, 0.0).astype(np.float32)
         intercepts = _by_class(intercept, have, self.classes, 0.0)
         calibration = _calibration(self.calibration, self.classes)
-        return IntentModel(blocks, weights, intercepts, calibration, [Intent(c) for c in self.classes])
+        return IntentModel(grams, weights, intercepts, calibration, [Intent(c) for c in self.classes])
 
 
 class StrangerFit:
@@ -128,14 +128,14 @@ class StrangerFit:
         regression: LogisticRegression = self.pipeline.steps[1][1]
         (_, chars), (_, words) = union.transformer_list
         weights = np.asarray(regression.coef_[0], dtype=np.float64)
-        return StrangerModel([_block(chars, Analyzer.CHARS), _block(words, Analyzer.WORDS)], weights,
+        return StrangerModel(TfidfStack([_block(chars, Analyzer.CHARS), _block(words, Analyzer.WORDS)]), weights,
                              float(regression.intercept_[0]))
 
 
-def _block(vectorizer: TfidfVectorizer, analyzer: Analyzer) -> TfidfBlock:
-    """A fitted vectorizer's vocabulary (grams in column order) and idf weights."""
+def _block(vectorizer: TfidfVectorizer, analyzer: Analyzer) -> tuple[Analyzer, list[str], np.ndarray]:
+    """A fitted vectorizer's analyzer, grams in column order and idf weights."""
     names = [str(n) for n in vectorizer.get_feature_names_out()]
-    return TfidfBlock(analyzer, names, np.asarray(vectorizer.idf_, dtype=np.float64))
+    return analyzer, names, np.asarray(vectorizer.idf_, dtype=np.float64)
 
 
 def _calibration(regression: LogisticRegression, classes: Sequence[str]) -> Calibration:

@@ -24,7 +24,7 @@ from inbox_agent.config import ReadingConfig
 from inbox_agent.extract import tfidf
 from inbox_agent.extract.intent import shipped_examples, taught_examples
 from inbox_agent.extract.model_cache import cached_model, model_key
-from inbox_agent.extract.tfidf import Analyzer, TfidfBlock
+from inbox_agent.extract.tfidf import Analyzer, TfidfStack
 from inbox_agent.extract.training import TrainingExample
 from inbox_agent.rules import rules_dir
 
@@ -39,35 +39,32 @@ class StrangerModel:
     """customer-vs-stranger probability over the subject and the newest text: two TF-IDF blocks
     (character and word grams of the same text) and a logistic regression's weights."""
 
-    def __init__(self, blocks: Sequence[TfidfBlock], weights: np.ndarray, intercept: float) -> None:
-        if [b.analyzer for b in blocks] != list(_ANALYZERS):
+    def __init__(self, grams: TfidfStack, weights: np.ndarray, intercept: float) -> None:
+        if [b.analyzer for b in grams.blocks] != list(_ANALYZERS):
             raise ValueError("a stranger model needs its character and word blocks")
-        if weights.shape != (sum(len(b) for b in blocks),):
+        if weights.shape != (grams.width,):
             raise ValueError(f"weights of shape {weights.shape} do not fit the vocabularies")
-        self.blocks = tuple(blocks)
+        self.grams = grams
         self.weights = weights
         self.intercept = intercept
-        self._weights = [weights[start : start + len(b)] for start, b in zip((0, len(blocks[0])), blocks, strict=True)]
 
     def probability(self, subject: str, text: str) -> float:
         """How likely the sender of this text is a stranger rather than a buyer (0..1)."""
         whole = model_text(subject, text)
-        logit = self.intercept
-        for block, weights in zip(self.blocks, self._weights, strict=True):
-            columns, values = block.row(whole)
-            logit += float(values @ weights[columns])
-        return 1.0 / (1.0 + math.exp(-logit))
+        columns, values = self.grams.row([whole] * len(_BLOCKS))
+        return 1.0 / (1.0 + math.exp(-(self.intercept + float(values @ self.weights[columns]))))
 
     def plain(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The model as a JSON-ready part and named arrays (extract/model_cache.py stores them)."""
-        meta = {"names": {n: b.names for n, b in zip(_BLOCKS, self.blocks, strict=True)}, "intercept": self.intercept}
-        arrays = {f"idf_{n}": b.idf for n, b in zip(_BLOCKS, self.blocks, strict=True)}
+        blocks = self.grams.blocks
+        meta = {"names": {n: b.names for n, b in zip(_BLOCKS, blocks, strict=True)}, "intercept": self.intercept}
+        arrays = {f"idf_{n}": b.idf for n, b in zip(_BLOCKS, blocks, strict=True)}
         return meta, {**arrays, "weights": self.weights}
 
     @classmethod
     def from_plain(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        blocks = [TfidfBlock(a, meta["names"][n], arrays[f"idf_{n}"]) for n, a in zip(_BLOCKS, _ANALYZERS, strict=True)]
-        return cls(blocks, arrays["weights"], float(meta["intercept"]))
+        grams = TfidfStack([(a, meta["names"][n], arrays[f"idf_{n}"]) for n, a in zip(_BLOCKS, _ANALYZERS, strict=True)])
+        return cls(grams, arrays["weights"], float(meta["intercept"]))
 
 
 def model_text(subject: str, text: str) -> str:

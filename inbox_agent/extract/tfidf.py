@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 
 import numpy as np
@@ -20,6 +21,7 @@ _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
 _TOKEN = re.compile(r"(?u)\b\w+\b")
 _WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
+_FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
 
 Row = tuple[np.ndarray, np.ndarray]  # the non-zero columns of a text and their values
 
@@ -33,56 +35,96 @@ class Analyzer(StrEnum):
 
 
 class TfidfBlock:
-    """A fitted vocabulary (gram -> column) and its idf weights; `row` gives a text's l2-normalised
-    sublinear TF-IDF values."""
+    """A fitted vocabulary and its idf weights. Its columns start at `offset`: the blocks of one
+    model (`TfidfStack`) take consecutive columns, so their grams map straight to the model's."""
 
-    def __init__(self, analyzer: Analyzer, names: list[str], idf: np.ndarray) -> None:
+    def __init__(self, analyzer: Analyzer, names: list[str], idf: np.ndarray, offset: int = 0) -> None:
+        if len(names) != len(idf):
+            raise ValueError(f"{len(names)} grams but {len(idf)} idf weights")
         self.analyzer = analyzer
         self.names = names  # the grams in column order
         self.idf = np.asarray(idf, dtype=np.float64)
-        self.vocabulary = dict(zip(names, range(len(names)), strict=True))
-        self._word_columns: dict[str, tuple[int, ...]] = {}
+        self.offset = offset
+        self.vocabulary = dict(zip(names, range(offset, offset + len(names)), strict=True))
+        self._word_columns: dict[str, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def row(self, text: str) -> Row:
-        """The known grams of `text`: their columns and TF-IDF values (empty arrays when none)."""
+    def count(self, text: str, counts: Counter[int | None]) -> None:
+        """Add the columns of the grams of `text` to `counts` (an unknown gram counts as None)."""
         if self.analyzer is Analyzer.CHARS:
-            counted = Counter(self._char_columns(text))
+            counts.update(self._char_columns(text))
         else:
-            grams = Counter(word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1))
-            get = self.vocabulary.get
-            counted = Counter({c: n for g, n in grams.items() if (c := get(g)) is not None})
-        columns = np.fromiter(counted, dtype=np.int64, count=len(counted))
-        tfidf = (np.log(np.fromiter(counted.values(), dtype=np.float64, count=len(counted))) + 1.0) * self.idf[columns]
-        if len(columns):
-            tfidf /= np.sqrt(tfidf @ tfidf)
-        return columns, tfidf
+            counts.update(map(self.vocabulary.get, word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1)))
 
     def _char_columns(self, text: str) -> list[int]:
         """The columns of the known character grams of `text`. Each word's columns are kept (up to
         `_WORD_MEMORY` words), so a word seen before costs one look-up instead of a dozen grams."""
         memory = self._word_columns
-        vocabulary = self.vocabulary
+        get = self.vocabulary.get
         columns: list[int] = []
         for word in normal_words(text):
             known = memory.get(word)
             if known is None:
                 if len(memory) >= _WORD_MEMORY:
                     memory.clear()
-                found = (vocabulary.get(g) for g in _word_char_grams(word))
-                known = memory[word] = tuple(c for c in found if c is not None)
+                known = memory[word] = [c for c in map(get, _word_char_grams(word)) if c is not None]
             columns += known
         return columns
+
+
+class TfidfStack:
+    """The TF-IDF blocks of one model, side by side (consecutive columns); `row` gives the non-zero
+    values of texts (one per block), each block l2-normalised on its own, as scikit-learn's
+    vectorizers stacked side by side would."""
+
+    def __init__(self, parts: Sequence[tuple[Analyzer, list[str], np.ndarray]]) -> None:
+        self.blocks: list[TfidfBlock] = []
+        offset = 0
+        for analyzer, names, idf in parts:
+            self.blocks.append(TfidfBlock(analyzer, names, idf, offset))
+            offset += len(names)
+        self.width = offset
+        self._idf = np.concatenate([b.idf for b in self.blocks]) if self.blocks else np.zeros(0)
+        self._ends = np.array([b.offset + len(b) for b in self.blocks], dtype=np.int64)
+
+    def row(self, texts: Sequence[str]) -> Row:
+        """The non-zero columns of `texts` (the i-th read by the i-th block) and their sublinear
+        TF-IDF values."""
+        counts: Counter[int | None] = Counter()
+        for block, text in zip(self.blocks, texts, strict=True):
+            block.count(text, counts)
+        counts.pop(None, None)  # the unknown grams
+        size = len(counts)
+        columns = np.fromiter(counts, dtype=np.int64, count=size)
+        tfidf = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=size)) + 1.0) * self._idf[columns]
+        if size:
+            block_of = np.searchsorted(self._ends, columns, side="right")
+            norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
+            tfidf /= norms[block_of]
+        return columns, tfidf
+
+
+class _FoldedCharacters(dict[int, str]):
+    """Each character's folded form (NFKD, combining marks dropped), found at first sight. Folding
+    a text character by character gives what folding it whole gives: NFKD decomposes each
+    character on its own and reorders only combining marks, which are all dropped."""
+
+    def __missing__(self, code: int) -> str:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c))
+        if len(self) < _FOLDED_MEMORY:
+            self[code] = folded
+        return folded
+
+
+_FOLDED = _FoldedCharacters()
 
 
 def fold_accents(text: str) -> str:
     """`text` with its accents removed (NFKD, combining marks dropped), as scikit-learn's
     strip_accents="unicode" does."""
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text if text.isascii() else text.translate(_FOLDED)
 
 
 def word_grams(text: str, longest: int) -> list[str]:
@@ -91,7 +133,7 @@ def word_grams(text: str, longest: int) -> list[str]:
     tokens = _TOKEN.findall(fold_accents(text.lower()))
     grams = list(tokens)
     for n in range(2, longest + 1):
-        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        grams += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))  # the shortest slice ends it
     return grams
 
 
