@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import TfidfVectorizer
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer, strip_accents_unicode
 
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.classifier import IntentModel, clues_of
@@ -16,7 +18,7 @@ from inbox_agent.extract.fitting import IntentFit, StrangerFit
 from inbox_agent.extract.intent import shipped_examples
 from inbox_agent.extract.model_cache import load, save
 from inbox_agent.extract.stranger import StrangerModel
-from inbox_agent.extract.tfidf import char_grams, word_grams
+from inbox_agent.extract.tfidf import char_grams, fold_accents, word_grams
 from inbox_agent.extract.training import TrainingExample
 from inbox_agent.parse import parse_email
 
@@ -34,6 +36,11 @@ def texts(corpus: Path) -> list[TrainingExample]:
         dev.append(TrainingExample(parsed.subject, parsed.new_text, Intent.OTHER, Role.CUSTOMER, "", path.name))
     assert len(dev) >= 60
     return [*shipped_examples(), *dev]
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=40))
+def test_accents_fold_as_scikit_learn_folds_them(text: str) -> None:
+    assert fold_accents(text) == strip_accents_unicode(text)
 
 
 def test_character_grams_are_those_of_char_wb() -> None:
