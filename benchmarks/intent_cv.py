@@ -18,8 +18,8 @@ import tomllib
 from pathlib import Path
 
 from inbox_agent.config import Config, PartiesConfig, ReadingConfig
-from inbox_agent.extract.classifier import IntentModel
 from inbox_agent.extract.evaluation import cross_validate
+from inbox_agent.extract.fitting import IntentFit
 from inbox_agent.extract.intent import shipped_examples
 from inbox_agent.reading import read_file
 
@@ -37,7 +37,7 @@ def main() -> None:
     print(f"training texts   {len(examples)} in {len({e.group for e in examples})} groups, "
           + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())))
     start = time.perf_counter()
-    IntentModel().fit(examples)
+    IntentFit().fit(examples)
     print(f"training time    {time.perf_counter() - start:.1f} s (one model over every text)")
     cv = cross_validate(examples, a.min_confidence, folds=a.folds)
     print(f"grouped {cv.folds}-fold cross-validation at min_confidence {a.min_confidence}:")

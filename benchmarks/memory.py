@@ -1,10 +1,12 @@
 """A worker's resident memory, step by step: what each part the daemon loads adds.
 
-In one fresh process, in the daemon's order: the scientific stack (numpy, SciPy, scikit-learn),
-the rest of the daemon's imports (SQLAlchemy, httpx, jinja2, Babel, Pillow, lingua, ...), the
-learned intent reader, the reading of every message of a corpus (the language models load
-here), and every customer template rendered in every store language. Prints the resident memory
-(VmRSS) after each step with what the step added, and the peak (VmHWM) at the end.
+In one fresh process, in the daemon's order: numpy, the rest of the daemon's imports
+(SQLAlchemy, httpx, jinja2, Babel, Pillow, lingua, ...), the learned intent and stranger readers
+(plain arrays from the model cache; a cold cache trains them in a child process first, which is
+not counted), the reading of every message of a corpus (the language models load here), and
+every customer template rendered in every store language. Prints the resident memory (VmRSS)
+after each step with what the step added and the CPU time it took, the peak (VmHWM) at the end,
+and whether scikit-learn or SciPy got imported (they must not: they are for training only).
 Bar (issue 17): <= 200 MB per worker.
 
 Usage: python benchmarks/memory.py [CORPUS_DIR]   (default: ../shared/corpus/dev, *.eml)
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,26 +33,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     corpus = ap.parse_args().corpus
-    last = memory_mb("VmRSS")
+    last, cpu = memory_mb("VmRSS"), time.process_time()
     print(f"{'python started':40} {last:6.0f} MB")
 
     def step(name: str) -> None:
-        nonlocal last
-        now = memory_mb("VmRSS")
-        print(f"{name:40} {now:6.0f} MB  (+{now - last:.0f})", flush=True)
-        last = now
+        nonlocal last, cpu
+        now, spent = memory_mb("VmRSS"), time.process_time() - cpu
+        print(f"{name:40} {now:6.0f} MB  (+{now - last:.0f})  {spent * 1000:6.0f} ms CPU", flush=True)
+        last, cpu = now, time.process_time()
 
     import numpy  # noqa: F401, PLC0415
-    import scipy.sparse  # noqa: F401, PLC0415
-    import sklearn.svm  # noqa: F401, PLC0415
-    step("numpy, SciPy, scikit-learn imported")
+    step("numpy imported")
     import inbox_agent.app  # noqa: F401, PLC0415
     step("the daemon's other imports")
     from inbox_agent.config import Config  # noqa: PLC0415
-    from inbox_agent.extract.intent import intent_model  # noqa: PLC0415
+    from inbox_agent.extract import load_readers  # noqa: PLC0415
     config = Config()
-    intent_model(config.reading)
-    step("intent reader loaded")
+    load_readers(config.reading)
+    step("intent and stranger readers loaded")
     from inbox_agent.reading import read_file  # noqa: PLC0415
     files = sorted(corpus.glob("*.eml"))
     languages = {read_file(path, config).get("language") for path in files}
@@ -61,6 +62,8 @@ def main() -> None:
             render(config.paths.templates, template, [language], sample_context(config, "FR"))
     step("every customer template rendered")
     print(f"{'peak (VmHWM)':40} {memory_mb('VmHWM'):6.0f} MB")
+    scientific = sorted({m.split(".")[0] for m in sys.modules} & {"sklearn", "scipy"})
+    print(f"{'scikit-learn or SciPy imported':40} {', '.join(scientific) or 'no'}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from sklearn.model_selection import GroupKFold
 
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.classifier import IntentModel, clues_of, ranked_intents
+from inbox_agent.extract.fitting import IntentFit
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample
@@ -64,7 +65,7 @@ def read_example(model: IntentModel, example: TrainingExample) -> tuple[Intent, 
         return (Intent.LAST_MILE_TRACKING if any(t.carrier not in origin for t in found) else Intent.OTHER), 1.0
     if not by_model(example):
         return Intent.OTHER, 1.0
-    return ranked_intents(model, example.text, example.subject, clues)[0]
+    return ranked_intents(model.read(example.text, example.subject, clues).probabilities, example.role)[0]
 
 
 def cross_validate(
@@ -81,7 +82,7 @@ def cross_validate(
     answers: list[tuple[TrainingExample, Intent, float]] = []
     for train_index, test_index in GroupKFold(n_splits=folds).split(examples, groups=groups):
         train = [examples[i] for i in train_index if train_on(examples[i])]
-        model = IntentModel().fit(train)
+        model = IntentFit().fit(train).reader()
         answers += [(examples[i], *read_example(model, examples[i])) for i in test_index
                     if examples[i].intent is not Intent.AUTO_REPLY]
     model_answers = [a for a in answers if by_model(a[0])]

@@ -82,12 +82,13 @@ def classify_intent(
         return _sure(overrides[0], [*why, f"a store's override phrase of {overrides[0].value}"])
     clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals)
     model = intent_model(reading)
-    ranked = ranked_intents(model, new_text, subject, clues)
+    read = model.read(new_text, subject, clues)
+    ranked = ranked_intents(read.probabilities, role)
     best, confidence = ranked[0]
     if confidence < reading.min_confidence and reading.llm.enabled:
         best, confidence = _second_opinion(new_text, subject, ranked, reading, why)
     if explain or confidence < reading.min_confidence:
-        weighed = model.read(new_text, subject, clues, explain=True).features
+        weighed = model.telling_features(read)
         why.append("model: " + ", ".join(weighed) if weighed else "model: no telling feature")
     why.append("model: " + ", ".join(f"{i.value} {p:.2f}" for i, p in ranked[:2]))
     return IntentReading(best, confidence, tuple(ranked[:2]), why)

@@ -1,55 +1,151 @@
 """Fitted reading models kept on disk and in memory, keyed by what they were trained from.
 
-A model is trained once, at first use, and again only when its key (training data, rules, code
-and library versions) changes. The file is written to a temporary name and renamed, so a reader
-never sees half a file; a damaged or unreadable file is trained again, never fatal.
+A model is stored as plain data: one numpy `.npz` file of arrays (idf weights, coefficients,
+intercepts) plus a JSON part (the grams of each vocabulary, the classes), read back with
+`allow_pickle=False`, so loading runs no code and needs neither scikit-learn nor SciPy.
+
+A model missing from the cache is trained in a child process (`python -m
+inbox_agent.extract.fitting`), which alone imports scikit-learn: the daemon and `inbox-agent
+parse` never hold it in memory. The child writes the file to a temporary name and renames it, so
+a reader never sees half a file; a damaged or unreadable file is trained again, never fatal.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
-import joblib
+import numpy as np
 
-M = TypeVar("M")
+from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.training import TrainingExample, digest
+from inbox_agent.rules import rules_dir
+
+SUFFIX = ".npz"
+TRAINER = "inbox_agent.extract.fitting"
+_META = "meta"  # the array holding the JSON part (UTF-8 bytes)
+
+
+class PlainModel(Protocol):
+    """A fitted model made of plain data: a JSON-ready part and named numpy arrays."""
+
+    def plain(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]: ...
+
+    @classmethod
+    def from_plain(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self: ...
+
+
+M = TypeVar("M", bound=PlainModel)
 
 _loaded: dict[str, object] = {}
 
 
-def cached_model(kind: str, key: str, cache_dir: Path, model_type: type[M], train: Callable[[], M]) -> M:
-    """The `kind` model for `key`: from this process, else from `cache_dir`, else `train()`ed now
-    and saved there. One model of each kind stays in memory."""
+def model_key(examples: Sequence[TrainingExample], sources: Iterable[Path]) -> str:
+    """A cache key: the training examples, the files whose content shapes the model (its code,
+    the lexicons when they are features) and the scikit-learn version that fits it."""
+    h = hashlib.sha256(f"{version('scikit-learn')}|{digest(examples)}".encode())
+    for path in sources:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def cached_model(kind: str, key: str, cache_dir: Path, model_type: type[M],
+                 examples: Sequence[TrainingExample]) -> M:
+    """The `kind` model for `key`: from this process, else from `cache_dir`, else trained on
+    `examples` in a child process that saves it there. One model of each kind stays in memory."""
     name = f"{kind}-{key}"
     held = _loaded.get(name)
     if isinstance(held, model_type):
         return held
-    path = cache_dir / f"{name}.joblib"
-    model: M | None = None
-    if path.is_file():
-        try:
-            loaded = joblib.load(path)
-            model = loaded if isinstance(loaded, model_type) else None
-        except Exception:  # noqa: BLE001 - a damaged cache file is retrained, never fatal
-            model = None
+    path = cache_dir / f"{name}{SUFFIX}"
+    model = _load(path, model_type)
     if model is None:
-        model = train()
-        _save(model, path, kind)
+        model = _train(kind, examples, path, model_type)
     for old in [n for n in _loaded if n.startswith(f"{kind}-")]:
         del _loaded[old]
     _loaded[name] = model
     return model
 
 
-def _save(model: object, path: Path, kind: str) -> None:
+def _train(kind: str, examples: Sequence[TrainingExample], path: Path, model_type: type[M]) -> M:
+    """Train into `path`, or into a temporary folder when the cache cannot be written (then the
+    next start trains again)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            joblib.dump(model, f)
-        os.replace(tmp, path)
+        writable = os.access(path.parent, os.W_OK)
     except OSError:
-        pass  # an unwritable cache only means training again next start
+        writable = False
+    if writable:
+        train_in_child(kind, examples, path)
+        return load(path, model_type)
+    with tempfile.TemporaryDirectory(prefix="inbox-agent-") as folder:
+        train_in_child(kind, examples, Path(folder) / path.name)
+        return load(Path(folder) / path.name, model_type)
+
+
+def train_in_child(kind: str, examples: Sequence[TrainingExample], path: Path) -> None:
+    """Train the `kind` model on `examples` in a fresh Python process that writes it to `path`
+    (the examples go through its standard input; it reads the same rules directory)."""
+    lines = "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in examples)
+    env = {**os.environ, "INBOX_AGENT_RULES": str(rules_dir())}
+    done = subprocess.run([sys.executable, "-m", TRAINER, kind, str(path)], input=lines.encode(), env=env,
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"training the {kind} reader failed: {' / '.join(tail)}")
+
+
+def read_examples(lines: Iterable[str]) -> list[TrainingExample]:
+    """The examples `train_in_child` wrote, one JSON object a line."""
+    examples = []
+    for line in lines:
+        if line.strip():
+            data = json.loads(line)
+            examples.append(TrainingExample(**{**data, "intent": Intent(data["intent"]), "role": Role(data["role"])}))
+    return examples
+
+
+def save(model: PlainModel, path: Path) -> None:
+    """Write `model` to `path` atomically (a temporary file in the same folder, then renamed)."""
+    meta, arrays = model.plain()
+    if _META in arrays:
+        raise ValueError(f"an array may not be named {_META!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        contents = {**arrays, _META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+        if any(a.dtype == object for a in contents.values()):
+            raise ValueError("a model is saved as plain arrays, never as pickled objects")
+        with os.fdopen(fd, "wb") as f:
+            savez: Callable[..., None] = np.savez  # (its typed keywords hide the arrays' names)
+            savez(f, **contents)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path, model_type: type[M]) -> M:
+    """The model saved at `path` (plain arrays and JSON only: no pickle is ever read)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = json.loads(arrays.pop(_META).tobytes())
+    return model_type.from_plain(meta, arrays)
+
+
+def _load(path: Path, model_type: type[M]) -> M | None:
+    if not path.is_file():
+        return None
+    try:
+        return load(path, model_type)
+    except Exception:  # noqa: BLE001 - a damaged cache file is retrained, never fatal
+        return None

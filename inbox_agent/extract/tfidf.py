@@ -1,0 +1,166 @@
+"""TF-IDF rows of one text from a fitted vocabulary, as plain data (no scikit-learn at read time).
+
+A `TfidfBlock` is what a fitted scikit-learn `TfidfVectorizer` (sublinear tf, l2 norm) keeps: the
+grams it knows, in column order, and their idf weights. The grams are built here exactly as in
+training: the character grams are the ones the trainer's vectorizers use (`char_grams`), and the
+word grams follow scikit-learn's "word" analyzer (lower-cased, accents folded, tokens
+`(?u)\\b\\w+\\b`, 1- or 1-2-grams); a test compares both ways on the dev corpus and the training texts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from enum import StrEnum
+
+import numpy as np
+
+_GRAM_SIZES = (2, 3, 4, 5)
+_LONGEST_GRAM = 5
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+_WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
+_FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
+
+Row = tuple[np.ndarray, np.ndarray]  # the non-zero columns of a text and their values
+
+
+class Analyzer(StrEnum):
+    """How a block cuts a text into grams."""
+
+    CHARS = "chars"  # character 2- to 5-grams within words (`char_grams`)
+    WORDS = "words"  # word 1- and 2-grams
+    SINGLE_WORDS = "single words"  # word 1-grams
+
+
+class TfidfBlock:
+    """A fitted vocabulary and its idf weights. Its columns start at `offset`: the blocks of one
+    model (`TfidfStack`) take consecutive columns, so their grams map straight to the model's."""
+
+    def __init__(self, analyzer: Analyzer, names: list[str], idf: np.ndarray, offset: int = 0) -> None:
+        if len(names) != len(idf):
+            raise ValueError(f"{len(names)} grams but {len(idf)} idf weights")
+        self.analyzer = analyzer
+        self.names = names  # the grams in column order
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.offset = offset
+        self.vocabulary = dict(zip(names, range(offset, offset + len(names)), strict=True))
+        self._word_columns: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def count(self, text: str, counts: Counter[int | None]) -> None:
+        """Add the columns of the grams of `text` to `counts` (an unknown gram counts as None)."""
+        if self.analyzer is Analyzer.CHARS:
+            counts.update(self._char_columns(text))
+        else:
+            counts.update(map(self.vocabulary.get, word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1)))
+
+    def _char_columns(self, text: str) -> list[int]:
+        """The columns of the known character grams of `text`. Each word's columns are kept (up to
+        `_WORD_MEMORY` words), so a word seen before costs one look-up instead of a dozen grams."""
+        memory = self._word_columns
+        get = self.vocabulary.get
+        columns: list[int] = []
+        for word in normal_words(text):
+            known = memory.get(word)
+            if known is None:
+                if len(memory) >= _WORD_MEMORY:
+                    memory.clear()
+                known = memory[word] = [c for c in map(get, _word_char_grams(word)) if c is not None]
+            columns += known
+        return columns
+
+
+class TfidfStack:
+    """The TF-IDF blocks of one model, side by side (consecutive columns); `row` gives the non-zero
+    values of texts (one per block), each block l2-normalised on its own, as scikit-learn's
+    vectorizers stacked side by side would."""
+
+    def __init__(self, parts: Sequence[tuple[Analyzer, list[str], np.ndarray]]) -> None:
+        self.blocks: list[TfidfBlock] = []
+        offset = 0
+        for analyzer, names, idf in parts:
+            self.blocks.append(TfidfBlock(analyzer, names, idf, offset))
+            offset += len(names)
+        self.width = offset
+        self._idf = np.concatenate([b.idf for b in self.blocks]) if self.blocks else np.zeros(0)
+        self._ends = np.array([b.offset + len(b) for b in self.blocks], dtype=np.int64)
+
+    def row(self, texts: Sequence[str]) -> Row:
+        """The non-zero columns of `texts` (the i-th read by the i-th block) and their sublinear
+        TF-IDF values."""
+        counts: Counter[int | None] = Counter()
+        for block, text in zip(self.blocks, texts, strict=True):
+            block.count(text, counts)
+        counts.pop(None, None)  # the unknown grams
+        size = len(counts)
+        columns = np.fromiter(counts, dtype=np.int64, count=size)
+        tfidf = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=size)) + 1.0) * self._idf[columns]
+        if size:
+            block_of = np.searchsorted(self._ends, columns, side="right")
+            norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
+            tfidf /= norms[block_of]
+        return columns, tfidf
+
+
+class _FoldedCharacters(dict[int, str]):
+    """Each character's folded form (NFKD, combining marks dropped), found at first sight. Folding
+    a text character by character gives what folding it whole gives: NFKD decomposes each
+    character on its own and reorders only combining marks, which are all dropped."""
+
+    def __missing__(self, code: int) -> str:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c))
+        if len(self) < _FOLDED_MEMORY:
+            self[code] = folded
+        return folded
+
+
+_FOLDED = _FoldedCharacters()
+
+
+def fold_accents(text: str) -> str:
+    """`text` with its accents removed (NFKD, combining marks dropped), as scikit-learn's
+    strip_accents="unicode" does."""
+    return text if text.isascii() else text.translate(_FOLDED)
+
+
+def word_grams(text: str, longest: int) -> list[str]:
+    """The word 1- to `longest`-grams of `text`, lower-cased and accents folded (scikit-learn's
+    "word" analyzer with token_pattern `(?u)\\b\\w+\\b`)."""
+    tokens = _TOKEN.findall(fold_accents(text.lower()))
+    grams = list(tokens)
+    for n in range(2, longest + 1):
+        grams += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))  # the shortest slice ends it
+    return grams
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 2- to 5-grams within words padded by a space (scikit-learn's `char_wb`, same
+    grams), lower-cased and accents folded; written for speed, as it runs on every message."""
+    grams: list[str] = []
+    for word in normal_words(text):
+        grams += _word_char_grams(word)
+    return grams
+
+
+def normal_words(text: str) -> list[str]:
+    """The words of `text` lower-cased and accents folded, as the character grams see them."""
+    return fold_accents(text.lower()).split()
+
+
+def _word_char_grams(word: str) -> list[str]:
+    """The character grams of one normalised word (see `char_grams`)."""
+    padded = f" {word} "
+    size = len(padded)
+    if size > _LONGEST_GRAM:
+        return [padded[i : i + n] for i in range(size - 1) for n in _GRAM_SIZES if i + n <= size]
+    grams: list[str] = []
+    for n in _GRAM_SIZES:  # a short word gives its grams up to its whole padded self, once
+        if size <= n:
+            grams.append(padded)
+            break
+        grams += [padded[i : i + n] for i in range(size - n + 1)]
+    return grams
