@@ -64,7 +64,8 @@ def _rules() -> _OrderRules:
         return pattern
 
     stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
-    label = rf"(?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*"
+    # a label is one cell: the spaces around it are not tabs, which end a cell (see orders.yaml on `*+`)
+    label = rf"(?:>[^\S\t\n]*+)*+[^\S\t\n]*+(?:{expand(data['cell_label'])})[^\S\t\n]*+"
     return _OrderRules(
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
