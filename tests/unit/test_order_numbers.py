@@ -194,7 +194,8 @@ def test_a_character_whose_lower_case_is_longer_keeps_positions() -> None:
 
 # A hostile sender's long run of spaces after an order word or label, next to a real order: each
 # pattern takes the run whole, so reading stays linear (benchmarks/hostile_text.py prints the CPU
-# time; before, 1,000 spaces after a table's label cost seconds and 2,000 after "order" a minute).
+# time; before, 1,000 spaces after a table's label cost seconds and 2,000 after "order" a minute,
+# and the table below half a minute).
 _RUN = " " * 5000
 
 
@@ -205,6 +206,10 @@ _RUN = " " * 5000
     (f"order 30443\n| order{_RUN}x |\n", ["30443"]),
     (f"| order{_RUN}|{_RUN}30444{_RUN}|\n", ["30444"]),
     (f"order 30445\nyour ref{_RUN}no.{_RUN}x", ["30445"]),
+    # a table of thousands of label cells over as many numbers (each row is split once), and a
+    # line of dashes that is no '|---|' rule (it ends in a letter)
+    ("| order " * 2000 + "|\n| " + "30446 | " * 2000 + "\n", ["30446"]),
+    ("| order |\n" + "-" * 20000 + "x\n| 30447 |\n", []),
 ])
-def test_a_long_run_of_spaces_is_read_in_one_pass(text: str, orders: list[str]) -> None:
+def test_hostile_runs_and_tables_are_read_in_one_pass(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
