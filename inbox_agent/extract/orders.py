@@ -16,8 +16,9 @@ tracking number are never orders.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
@@ -26,7 +27,7 @@ _BEFORE = 28  # characters before a number in which a ticket/invoice word makes 
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
-_TABLE_RULE = re.compile(r"[\s|:+=-]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
+_TABLE_RULE = re.compile(r"[\s|:+=]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def _rules() -> _OrderRules:
         return pattern
 
     stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
-    label = rf"(?:>[^\S\n]*)*[^\S\n]*(?:{expand(data['cell_label'])})[^\S\n]*"
+    # a label is one cell: the spaces around it are not tabs, which end a cell (see orders.yaml on `*+`)
+    label = rf"(?:>[^\S\t\n]*+)*+[^\S\t\n]*+(?:{expand(data['cell_label'])})[^\S\t\n]*+"
     return _OrderRules(
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
@@ -192,6 +194,61 @@ class _Row:
     cells: list[_Cell]
     end: int  # position of the line break after it (the text's length at the end)
 
+    @cached_property
+    def starts(self) -> list[int]:
+        """Where each cell starts, ascending (cells are in the order of the text)."""
+        return [c.start for c in self.cells]
+
+    @cached_property
+    def next_filled(self) -> list[int | None]:
+        """For each index, the first cell at or after it that is not empty (one past the end: None)."""
+        found: list[int | None] = [None] * (len(self.cells) + 1)
+        for i in range(len(self.cells) - 1, -1, -1):
+            found[i] = i if self.cells[i].text else found[i + 1]
+        return found
+
+    @cached_property
+    def filled(self) -> int:
+        return sum(1 for c in self.cells if c.text)
+
+
+class _Rows:
+    """The table rows of one text, each split into cells once, however many labels point into it
+    (a hostile line of thousands of labels would otherwise be split again for each of them)."""
+
+    def __init__(self, lower: str) -> None:
+        self.lower = lower
+        self._known: dict[int, _Row] = {}
+        self._below: dict[tuple[int, int], _Row | None] = {}
+
+    def at(self, position: int) -> _Row:
+        """The row holding `position`."""
+        start = _row_start(self.lower, position)
+        if start not in self._known:
+            self._known[start] = _row(self.lower, start)
+        return self._known[start]
+
+    def below(self, end: int, blank_lines: int) -> _Row | None:
+        """The row after the one ending at `end`, at most `blank_lines` blank lines below it (HTML
+        rows are one apart), past any '|---|' rule under a plain-text table's header."""
+        if (end, blank_lines) not in self._below:
+            self._below[end, blank_lines] = self._find_below(end, blank_lines)
+        return self._below[end, blank_lines]
+
+    def _find_below(self, end: int, blank_lines: int) -> _Row | None:
+        lower = self.lower
+        position = end + 1
+        while position < len(lower):
+            line = lower[position : _line_end(lower, position)]
+            if not line.strip():
+                if blank_lines == 0:
+                    return None
+                blank_lines -= 1
+            elif not _TABLE_RULE.fullmatch(line):
+                return self.at(position)
+            position = _line_end(lower, position) + 1
+        return None
+
 
 def _line_cells(lower: str, line_start: int, line_end: int) -> list[_Cell]:
     """The cells of one line: split at tabs (HTML tables) and bars (plain-text tables), without
@@ -221,12 +278,17 @@ def _line_end(lower: str, position: int) -> int:
     return end if end >= 0 else len(lower)
 
 
-def _row(lower: str, position: int) -> _Row:
-    """The table row holding `position`: its line, or, where an HTML table's cells went on lines
-    of their own (each ends in a tab), the run of such lines around it."""
+def _row_start(lower: str, position: int) -> int:
+    """Where the table row holding `position` starts: its line, or, where an HTML table's cells
+    went on lines of their own (each ends in a tab), the first of the run of such lines."""
     start = lower.rfind("\n", 0, position) + 1
     while start >= 2 and lower[start - 2] == "\t":  # the line before ends a cell of this row
         start = lower.rfind("\n", 0, start - 1) + 1
+    return start
+
+
+def _row(lower: str, start: int) -> _Row:
+    """The table row starting at `start` (see `_row_start`)."""
     end = _line_end(lower, start)
     while start < end < len(lower) and lower[end - 1] == "\t" and lower[end + 1 : _line_end(lower, end + 1)].strip():
         end = _line_end(lower, end + 1)
@@ -243,46 +305,31 @@ def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_H
     (`lined`: `lower` between two line breaks; a label starts after a separator, so the scan skips
     from separator to separator, and a position in `lined` is one past the same one in `lower`)."""
     hits = []
+    rows = _Rows(lower)
     for label in rules.cell_label.finditer(lined):
-        row = _row(lower, label.start())
-        column = next((i for i, c in enumerate(row.cells) if c.start >= label.start()), None)
-        if column is None:
+        row = rows.at(label.start())
+        column = bisect_left(row.starts, label.start())
+        if column == len(row.cells):
             continue
-        after = [c for c in row.cells[column + 1 :] if c.text]
-        if after:
-            hits += _cell_number(text, after[0], rules)
+        after = row.next_filled[column + 1]
+        if after is not None:
+            hits += _cell_number(text, row.cells[after], rules)
         else:
-            below = _next_row(lower, row.end, blank_lines=1)
-            first = next((c for c in below.cells if c.text), None) if below else None
-            if first is not None:
-                hits += _cell_number(text, first, rules)
-        if len([c for c in row.cells if c.text]) >= 2:
-            hits += _column_hits(text, lower, row, column, rules)
+            below = rows.below(row.end, blank_lines=1)
+            first = below.next_filled[0] if below else None
+            if below is not None and first is not None:
+                hits += _cell_number(text, below.cells[first], rules)
+        if row.filled >= 2:
+            hits += _column_hits(text, rows, row, column, rules)
     return hits
 
 
-def _next_row(lower: str, end: int, blank_lines: int) -> _Row | None:
-    """The row after the one ending at `end`, at most `blank_lines` blank lines below it (HTML
-    rows are one apart), past any '|---|' rule under a plain-text table's header."""
-    position = end + 1
-    while position < len(lower):
-        line = lower[position : _line_end(lower, position)]
-        if not line.strip():
-            if blank_lines == 0:
-                return None
-            blank_lines -= 1
-        elif not _TABLE_RULE.fullmatch(line):
-            return _row(lower, position)
-        position = _line_end(lower, position) + 1
-    return None
-
-
-def _column_hits(text: str, lower: str, header: _Row, column: int, rules: _OrderRules) -> list[_Hit]:
+def _column_hits(text: str, rows: _Rows, header: _Row, column: int, rules: _OrderRules) -> list[_Hit]:
     """Numbers in `column` of the table rows under `header` that are as wide as it is."""
     hits = []
     row: _Row | None = header
     for _ in range(_TABLE_ROWS):
-        row = _next_row(lower, row.end, blank_lines=1) if row else None
+        row = rows.below(row.end, blank_lines=1) if row else None
         if row is None or len(row.cells) != len(header.cells):
             break
         hits += _cell_number(text, row.cells[column], rules)

@@ -63,9 +63,10 @@ def find_tracking_numbers(text: str, book: FormatBook | None = None) -> list[Fou
     formats = _FormatsOf(book)
     for run in _runs(text):
         lengths, digits = _prefix_sums(run)
+        letters = [0 if any(c.isdigit() for c in m.group(0)) else len(m.group(0)) for m in run]
         i = 0
         while i < len(run):
-            hit = _longest_at(text, run, i, formats, lengths, digits)
+            hit = _longest_at(text, run, i, formats, lengths, digits, letters)
             if hit is None:
                 i += 1
                 continue
@@ -124,8 +125,9 @@ class _FormatsOf:
 
 
 def _longest_at(text: str, run: list[re.Match[str]], i: int, formats: _FormatsOf,
-                lengths: list[int], digits: list[int]) -> tuple[Identified, int] | None:
-    """The longest window of groups starting at group i that is a valid number, and its last group."""
+                lengths: list[int], digits: list[int], letters: list[int]) -> tuple[Identified, int] | None:
+    """The longest window of groups starting at group i that is a valid number, and its last group
+    (`letters`: the length of each group made of letters only, 0 for one with a digit)."""
     if not _worth_trying(run[i].group(0)):
         return None
     end = min(len(run), i + _MAX_GROUPS)
@@ -133,36 +135,39 @@ def _longest_at(text: str, run: list[re.Match[str]], i: int, formats: _FormatsOf
         end -= 1
     if digits[end] - digits[i] < 4:
         return None
+    inner = [0, 0]  # inner[j - i]: the longest group of letters only strictly between i and j
+    for k in range(i + 1, end - 1):
+        inner.append(max(inner[-1], letters[k]))
+    before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
+    context: bool | None = None  # a tracking word just before group i, asked once for all its windows
     for j in range(end - 1, i - 1, -1):
         size = lengths[j + 1] - lengths[i]
         if size < _MIN_LEN:
             break
-        if digits[j + 1] - digits[i] < 4 or not _plausible_split(run, i, j):
+        if digits[j + 1] - digits[i] < 4 or not _plausible_split(letters, inner[j - i], i, j):
             continue
         found = formats(_BLANKS.sub("", text[run[i].start() : run[j].end()]).upper())
         if not found:
             continue
-        before = text[max(0, run[i].start() - _CONTEXT_CHARS) : run[i].start()]
         after = text[run[j].end() : run[j].end() + _CONTEXT_CHARS]
         identified = formats.book.choose(found, f"{before} {after}")
-        if not identified.format.strong and not _has_tracking_context(before):
-            continue
+        if not identified.format.strong:
+            context = _has_tracking_context(before) if context is None else context
+            if not context:
+                continue
         return identified, j
     return None
 
 
-def _plausible_split(run: list[re.Match[str]], i: int, j: int) -> bool:
+def _plausible_split(letters: list[int], inner: int, i: int, j: int) -> bool:
     """Whether groups i..j can be one number written in pieces: words are not pieces. A group of
     letters alone must be short: a prefix ("LP", "YT"), an S10 country ("CN") or a courier's
-    inner code ("CX"); "CN4471 est indiqué" is a number followed by words."""
-    for k in range(i, j + 1):
-        piece = run[k].group(0)
-        if any(c.isdigit() for c in piece):
-            continue
-        edge_limit = _PREFIX_LETTERS if k == i else _SUFFIX_LETTERS if k == j else _INNER_LETTERS
-        if len(piece) > edge_limit:
-            return False
-    return True
+    inner code ("CX"); "CN4471 est indiqué" is a number followed by words. `inner` is the longest
+    group of letters only between i and j, known beforehand so each window costs the same however
+    long (a hostile "1 1 1 ..." made every window count its groups again)."""
+    if j == i:
+        return letters[i] <= _PREFIX_LETTERS
+    return letters[i] <= _PREFIX_LETTERS and letters[j] <= _SUFFIX_LETTERS and inner <= _INNER_LETTERS
 
 
 def _has_tracking_context(before: str) -> bool:

@@ -196,10 +196,11 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
             read["tracking_dropped"] = len(extraction.tracking) - cap
         read["intent_guesses"] = [[i.value, round(p, 3)] for i, p in extraction.guesses]
         read["intent_why"] = [w for w in extraction.why.get("intent", []) if w.startswith("model:")]
-        if extraction.role in (Role.SUPPLIER, Role.DISTRIBUTOR):
-            security = rt.config.security
+        security = rt.config.security
+        partner = extraction.role in (Role.SUPPLIER, Role.DISTRIBUTOR)
+        if partner or security.trusted_authserv_id:  # anyone else: only our server's verdict (no DNS)
             verdict = check_sender(stored.raw, parsed.from_address, security.trusted_authserv_id,
-                                   security.verify_dkim, rt.dns)
+                                   security.verify_dkim and partner, rt.dns)
             read["sender_check"] = {"proven": verdict.proven, "how": verdict.how, "refuted": verdict.refuted}
     summary = Summary.model_validate(_without_nul(read))
     key = parsed.message_id or f"sha256:{parsed.fingerprint}"

@@ -9,8 +9,9 @@ Trust (docs/security.md): a message joins a case by thread or tag only when its 
 case's customer, or the partner the thread was started with; anyone else starts a conversation
 of their own and learns nothing of the case. A supplier's or distributor's mail counts as theirs
 only when aligned DKIM/DMARC proved it (ingest) or it answers our own message to them; otherwise
-it is left for people with the reason, as is mail naming another customer's tracking number,
-mail from our own address, and a sender's repeat of the same words.
+it is left for people with the reason, as is mail whose From domain fails DMARC at our own
+server (a forged customer), mail naming another customer's tracking number, mail from our own
+address, and a sender's repeat of the same words.
 """
 
 from __future__ import annotations
@@ -248,6 +249,9 @@ def _refusal(rt: Runtime, s: Session, summary: Summary, facts: Facts, case: Case
     sender = summary.sender
     if summary.sender_problem:
         return f"the sender cannot be told: {summary.sender_problem}"
+    if summary.sender_check is not None and summary.sender_check.refuted:
+        return (f"our mail server says DMARC fails for the From domain of {sender}: it is not who it says "
+                f"({summary.sender_check.how})")
     if sender == rt.config.store.support_address.lower():
         return "it comes from the store's own address"
     numbers = [t.number for t in summary.tracking]

@@ -1,8 +1,10 @@
 """teach: a message an agent moved into `Teach/<intent>` -> processed again with that intent, and
 kept as a training example of the store.
 
-The agent's move is the correction: the message (usually one the reader was unsure of, from
-"Needs attention") is found by its Message-ID among the inbound messages, its intent becomes the
+The agent's move is the correction: the message (one the daemon left in "Needs attention",
+usually because the reader was unsure of it) is found through the note header we wrote on top of
+it there (a random ID the sender cannot know: a copy the sender files into Teach/ himself, through
+a server that delivers "support+Teach/received@" there, teaches nothing), its intent becomes the
 taught one (a fact now, recorded in its summary), and a `message.received` event runs it through
 the playbook. The example is appended to `[reading] examples`/taught.jsonl (the loader drops
 repeats), so the next `inbox-agent learn` and the next start learn from it. The summary's
@@ -12,17 +14,21 @@ correction twice; the folder's keyword (IMAP) or that mark (Maildir) says it was
 
 from __future__ import annotations
 
+import email.policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from inbox_agent.domain import Intent, Role, WorkStatus
 from inbox_agent.extract.training import TrainingExample
-from inbox_agent.mailbox.base import StoredMessage
+from inbox_agent.mailbox.base import NOTE_HEADER, StoredMessage
 from inbox_agent.parse import parse_email
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Event, InboundMessage
+from inbox_agent.store.tables import Intent as IntentRow
 
 TAUGHT_FILE = "taught.jsonl"
 TEACHABLE = tuple(i for i in Intent if i is not Intent.AUTO_REPLY)  # an auto-reply is known for sure
@@ -60,10 +66,10 @@ def _teach(rt: Runtime, folder: str, stored: StoredMessage, intent: Intent) -> b
         rt.log(f"teach: a message in {folder} cannot be read ({parsed.error or 'no Message-ID'}); left there")
         return False
     with rt.db.transaction() as s:
-        inbound = s.scalars(select(InboundMessage).where(InboundMessage.message_id == parsed.message_id,
-                                                         InboundMessage.raw != b"").order_by(InboundMessage.id)).first()
+        inbound = _noted_message(s, stored.raw, parsed.message_id)
         if inbound is None:
-            rt.log(f"teach: {parsed.message_id} in {folder} is not a message the daemon received; left there")
+            rt.log(f"teach: {parsed.message_id} in {folder} is not a message the daemon left in Needs attention; "
+                   "left there")
             return False
         if inbound.summary.taught == intent.value:
             return False
@@ -76,6 +82,26 @@ def _teach(rt: Runtime, folder: str, stored: StoredMessage, intent: Intent) -> b
                     status=WorkStatus.PENDING, created_at=rt.clock()))
     rt.log(f"teach: {parsed.message_id} taught as {intent.value}")
     return True
+
+
+def _noted_message(s: Session, raw: bytes, message_id: str) -> InboundMessage | None:
+    """The received message this copy is our note of: its note header names a note we wrote, which
+    moved that very message (not another with the same Message-ID) to "Needs attention". The sender
+    cannot know the note's random ID, so a copy filed into Teach/ by anyone but an agent (a server
+    that files "support+Teach/received@" there, a Sieve rule) teaches nothing."""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    markers = [str(m).strip() for m in headers.get_all(NOTE_HEADER) or []]
+    notes = s.scalars(select(IntentRow).where(IntentRow.kind == "note", IntentRow.message_id.in_(markers)))
+    for note in notes:
+        moved = note.payload.move_from
+        if moved is None:
+            continue
+        inbound = s.scalars(select(InboundMessage).where(
+            InboundMessage.folder == moved[0], InboundMessage.uid == moved[1],
+            InboundMessage.message_id == message_id, InboundMessage.raw != b"").order_by(InboundMessage.id)).first()
+        if inbound is not None:
+            return inbound
+    return None
 
 
 def _role(value: object) -> Role:

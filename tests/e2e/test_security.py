@@ -177,6 +177,24 @@ async def test_a_rejected_refund_confirmation_reopens_the_case(scenario: Scenari
     assert len(scenario.sent(JAMIE)) == 2
 
 
+async def test_a_customer_forged_with_dmarc_failing_changes_nothing(scenario: Scenario, fakes: FakeCarriers) -> None:
+    """Someone writing as the customer (From: the customer's address, the order number they know)
+    to close the case: our server says DMARC fails for that From domain, so the message touches no
+    case and goes to people with the reason."""
+    await kit_sent(scenario, fakes)
+    message_id = email.utils.make_msgid("evil.example")
+    raw = mail(CUSTOMER, "Order #1043", "Hi, the parcel for order #1043 arrived today, all good. Thanks, Jamie",
+               message_id=message_id, headers=f"Authentication-Results: {SERVER}; spf=fail; dkim=none; "
+                                              "dmarc=fail header.from=example.org\r\n")
+    deliver(scenario, raw)
+    note = await left_for_people(scenario, message_id)
+    await settled(scenario, inbound=2)
+    case = scenario.case(1)
+    assert case.state == "awaiting_customer" and case.outcome is None
+    assert len(scenario.sent(JAMIE)) == 1
+    assert "DMARC fails" in str(note["X-Inbox-Agent-Reason"])
+
+
 async def test_a_stranger_with_the_case_tag_learns_and_changes_nothing(scenario: Scenario, fakes: FakeCarriers) -> None:
     kit = await kit_sent(scenario, fakes)
     message_id = email.utils.make_msgid("evil.example")

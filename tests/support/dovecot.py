@@ -123,9 +123,11 @@ class Dovecot:
         self.stop()
         raise RuntimeError(f"dovecot did not start: {log[-2000:]}")
 
-    def deliver(self, user: str, raw: bytes) -> None:
-        """MTA-style delivery through dovecot-lda."""
-        subprocess.run(["/usr/lib/dovecot/dovecot-lda", "-c", self.conf, "-d", user, "-f", "sender@example.org"],
+    def deliver(self, user: str, raw: bytes, folder: str | None = None) -> None:
+        """MTA-style delivery through dovecot-lda; `folder`: straight into that folder, as a server
+        does that files "user+folder@" there (or a Sieve rule)."""
+        into = ["-m", folder] if folder else []
+        subprocess.run(["/usr/lib/dovecot/dovecot-lda", "-c", self.conf, "-d", user, "-f", "sender@example.org", *into],
                        input=raw, check=True, capture_output=True)
 
     def stop(self) -> None:

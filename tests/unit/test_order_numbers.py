@@ -190,3 +190,26 @@ def test_a_whole_message_with_an_html_table_and_a_subject() -> None:
 def test_a_character_whose_lower_case_is_longer_keeps_positions() -> None:
     # 'İ' lower-cases to two characters: the positions of what follows must not shift
     assert find_order_numbers("İstanbul, order KT-50249\nİzmir: see KT-50250", []) == ["50249", "50250"]
+
+
+# A hostile sender's long run of spaces after an order word or label, next to a real order: each
+# pattern takes the run whole, so reading stays linear (benchmarks/hostile_text.py prints the CPU
+# time; before, 1,000 spaces after a table's label cost seconds and 2,000 after "order" a minute,
+# and the table below half a minute).
+_RUN = " " * 5000
+
+
+@pytest.mark.parametrize("text, orders", [
+    (f"order{_RUN}x\norder 30440", ["30440"]),
+    (f"order{_RUN}30441", ["30441"]),
+    (f"order no.{_RUN}:{_RUN}KT{_RUN}x\nyour ref 30442", ["30442"]),
+    (f"order 30443\n| order{_RUN}x |\n", ["30443"]),
+    (f"| order{_RUN}|{_RUN}30444{_RUN}|\n", ["30444"]),
+    (f"order 30445\nyour ref{_RUN}no.{_RUN}x", ["30445"]),
+    # a table of thousands of label cells over as many numbers (each row is split once), and a
+    # line of dashes that is no '|---|' rule (it ends in a letter)
+    ("| order " * 2000 + "|\n| " + "30446 | " * 2000 + "\n", ["30446"]),
+    ("| order |\n" + "-" * 20000 + "x\n| 30447 |\n", []),
+])
+def test_hostile_runs_and_tables_are_read_in_one_pass(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders

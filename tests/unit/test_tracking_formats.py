@@ -70,3 +70,11 @@ def test_loader_rejects_a_broken_file(tmp_path: Path) -> None:
 )
 def test_free_text_numbers(text: str, expected: set[tuple[str, str]]) -> None:
     assert {(f.number, f.carrier) for f in find_tracking_numbers(text)} == expected
+
+
+def test_numbers_among_thousands_of_spaced_digits_are_found() -> None:
+    """A hostile "1 1 1 ..." around real numbers: every window of groups is still tried (each at a
+    cost that no longer grows with the window; benchmarks/hostile_text.py prints the CPU time)."""
+    noise = "1 " * 3000
+    text = f"{noise}tracking LV123456785CN and 9400 1112 0620 6406 2607 87 {noise}"
+    assert [f.number for f in find_tracking_numbers(text)] == ["LV123456785CN", "9400111206206406260787"]

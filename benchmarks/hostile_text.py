@@ -1,0 +1,50 @@
+"""CPU time of reading texts a hostile sender writes to make the rules backtrack: long runs of
+spaces after an order word or a table label, many order labels on one line, digits spaced out.
+
+Each text is read once by the order-number and tracking-number readers (after a warm-up, so
+compiling the rules does not count), in CPU time of this process, at two sizes: a time that
+grows much faster than the text (4x the time for 2x the text) is a pattern to fix.
+
+Usage: python benchmarks/hostile_text.py [--size N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from inbox_agent.extract.orders import find_order_numbers
+from inbox_agent.extract.tracking import find_tracking_numbers
+
+TEXTS: dict[str, Callable[[int], str]] = {
+    "spaces after 'order'": lambda n: "order 1234\norder" + " " * n + "x",
+    "spaces after a table label": lambda n: "order 1234\n| order" + " " * n + "x |\n",
+    "order labels on one line": lambda n: "order 1234\n" + "| order " * (n // 8),
+    "digits spaced out": lambda n: "1 " * (n // 2),
+}
+
+
+def cpu_ms(read: Callable[[], object]) -> float:
+    start = time.process_time()
+    read()
+    return (time.process_time() - start) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=4000, help="characters of the larger text (the smaller is half)")
+    size = ap.parse_args().size
+    find_order_numbers("order 1234", [])
+    find_tracking_numbers("LV123456785CN")
+    for name, make in TEXTS.items():
+        figures = []
+        for n in (size // 2, size):
+            text = make(n)
+            figures.append(f"{n:>6} chars: orders {cpu_ms(lambda t=text: find_order_numbers(t, [])):8.1f} ms, "
+                           f"tracking {cpu_ms(lambda t=text: find_tracking_numbers(t)):8.1f} ms")
+        print(f"{name:28s} " + " | ".join(figures))
+
+
+if __name__ == "__main__":
+    main()
