@@ -192,10 +192,12 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
 
 def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:
     """The orders of a series after the one ending at `end` ("2215 and 2216", "2215/2216"): each
-    as long as the first (`width` digits), as a store's order numbers are."""
+    as long as the first (`width` digits), as a store's order numbers are, and no year after one
+    that is not year-shaped ("Bestellung 6022 und 2025 Katalog")."""
     hits = []
+    years = bool(rules.year.fullmatch(lower, end - width, end))
     m = rules.series_next.match(lower, end)
-    while m is not None and len(m.group(1)) == width:
+    while m is not None and len(m.group(1)) == width and (years or not rules.year.fullmatch(m.group(1))):
         hits.append(_Hit(m.start(1), m.group(1)))
         m = rules.series_next.match(lower, m.end())
     return hits
