@@ -12,7 +12,7 @@ is a year, a house number or a price as often as an order. The families that pre
 - in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
-Ticket, case, issue, request and invoice numbers, years (also under a label that names no
+Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
 number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
 number (or follow a tracking word) are never orders.
 """
@@ -28,6 +28,8 @@ from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
+_BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
+_MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
@@ -42,6 +44,8 @@ class _OrderRules:
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
     not_store_before: re.Pattern[str]
+    not_store_sibling: re.Pattern[str]
+    order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
@@ -86,8 +90,13 @@ def _rules() -> _OrderRules:
         references=range(stores, stores + references),
         marketplace=stores + references,
         not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
+            rf"(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
         ),
+        not_store_sibling=re.compile(
+            rf"(?:{data['not_store_before']})s?[^\S\n]*(?:number|no|nr|n[°º]|id|ref)?[^\S\n]*[:.]?[^\S\n]*#?"
+            rf"[^\S\n]*\d{{3,7}}\b(?P<tail>[^.!?)\]\n]*)$"
+        ),
+        order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
             rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:{expand('{ref}')}[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
@@ -175,6 +184,8 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before + lower[m.start() : m.start(number)].split("#")[0]):
             continue
+        if lower.startswith(_MARKS, m.start()) and _sibling_not_order(lower, m.start(), rules):
+            continue
         letters = ""
         if number == 2 and m.group(1):
             written = _letters(text, rules, m.start(1), m.end(1))
@@ -188,6 +199,14 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         if not reference:
             hits += _series(lower, m.end(number), len(m.group(number)), rules)
     return hits
+
+
+def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:
+    """Whether a bare "#3042" at `start` is a sibling of a ticket, issue or invoice number named
+    earlier in its sentence with no order word between ("issue #4521 closed, see also #4522")."""
+    line = lower.rfind("\n", 0, start) + 1
+    sibling = rules.not_store_sibling.search(lower, max(line, start - _BEFORE_SIBLING), start)
+    return sibling is not None and not rules.order_word.search(sibling.group("tail"))
 
 
 def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:

@@ -251,3 +251,16 @@ def test_order_words_and_numbers_that_are_something_else(text: str, orders: list
 def test_a_label_and_its_number_in_an_html_definition_list() -> None:
     html = "<dl><dt>Numero ordine</dt><dd>60307</dd><dt>Anno</dt><dd>2025</dd></dl>"
     assert find_order_numbers(html_to_text(html), []) == ["60307"]
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("issue #4521 closed, see also #4522.", []),
+    ("Tickets #4521 and #4522; invoices #60605 and #60606", []),
+    ("Invoice no. 48224, n° 48225", []),
+    # an order word, the end of the sentence or of a bracket sets the bare number free again
+    ("Ticket #48213 about order #50229", ["50229"]),
+    ("Ticket #48213. #50230 never arrived", ["50230"]),
+    ("Re: [Ticket #55102] #41205 not delivered", ["41205"]),
+])
+def test_a_bare_number_after_a_ticket_or_invoice_in_its_sentence(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
