@@ -12,9 +12,10 @@ is a year, a house number or a price as often as an order. The families that pre
 - in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
-Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
-number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
-number (or follow a tracking word) are never orders.
+Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its
+sentence), years (also under a label that names no number: "Order\\n2025"), dates, amounts, phone
+numbers and numbers that are part of a tracking number (or follow a tracking word) are never
+orders.
 """
 
 from __future__ import annotations
