@@ -264,3 +264,16 @@ def test_a_label_and_its_number_in_an_html_definition_list() -> None:
 ])
 def test_a_bare_number_after_a_ticket_or_invoice_in_its_sentence(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Los números de pedido son 70255, 70256 y 70257.", ["70255", "70256", "70257"]),
+    ("I numeri d'ordine sono 70261 e 70262.", ["70261", "70262"]),
+    ("Betroffen sind die Bestellnummern 70249, 70250 sowie 70251.", ["70249", "70250", "70251"]),
+    ("commandes 70243 ainsi que 70244", ["70243", "70244"]),
+    # a quantity after an order word is no order
+    ("The minimum order is 2500 pieces", []),
+    ("los pedidos son 500 unidades como mínimo; Bestellungen sind 1000 Stück", []),
+])
+def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
