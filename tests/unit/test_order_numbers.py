@@ -277,3 +277,16 @@ def test_a_bare_number_after_a_ticket_or_invoice_in_its_sentence(text: str, orde
 ])
 def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("the order (80554) and order [80553]", ["80554", "80553"]),
+    ("la commande « 80557 » et Bestellung „80562“", ["80557", "80562"]),
+    ("my order, which is number 80555, placed on 02/03/2025", ["80555"]),
+    ("Ma commande, dont le numéro est 80561, n'est jamais arrivée.", ["80561"]),
+    ("Mi pedido, cuyo número es 80573, no ha llegado.", ["80573"]),
+    # a relative clause without a number after its verb names none
+    ("my order, which is 3 weeks late", []),
+])
+def test_an_order_number_in_quotes_brackets_or_a_relative_clause(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
