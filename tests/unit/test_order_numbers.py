@@ -287,6 +287,9 @@ def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str])
     ("Mi pedido, cuyo número es 80573, no ha llegado.", ["80573"]),
     # a relative clause without a number after its verb names none
     ("my order, which is 3 weeks late", []),
+    # a purchase word introduces an order too, but not a quantity
+    ("purchase #80601, mon achat 80602, Einkauf 80603, acquisto n. 80604", ["80601", "80602", "80603", "80604"]),
+    ("the purchase of 2500 units; compra de 1500 unidades", []),
 ])
 def test_an_order_number_in_quotes_brackets_or_a_relative_clause(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
