@@ -31,6 +31,8 @@ _BEFORE = 28  # characters before a number in which a ticket/invoice word makes 
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
 _BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
 _MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
+_SIBLING = re.compile(r"(?<!\d)\d{3,7}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
+_SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a bracket ("no. 48224" does not)
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
@@ -45,7 +47,6 @@ class _OrderRules:
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
     not_store_before: re.Pattern[str]
-    not_store_sibling: re.Pattern[str]
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -92,10 +93,6 @@ def _rules() -> _OrderRules:
         marketplace=stores + references,
         not_store_before=re.compile(
             rf"(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
-        ),
-        not_store_sibling=re.compile(
-            rf"(?:{data['not_store_before']})s?[^\S\n]*(?:number|no|nr|n[°º]|id|ref)?[^\S\n]*[:.]?[^\S\n]*#?"
-            rf"[^\S\n]*\d{{3,7}}\b(?P<tail>[^.!?)\]\n]*)$"
         ),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
@@ -205,9 +202,14 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
 def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:
     """Whether a bare "#3042" at `start` is a sibling of a ticket, issue or invoice number named
     earlier in its sentence with no order word between ("issue #4521 closed, see also #4522")."""
-    line = lower.rfind("\n", 0, start) + 1
-    sibling = rules.not_store_sibling.search(lower, max(line, start - _BEFORE_SIBLING), start)
-    return sibling is not None and not rules.order_word.search(sibling.group("tail"))
+    sentence = max(lower.rfind("\n", 0, start) + 1, start - _BEFORE_SIBLING)
+    for end in _SENTENCE_END.finditer(lower, sentence, start + 1):
+        sentence = end.end()
+    for number in _SIBLING.finditer(lower, sentence, start):
+        before = lower[max(sentence, number.start() - _BEFORE) : number.start()].rstrip(" #")
+        if rules.not_store_before.search(before) and not rules.order_word.search(lower, number.end(), start):
+            return True
+    return False
 
 
 def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:

@@ -291,5 +291,5 @@ def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str])
     ("purchase #80601, mon achat 80602, Einkauf 80603, acquisto n. 80604", ["80601", "80602", "80603", "80604"]),
     ("the purchase of 2500 units; compra de 1500 unidades", []),
 ])
-def test_an_order_number_in_quotes_brackets_or_a_relative_clause(text: str, orders: list[str]) -> None:
+def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchase_word(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
