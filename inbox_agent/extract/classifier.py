@@ -18,6 +18,7 @@ version, so it is trained once, at first use, and again only when one of them ch
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -308,9 +309,12 @@ def _clue_vector(clues: Clues) -> list[float]:
 
 
 def model_key(examples: Sequence[TrainingExample]) -> str:
-    """The cache key: training data, lexicons (they are features), this code and the library version."""
+    """The cache key: training data, lexicons (they are features), this code, the order reader's
+    code and rules (whether an order number is written is a feature) and the library version."""
     h = hashlib.sha256(f"{sklearn.__version__}|{digest(examples)}".encode())
     h.update(Path(__file__).read_bytes())
+    h.update(Path(inspect.getfile(find_order_numbers)).read_bytes())
+    h.update((rules_dir() / "orders.yaml").read_bytes())
     for path in sorted((rules_dir() / "lexicons").glob("*.yaml")):
         h.update(path.read_bytes())
     return h.hexdigest()[:32]
