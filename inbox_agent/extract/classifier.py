@@ -18,6 +18,7 @@ and the code, so it is trained once, at first use, and again only when one of th
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,10 +189,13 @@ def clue_vector(clues: Clues) -> list[float]:
 
 
 def intent_key(examples: Sequence[TrainingExample]) -> str:
-    """The cache key: training data, lexicons (they are features), the reading and training code."""
+    """The cache key: training data, lexicons (they are features), the reading and training code,
+    and the order and tracking readers' code and rules (whether such a number is written is a feature)."""
     fitting = Path(__file__).with_name("fitting.py")
     lexicons = sorted((rules_dir() / "lexicons").glob("*.yaml"))
-    return model_key(examples, [Path(__file__), Path(tfidf.__file__), fitting, *lexicons])
+    numbers = [Path(inspect.getfile(find_order_numbers)), rules_dir() / "orders.yaml",
+               Path(inspect.getfile(find_tracking_numbers))]
+    return model_key(examples, [Path(__file__), Path(tfidf.__file__), fitting, *numbers, *lexicons])
 
 
 def trained_model(examples: Sequence[TrainingExample], cache_dir: Path) -> IntentModel:

@@ -5,12 +5,17 @@ is a year, a house number or a price as often as an order. The families that pre
 - an order word, "#", "n°" or a reference word before the number, in any language
   ("order no. 3042", "Bestellnr. 3042", "your ref KT-3042", "Ref: MM#2051");
 - a cell or line holding only an order label, with the number in the next cell, on the next line,
-  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row);
+  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row), and a
+  line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043");
+- after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
+  "3042/3043", "Bestellungen 3042, 3043 und 3044");
 - in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
-Ticket, case, issue and invoice numbers, years, dates, amounts and numbers that are part of a
-tracking number are never orders.
+Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its
+sentence), years (also under a label that names no number: "Order\\n2025"), dates, amounts, phone
+numbers and numbers that are part of a tracking number (or follow a tracking word) are never
+orders.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
+_BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
+_BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
+_MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
+_SIBLING = re.compile(r"(?<!\d)\d{3,7}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
+_SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a bracket ("no. 48224" does not)
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
@@ -36,13 +46,18 @@ class _OrderRules:
     # (only asked whether it can match: the label itself is found by `cell_label`)
     patterns: CaselessSet
     references: range  # indices of the reference patterns in `patterns`
-    marketplace: int  # index of the marketplace pattern, the cell label's is the next
+    marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
     not_store_before: re.Pattern[str]
+    order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
     not_marketplace_before: re.Pattern[str]
     cell_label: re.Pattern[str]
     cell_number: re.Pattern[str]
+    list_item: re.Pattern[str]
+    label_numbered: re.Pattern[str]
+    year: re.Pattern[str]
+    series_next: re.Pattern[str]
     subject_line: re.Pattern[str]
     subject_reference: re.Pattern[str]
     not_order_letters: re.Pattern[str]
@@ -65,6 +80,7 @@ def _rules() -> _OrderRules:
         return pattern
 
     stores, references = len(data["store_patterns"]), len(data["reference_patterns"])
+    cell_number = expand(data["cell_number"])
     # a label is one cell: the spaces around it are not tabs, which end a cell (see orders.yaml on `*+`)
     label = rf"(?:>[^\S\t\n]*+)*+[^\S\t\n]*+(?:{expand(data['cell_label'])})[^\S\t\n]*+"
     return _OrderRules(
@@ -73,19 +89,27 @@ def _rules() -> _OrderRules:
             *(caseless(expand(p)) for p in data["reference_patterns"]),
             caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
             caseless(rf"[\t|\n]{label}[\t|\n]"),
+            caseless(data["list_label"]),
         ]),
         references=range(stores, stores + references),
         marketplace=stores + references,
         not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
+            rf"(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
         ),
+        order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
             rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:{expand('{ref}')}[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
-        not_marketplace_before=re.compile(rf"(?:{data['not_marketplace_before']})\W*$"),
+        not_marketplace_before=re.compile(
+            rf"(?:{data['not_marketplace_before']}){data['not_marketplace_filler']}\W*$"
+        ),
         cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
-        cell_number=re.compile(expand(data["cell_number"])),
+        cell_number=re.compile(cell_number),
+        list_item=re.compile(rf"(?:>[^\S\n]*)*[^\S\n]*{cell_number}{expand('{end}')}(?:{data['list_rest']})?"),
+        label_numbered=re.compile(data["label_numbered"]),
+        year=re.compile(data["year"]),
+        series_next=re.compile(expand(data["series_next"])),
         subject_line=re.compile(data["subject_line"]),
         subject_reference=re.compile(data["subject_reference"]),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
@@ -107,8 +131,11 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     # the text between line breaks, so that a label on its first or last line is one between separators
     lined = f"\n{lower}\n"
     for index in rules.patterns.candidates(lined, lined):
-        if index > rules.marketplace:
+        if index == rules.marketplace + 1:
             hits += _cell_hits(text, lower, lined, rules)
+            continue
+        if index == rules.marketplace + 2:
+            hits += _list_hits(text, lower, lined, rules)
             continue
         matches = rules.patterns.members[index].finditer(text, lower)
         if index == rules.marketplace:
@@ -157,6 +184,8 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before + lower[m.start() : m.start(number)].split("#")[0]):
             continue
+        if lower.startswith(_MARKS, m.start()) and _sibling_not_order(lower, m.start(), rules):
+            continue
         letters = ""
         if number == 2 and m.group(1):
             written = _letters(text, rules, m.start(1), m.end(1))
@@ -167,6 +196,34 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
                 continue
             letters = written if written.isupper() else ""
         hits.append(_Hit(m.start(number), m.group(number), letters))
+        if not reference:
+            hits += _series(lower, m.end(number), len(m.group(number)), rules)
+    return hits
+
+
+def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:
+    """Whether a bare "#3042" at `start` is a sibling of a ticket, issue or invoice number named
+    earlier in its sentence with no order word between ("issue #4521 closed, see also #4522")."""
+    sentence = max(lower.rfind("\n", 0, start) + 1, start - _BEFORE_SIBLING)
+    for end in _SENTENCE_END.finditer(lower, sentence, start + 1):
+        sentence = end.end()
+    for number in _SIBLING.finditer(lower, sentence, start):
+        before = lower[max(sentence, number.start() - _BEFORE) : number.start()].rstrip(" #")
+        if rules.not_store_before.search(before) and not rules.order_word.search(lower, number.end(), start):
+            return True
+    return False
+
+
+def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:
+    """The orders of a series after the one ending at `end` ("2215 and 2216", "2215/2216"): each
+    as long as the first (`width` digits), as a store's order numbers are, and no year after one
+    that is not year-shaped ("Bestellung 6022 und 2025 Katalog")."""
+    hits = []
+    years = bool(rules.year.fullmatch(lower, end - width, end))
+    m = rules.series_next.match(lower, end)
+    while m is not None and len(m.group(1)) == width and (years or not rules.year.fullmatch(m.group(1))):
+        hits.append(_Hit(m.start(1), m.group(1)))
+        m = rules.series_next.match(lower, m.end())
     return hits
 
 
@@ -177,7 +234,7 @@ def _marketplace_hits(lower: str, matches: list[re.Match[str]], rules: _OrderRul
         number = m.group(0)
         if any(p.search(number) for p in rules.marketplace_exclude):
             continue
-        if rules.not_marketplace_before.search(lower[max(0, m.start() - 20) : m.start()]):
+        if rules.not_marketplace_before.search(lower[max(0, m.start() - _BEFORE_MARKETPLACE) : m.start()]):
             continue
         hits.append(_Hit(m.start(), number))
     return hits
@@ -318,10 +375,46 @@ def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_H
             below = rows.below(row.end, blank_lines=1)
             first = below.next_filled[0] if below else None
             if below is not None and first is not None:
-                hits += _cell_number(text, below.cells[first], rules)
+                found = _cell_number(text, below.cells[first], rules)
+                numbered = rules.label_numbered.search(label.group(0))
+                if found and not numbered and rules.year.fullmatch(found[0].number):
+                    found = []  # "Order" then "2025": a year
+                hits += found
+                if found and len(below.cells) == 1:
+                    hits += _listed(text, lower, below.end + 1, rules)
         if row.filled >= 2:
             hits += _column_hits(text, rows, row, column, rules)
     return hits
+
+
+def _list_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_Hit]:
+    """The orders listed under each line that names them and ends in ':' (`lined` as in
+    `_cell_hits`: the label's match ends after its line break, at the first listed line)."""
+    hits = []
+    for label in rules.patterns.members[rules.marketplace + 2].finditer(lined, lined):
+        hits += _listed(text, lower, label.end() - 1, rules)
+    return hits
+
+
+def _listed(text: str, lower: str, position: int, rules: _OrderRules) -> list[_Hit]:
+    """Orders on the lines from `position` on, one a line, maybe behind a bullet, up to the
+    first line that is not one."""
+    hits = []
+    while position < len(lower):
+        end = _line_end(lower, position)
+        m = rules.list_item.fullmatch(lower, position, end)
+        if m is None:
+            break
+        letters = ""
+        if m.group(1):
+            written = _letters(text, rules, m.start(1), m.end(1))
+            if written is None:
+                break
+            letters = written if written.isupper() else ""
+        hits.append(_Hit(m.start(2), m.group(2), letters))
+        position = end + 1
+    return hits
+
 
 
 def _column_hits(text: str, rows: _Rows, header: _Row, column: int, rules: _OrderRules) -> list[_Hit]:

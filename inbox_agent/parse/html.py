@@ -11,7 +11,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
-_BLOCKS = "p, div, br, tr, li, h1, h2, h3, h4, h5, h6, table, blockquote, hr"
+_BLOCKS = "p, div, br, tr, li, dt, dd, h1, h2, h3, h4, h5, h6, table, blockquote, hr"
 _QUOTES = "blockquote, div.gmail_quote, div#appendonsend, div#divRplyFwdMsg"
 _BLANK_RUNS = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 

@@ -213,3 +213,106 @@ _RUN = " " * 5000
 ])
 def test_hostile_runs_and_tables_are_read_in_one_pass(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("orders 60220 and 60221 never came", ["60220", "60221"]),
+    ("Die Bestellungen 60712, 60713 und 60714 fehlen", ["60712", "60713", "60714"]),
+    ("my order 51234/51235 (two lamps)", ["51234", "51235"]),
+    ("les commandes 40604 et 40605", ["40604", "40605"]),
+    ("Order numbers: 60536, 60537", ["60536", "60537"]),
+    ("order nos. 60546 and 60547", ["60546", "60547"]),
+    # a series keeps the first's length and takes no year after other numbers
+    ("Bestellung 6022 und 2025 Katalog", ["6022"]),
+    ("Order 60222, zip 6022", ["60222"]),
+])
+def test_a_series_of_orders_after_an_order_word(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Commandes concernées :\n• 40612\n• 40613\n\nMerci", ["40612", "40613"]),
+    ("These orders never came:\n- 60212 (lamp)\n- 60213 – rug\nThanks", ["60212", "60213"]),
+    ("Pedidos:\n1) 40811\n2) 40812", ["40811", "40812"]),
+    ("Order number:\n50216\n50217\nThanks", ["50216", "50217"]),
+    # a line that is not one of the list ends it
+    ("Ordini:\n- 40912\nVia Roma 1250\n- 40913", ["40912"]),
+])
+def test_orders_listed_under_a_line_naming_them(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Thank you!\nOrder\n2025\nOur spring catalogue is out.", []),
+    ("Commande :\n1999\n", []),
+    # under a label that names a number, a year-shaped number is the order
+    ("Order number:\n2025\n", ["2025"]),
+    ("Order\n2051\n", ["2051"]),
+])
+def test_a_year_under_a_label_that_names_no_number(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("ma commande est la numéro 41204", ["41204"]),
+    ("Meine Bestellnummer lautet 40702.", ["40702"]),
+    ("Order-ID: 60171", ["60171"]),
+    ("commande réf. 60175", ["60175"]),
+    ("Uw kenmerk: 60165. Ons kenmerk: ONZ-44120.", ["60165"]),
+    ("Votre demande n° 70215 a bien été reçue.", []),
+    ("Telefon Bestellung: 0800 123 4567", []),
+    ("Store #1234, 5th Avenue; tienda nº 1235; Dispute #60502", []),
+    ("je bestelling #60529 (factuur #60530)", ["60529"]),
+    ("Logistics number is 7300123456789012, AliExpress order 8203145567781235.", ["8203145567781235"]),
+    ("AliExpress order: 8187440293165527, tracking 8187440293165528", ["8187440293165527"]),
+    ("payment id 8187440293165527, EAN: 4006381333931234", []),
+])
+def test_order_words_and_numbers_that_are_something_else(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_label_and_its_number_in_an_html_definition_list() -> None:
+    html = "<dl><dt>Numero ordine</dt><dd>60307</dd><dt>Anno</dt><dd>2025</dd></dl>"
+    assert find_order_numbers(html_to_text(html), []) == ["60307"]
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("issue #4521 closed, see also #4522.", []),
+    ("Tickets #4521 and #4522; invoices #60605 and #60606", []),
+    ("Invoice no. 48224, n° 48225", []),
+    # an order word, the end of the sentence or of a bracket sets the bare number free again
+    ("Ticket #48213 about order #50229", ["50229"]),
+    ("Ticket #48213. #50230 never arrived", ["50230"]),
+    ("Re: [Ticket #55102] #41205 not delivered", ["41205"]),
+])
+def test_a_bare_number_after_a_ticket_or_invoice_in_its_sentence(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Los números de pedido son 70255, 70256 y 70257.", ["70255", "70256", "70257"]),
+    ("I numeri d'ordine sono 70261 e 70262.", ["70261", "70262"]),
+    ("Betroffen sind die Bestellnummern 70249, 70250 sowie 70251.", ["70249", "70250", "70251"]),
+    ("commandes 70243 ainsi que 70244", ["70243", "70244"]),
+    # a quantity after an order word is no order
+    ("The minimum order is 2500 pieces", []),
+    ("los pedidos son 500 unidades como mínimo; Bestellungen sind 1000 Stück", []),
+])
+def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("the order (80554) and order [80553]", ["80554", "80553"]),
+    ("la commande « 80557 » et Bestellung „80562“", ["80557", "80562"]),
+    ("my order, which is number 80555, placed on 02/03/2025", ["80555"]),
+    ("Ma commande, dont le numéro est 80561, n'est jamais arrivée.", ["80561"]),
+    ("Mi pedido, cuyo número es 80573, no ha llegado.", ["80573"]),
+    # a relative clause without a number after its verb names none
+    ("my order, which is 3 weeks late", []),
+    # a purchase word introduces an order too, but not a quantity
+    ("purchase #80601, mon achat 80602, Einkauf 80603, acquisto n. 80604", ["80601", "80602", "80603", "80604"]),
+    ("the purchase of 2500 units; compra de 1500 unidades", []),
+])
+def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchase_word(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders

@@ -1,0 +1,39 @@
+"""Order-number precision, recall and F1 over the cases of other stores' inboxes
+(tests/data/order_cases_stores.yaml): all of them, the tuning part and the held-out third, plus
+the CPU time per case. `--misses` lists the tuning part's wrong answers (never the held-out ones).
+
+Usage: python benchmarks/order_cases.py [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.order_cases import load_cases, read_case, score  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--misses", action="store_true", help="list the tuning part's wrong answers")
+    a = ap.parse_args()
+    cases = load_cases()
+    start = time.process_time()
+    results = [(c, read_case(c)) for c in cases]
+    cpu = (time.process_time() - start) / len(cases)
+    print(f"all       {score(results).line()}")
+    print(f"tuning    {score([r for r in results if not r[0].held_out]).line()}")
+    print(f"held out  {score([r for r in results if r[0].held_out]).line()}")
+    print(f"parse + tracking + orders: {cpu * 1000:.2f} ms CPU per case")
+    if a.misses:
+        for case, found in results:
+            if not case.held_out and case.orders != set(found):
+                print(f"  {case.id}: expected {sorted(case.orders)}, found {found}")
+
+
+if __name__ == "__main__":
+    main()
