@@ -32,7 +32,7 @@ _BEFORE = 28  # characters before a number in which a ticket/invoice word makes 
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
 _BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
 _MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
-_SIBLING = re.compile(r"(?<!\d)\d{3,7}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
+_SIBLING = re.compile(r"(?<!\d)\d{3,10}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
 _SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a bracket ("no. 48224" does not)
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
@@ -118,7 +118,7 @@ def _rules() -> _OrderRules:
 
 @lru_cache(maxsize=8)
 def _prefixed(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,7}})(?![\d.,]\d|[A-Za-z])",
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,10}})(?![\d.,]\d|[A-Za-z])",
                       re.IGNORECASE)
 
 

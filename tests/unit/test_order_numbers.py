@@ -316,3 +316,19 @@ def test_orders_after_a_plural_verb_and_quantities(text: str, orders: list[str])
 ])
 def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchase_word(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # stores whose order numbers are long (9-digit increment ids, 8-digit sequences)
+    ("Bestellung 100004521 ist nicht angekommen", ["100004521"]),
+    ("my order #000012345 never came", ["000012345"]),
+    ("commande n° 710482913 pas reçue", ["710482913"]),
+    ("Order number:\n45001234\n", ["45001234"]),
+    ("| Order | Date |\n| 300012877 | 2 May |", ["300012877"]),
+    # but not a phone number, a marketplace order cut short, nor eleven digits and more
+    ("Tel n° 0612345678, order 100004522", ["100004522"]),
+    ("AliExpress order 8187440293165527", ["8187440293165527"]),
+    ("order 12345678901 (an account, not an order)", []),
+])
+def test_long_store_order_numbers(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
