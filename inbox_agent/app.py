@@ -26,6 +26,7 @@ from inbox_agent.extract import load_readers
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.mailbox.proof import draft_key
 from inbox_agent.orders.book import build_order_book
 from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, teach, timers, track
@@ -100,6 +101,7 @@ class Daemon:
         self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
                                      folders.attention, *teach.teach_folders(self.rt)])
         self._release_claims()
+        draft_key(self.db)  # made before the first compose, so no draft needs its proof added afterwards
         self.rt.reading = ingest.begin(self.rt)
         self.leadership.hold()
 

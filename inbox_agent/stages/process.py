@@ -2,8 +2,9 @@
 
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
 commits everything together, so a crash repeats the step with the same result. The queue loop
-is the shared one (stages/queue.py): an event that fails `[retry.process] attempts` times (3) is
-set aside (shunted) with its error and processing goes on.
+is the shared one (stages/queue.py), the events of a round committed together (each in a
+SAVEPOINT, so one that fails is rolled back alone): an event that fails `[retry.process]
+attempts` times (3) is set aside (shunted) with its error and processing goes on.
 
 Trust (docs/security.md): a message joins a case by thread or tag only when its sender is the
 case's customer, or the partner the thread was started with; anyone else starts a conversation
@@ -47,13 +48,8 @@ def run_once(rt: Runtime) -> int:
     return QUEUE.run_once(rt)
 
 
-def handle_event(rt: Runtime, event_id: int) -> None:
-    """One event, in one transaction."""
-    with rt.db.transaction() as s:
-        _handle(rt, s, event_id)
-
-
-def _handle(rt: Runtime, s: Session, event_id: int) -> None:
+def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) -> None:
+    """One event, inside the round's transaction (stages/queue.py: a SAVEPOINT of its own)."""
     event = s.get(Event, event_id)
     if event is None or event.status != WorkStatus.PENDING:
         return
@@ -324,5 +320,5 @@ def _leave_message(rt: Runtime, s: Session, event: Event | Intent) -> None:
         leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
 
 
-QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), handle_event, WorkStatus.SHUNTED,
-              on_set_aside=_leave_message)
+QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), None, WorkStatus.SHUNTED,
+              handle_in=handle_event, on_set_aside=_leave_message)
