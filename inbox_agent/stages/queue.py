@@ -128,6 +128,7 @@ class Queue(Generic[R]):
         together first); the failures are sorted once the transaction has committed."""
         todo = list(shares)
         failures: list[tuple[int, Exception]] = []
+        held: list[R] = []
         while todo and not rt.db.is_postgresql:  # one transaction per item (module docstring)
             row_id = todo.pop(0)
             try:
@@ -140,7 +141,8 @@ class Queue(Generic[R]):
             handled: list[int] = []
             try:
                 with rt.db.transaction() as s:
-                    list(s.scalars(select(self.table).where(self.table.id.in_(todo))))  # one SELECT, not one each
+                    # one SELECT for the rows, not one per item (held here: the session keeps them weakly)
+                    held[:] = s.scalars(select(self.table).where(self.table.id.in_(todo))).all()
                     while todo and (not handled or time.monotonic() - began < GROUP_SECONDS):
                         row_id = todo.pop(0)
                         handled.append(row_id)
