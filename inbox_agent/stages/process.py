@@ -320,5 +320,17 @@ def _leave_message(rt: Runtime, s: Session, event: Event | Intent) -> None:
         leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
 
 
+def _related(s: Session, events: list[Event]) -> list[object]:
+    """The messages and cases a round's events read, in two SELECTs instead of two per event."""
+    inbound_ids = [e.payload.inbound_id for e in events if e.kind == "message.received" and e.payload.inbound_id]
+    case_ids = [e.case_id for e in events if e.case_id is not None]
+    rows: list[object] = []
+    if inbound_ids:
+        rows.extend(s.scalars(select(InboundMessage).where(InboundMessage.id.in_(inbound_ids))))
+    if case_ids:
+        rows.extend(s.scalars(select(Case).where(Case.id.in_(case_ids))))
+    return rows
+
+
 QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), None, WorkStatus.SHUNTED,
-              handle_in=handle_event, on_set_aside=_leave_message)
+              handle_in=handle_event, related=_related, on_set_aside=_leave_message)

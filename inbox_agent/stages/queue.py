@@ -55,7 +55,7 @@ log = logging.getLogger("inbox_agent")
 
 Row = Event | Intent | Timer
 R = TypeVar("R", Event, Intent, Timer)
-GROUP_SECONDS = 0.5  # how long a group commit's transaction may stay open before it commits
+GROUP_SECONDS = 0.2  # how long a group commit's transaction may stay open before it commits
 
 
 def _where(row: Row) -> str:
@@ -72,7 +72,8 @@ class Queue(Generic[R]):
     `claimed_status`, when set, is written by the claim itself, committed before the handler
     runs (send's SENDING: such a queue claims one row at a time). Exactly one of `handle` (an
     item in transactions of its own) and `handle_in` (an item in the round's transaction, given
-    the session and what `prepare` found for it, None without `prepare`) is set."""
+    the session and what `prepare` found for it, None without `prepare`) is set; with `handle_in`,
+    `related` loads the other rows the round's items read (their cases), together."""
 
     stage: str
     table: type[R]
@@ -81,6 +82,7 @@ class Queue(Generic[R]):
     set_aside: str | None
     handle_in: Callable[[Runtime, Session, int, Any], object] | None = None
     prepare: Callable[[Runtime, list[int]], Mapping[int, Any]] | None = None
+    related: Callable[[Session, list[R]], list[object]] | None = None
     on_set_aside: Callable[[Runtime, Session, R], None] | None = None
     on_failed: Callable[[Runtime, Session, R, Exception], None] | None = None
     due: SQLCoreOperations[datetime] | None = None
@@ -128,7 +130,7 @@ class Queue(Generic[R]):
         together first); the failures are sorted once the transaction has committed."""
         todo = list(shares)
         failures: list[tuple[int, Exception]] = []
-        held: list[R] = []
+        held: list[object] = []
         while todo and not rt.db.is_postgresql:  # one transaction per item (module docstring)
             row_id = todo.pop(0)
             try:
@@ -142,7 +144,10 @@ class Queue(Generic[R]):
             try:
                 with rt.db.transaction() as s:
                     # one SELECT for the rows, not one per item (held here: the session keeps them weakly)
-                    held[:] = s.scalars(select(self.table).where(self.table.id.in_(todo))).all()
+                    rows: list[R] = list(s.scalars(select(self.table).where(self.table.id.in_(todo))))
+                    held[:] = rows
+                    if self.related is not None:
+                        held.extend(self.related(s, rows))
                     while todo and (not handled or time.monotonic() - began < GROUP_SECONDS):
                         row_id = todo.pop(0)
                         handled.append(row_id)

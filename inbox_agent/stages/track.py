@@ -108,5 +108,10 @@ def record(rt: Runtime, s: Session, intent_id: int, statuses: dict[str, Tracking
                 status=WorkStatus.PENDING, created_at=now))
 
 
+def _cases(s: Session, intents: list[Intent]) -> list[object]:
+    """The cases of a round's intents, in one SELECT."""
+    return list(s.scalars(select(Case).where(Case.id.in_({i.case_id for i in intents if i.case_id is not None}))))
+
+
 QUEUE = Queue("track", Intent, (Intent.kind == "track", Intent.status == OutboxStatus.PENDING), None,
-              OutboxStatus.FAILED, handle_in=record, prepare=look_up_round)
+              OutboxStatus.FAILED, handle_in=record, prepare=look_up_round, related=_cases)
