@@ -160,6 +160,8 @@ class Queue(Generic[R]):
                             failures.append((row_id, error))
                             handled.pop()
             except Exception as lost:  # noqa: BLE001 - the commit failed: every item of it is sorted
+                if not handled:  # the database failed before any item: the loop's backoff, not a spin
+                    raise
                 failures.extend((row_id, lost) for row_id in handled)
         for row_id, failure in failures:
             self.failed(rt, row_id, failure)
