@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from inbox_agent.tracking.tracker import build_tracker
 log = logging.getLogger("inbox_agent")
 LEADER_ONLY = ("ingest", "review", "teach")  # the stages that read mailbox folders
 LEADER_CHECK_SECONDS = 1.0
+STAGE_THREADS = 8  # one per threaded stage loop: none waits for a thread while another blocks on IMAP or a lookup
 
 
 def build_mailbox(config: Config) -> MailboxBackend:
@@ -78,6 +80,9 @@ class Daemon:
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        # the stages' blocking work has threads of its own; the IDLE watch and the leader check
+        # use the event loop's default ones (min(32, cores + 4): 6 on two cores, fewer than the stages)
+        self._threads = ThreadPoolExecutor(max_workers=STAGE_THREADS, thread_name_prefix=f"{worker}-stage")
         self.review_poll = config.imap.review_poll_seconds if config.imap is not None else 1.0
 
     def kick(self, stage: str) -> None:
@@ -162,7 +167,7 @@ class Daemon:
             await self._sleep(LEADER_CHECK_SECONDS)
 
     def _threaded(self, func: Callable[[Runtime], int]) -> Callable[[], Awaitable[int]]:
-        return lambda: asyncio.to_thread(func, self.rt)
+        return lambda: asyncio.get_running_loop().run_in_executor(self._threads, func, self.rt)
 
     async def _loop(self, name: str, step: Callable[[], Awaitable[int]], wakes: tuple[str, ...], poll: float) -> None:
         kick = self._kicks[name]
@@ -218,6 +223,7 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._threads.shutdown(wait=False)  # a stage still blocked in a call ends with it
         await asyncio.to_thread(self.rt.tracker.close)
         self.leadership.release()
         self.db.dispose()
