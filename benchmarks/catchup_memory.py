@@ -1,6 +1,6 @@
 """Catch-up memory: ingest a backlog of large messages over a private Dovecot and print the peak
-resident memory. Messages are fetched one at a time, so the peak follows the largest message,
-not the backlog.
+resident memory. Messages are fetched a few at a time (ingest's `FETCH_BATCH`), so the peak
+follows the largest messages, not the backlog.
 
 Usage: python benchmarks/catchup_memory.py [--count N] [--mb M]   (needs dovecot-imapd installed)
 """

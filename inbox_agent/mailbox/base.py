@@ -51,7 +51,7 @@ class MailboxBackend(Protocol):
         ...
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:
-        """One message (None when it is gone): catching up holds one message in memory at a time."""
+        """One message (None when it is gone)."""
         ...
 
     def fetch_many(self, folder: str, uids: list[str]) -> list[StoredMessage]:
