@@ -51,12 +51,7 @@ class MailboxBackend(Protocol):
         ...
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:
-        """One message (None when it is gone)."""
-        ...
-
-    def fetch_many(self, folder: str, uids: list[str]) -> list[StoredMessage]:
-        """These messages, in one request where the server takes one (those gone are left out):
-        the caller asks for a few at a time, so catching up holds a few messages, not the backlog."""
+        """One message (None when it is gone): catching up holds one message in memory at a time."""
         ...
 
     def mark_seen(self, folder: str, uids: list[str]) -> None: ...

@@ -178,13 +178,6 @@ class ImapBackend:
 
         return self._run(run)
 
-    def fetch_many(self, folder: str, uids: list[str]) -> list[StoredMessage]:
-        def run(c: IMAPClient) -> list[StoredMessage]:
-            self._enter(c, folder)
-            return self._fetch(c, [int(uid) for uid in uids])
-
-        return self._run(run) if uids else []
-
     def _fetch(self, c: IMAPClient, uids: list[int]) -> list[StoredMessage]:
         out: list[StoredMessage] = []
         for start in range(0, len(uids), _BATCH):

@@ -93,9 +93,6 @@ class MaildirBackend:
         except KeyError:
             return None
 
-    def fetch_many(self, folder: str, uids: list[str]) -> list[StoredMessage]:
-        return [found for uid in uids if (found := self.fetch(folder, uid)) is not None]
-
     @staticmethod
     def _delivered(box: mailbox.Maildir, key: str) -> int | None:
         """Delivery time of a message (its file's mtime), None when it is gone already."""

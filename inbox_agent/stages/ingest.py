@@ -2,8 +2,7 @@
 
 Promise: the raw message is committed (unique on folder+UIDVALIDITY+UID and on its message key)
 before the server is told we saw it. A crash re-fetches and the unique keys absorb it. Messages
-are fetched `FETCH_BATCH` at a time (one IMAP command, and one to mark them once all are stored),
-so catching up holds a few messages in memory, not the backlog. Bad MIME
+are fetched one at a time, so catching up holds one message in memory, not the backlog. Bad MIME
 is stored with its reason and set aside; a message whose storing fails is stored again bare and
 moved to "Needs attention" with the error (if even that fails it is copied there directly), and
 the next message goes on. A reused Message-ID is a duplicate only when the content is the same.
@@ -43,7 +42,6 @@ MAX_RAW_BYTES = 25 * 1024 * 1024
 _QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]{1,998}>)")
 _RETENTION_EVERY = timedelta(hours=1)
 _UIDS_PER_QUERY = 500
-FETCH_BATCH = 8  # messages fetched in one IMAP command, and marked seen in one, once each is stored
 
 
 @dataclass(frozen=True)
@@ -123,16 +121,14 @@ def run_once(rt: Runtime) -> int:
     top: int | None = None
     uids = _new_uids(rt, folder, uidvalidity, reading.start)
     with catch_up(f"ingest: {folder}", len(uids), rt.log) as advance:
-        for at in range(0, len(uids), FETCH_BATCH):
-            batch = uids[at:at + FETCH_BATCH]
-            found = rt.mailbox.fetch_many(folder, batch)
-            for stored in found:
+        for uid in uids:
+            stored = rt.mailbox.fetch(folder, uid)
+            if stored is not None:
                 _ingest(rt, folder, uidvalidity, stored, backfill=stored.position < reading.first)
+                rt.mailbox.mark_seen(folder, [uid])
                 handled += 1
                 top = max(top or 0, stored.position)
-            rt.mailbox.mark_seen(folder, [stored.uid for stored in found])  # each committed before
-            for _ in batch:
-                advance()
+            advance()
     if top is not None and rt.mailbox.positions_grow:
         reading = rt.reading = Reading(uidvalidity, top + 1, reading.first)
         with rt.db.transaction() as s:
