@@ -12,6 +12,7 @@ import os
 import resource
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -51,7 +52,8 @@ def main() -> None:
             config = Config(store=StoreConfig(support_address="support@store.example"),
                             database=DatabaseConfig(url=f"sqlite:///{tmp}/bench.db"),
                             imap=ImapConfig(host="127.0.0.1", port=server.port, tls="none", username=user,
-                                            password_env="BENCH_IMAP_PASSWORD"))
+                                            password_env="BENCH_IMAP_PASSWORD",
+                                            since=date(2000, 1, 1)))  # the mail was there before the start
             db = Database(config.database.url)
             db.create()
             mailbox = build_mailbox(config)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from inbox_agent.extract import load_readers
 from inbox_agent.mailbox.base import MailboxBackend
 from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
+from inbox_agent.mailbox.proof import draft_key
 from inbox_agent.orders.book import build_order_book
 from inbox_agent.security.dns import CachedDns, TxtResolver
 from inbox_agent.stages import draft, ingest, order_lookup, process, review, send, teach, timers, track
@@ -39,6 +41,7 @@ from inbox_agent.tracking.tracker import build_tracker
 log = logging.getLogger("inbox_agent")
 LEADER_ONLY = ("ingest", "review", "teach")  # the stages that read mailbox folders
 LEADER_CHECK_SECONDS = 1.0
+STAGE_THREADS = 8  # one per threaded stage loop: none waits for a thread while another blocks on IMAP or a lookup
 
 
 def build_mailbox(config: Config) -> MailboxBackend:
@@ -77,6 +80,9 @@ class Daemon:
         self._stop = asyncio.Event()
         self._kicks: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        # the stages' blocking work has threads of its own; the IDLE watch and the leader check
+        # use the event loop's default ones (min(32, cores + 4): 6 on two cores, fewer than the stages)
+        self._threads = ThreadPoolExecutor(max_workers=STAGE_THREADS, thread_name_prefix=f"{worker}-stage")
         self.review_poll = config.imap.review_poll_seconds if config.imap is not None else 1.0
 
     def kick(self, stage: str) -> None:
@@ -100,6 +106,7 @@ class Daemon:
         self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
                                      folders.attention, *teach.teach_folders(self.rt)])
         self._release_claims()
+        draft_key(self.db)  # made before the first compose, so no draft needs its proof added afterwards
         self.rt.reading = ingest.begin(self.rt)
         self.leadership.hold()
 
@@ -160,7 +167,7 @@ class Daemon:
             await self._sleep(LEADER_CHECK_SECONDS)
 
     def _threaded(self, func: Callable[[Runtime], int]) -> Callable[[], Awaitable[int]]:
-        return lambda: asyncio.to_thread(func, self.rt)
+        return lambda: asyncio.get_running_loop().run_in_executor(self._threads, func, self.rt)
 
     async def _loop(self, name: str, step: Callable[[], Awaitable[int]], wakes: tuple[str, ...], poll: float) -> None:
         kick = self._kicks[name]
@@ -216,6 +223,7 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._threads.shutdown(wait=False)  # a stage still blocked in a call ends with it
         await asyncio.to_thread(self.rt.tracker.close)
         self.leadership.release()
         self.db.dispose()

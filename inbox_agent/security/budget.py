@@ -25,6 +25,22 @@ def take(s: Session, key: str, now: datetime, wanted: int, limit: int) -> int:
     return granted
 
 
+def take_each(s: Session, key: str, now: datetime, wanted: list[int], limit: int) -> list[bool]:
+    """Several requests on `key`'s budget at once (one locked row read, one write): each is granted
+    whole, in order, while it fits in what is left of today's `limit`; returns which were granted."""
+    day = now.date().isoformat()
+    row = s.get(Budget, (key[:400], day), with_for_update=True)
+    if row is None:
+        row = Budget(key=key[:400], day=day, used=0)
+        s.add(row)
+    granted = []
+    for count in wanted:
+        granted.append(row.used + count <= limit)
+        if granted[-1]:
+            row.used += count
+    return granted
+
+
 def used(s: Session, key: str, now: datetime) -> int:
     row = s.get(Budget, (key[:400], now.date().isoformat()))
     return row.used if row is not None else 0

@@ -147,7 +147,8 @@ def _dispute_due(rt: Runtime, case: Case, now: datetime) -> datetime:
 
 def _cancel(s: Session, case: Case, name: str) -> None:
     where = [Timer.case_id == case.id] + ([] if name == "all" else [Timer.name == name])
-    s.execute(delete(Timer).where(*where))
+    # the deleted rows are taken out of the session by their ids, not by testing every row it holds
+    s.execute(delete(Timer).where(*where).execution_options(synchronize_session="fetch"))
     counts = dict(case.facts.timer_counts)
     for timer in list(counts) if name == "all" else [name]:
         counts.pop(timer, None)

@@ -2,8 +2,9 @@
 
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
 commits everything together, so a crash repeats the step with the same result. The queue loop
-is the shared one (stages/queue.py): an event that fails `[retry.process] attempts` times (3) is
-set aside (shunted) with its error and processing goes on.
+is the shared one (stages/queue.py), the events of a round committed together (each in a
+SAVEPOINT, so one that fails is rolled back alone): an event that fails `[retry.process]
+attempts` times (3) is set aside (shunted) with its error and processing goes on.
 
 Trust (docs/security.md): a message joins a case by thread or tag only when its sender is the
 case's customer, or the partner the thread was started with; anyone else starts a conversation
@@ -48,13 +49,8 @@ def run_once(rt: Runtime) -> int:
     return QUEUE.run_once(rt)
 
 
-def handle_event(rt: Runtime, event_id: int) -> None:
-    """One event, in one transaction."""
-    with rt.db.transaction() as s:
-        _handle(rt, s, event_id)
-
-
-def _handle(rt: Runtime, s: Session, event_id: int) -> None:
+def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) -> None:
+    """One event, inside the round's transaction (stages/queue.py: a SAVEPOINT of its own)."""
     event = s.get(Event, event_id)
     if event is None or event.status != WorkStatus.PENDING:
         return
@@ -328,5 +324,17 @@ def _leave_message(rt: Runtime, s: Session, event: Event | Intent) -> None:
         leave_for_people(rt, s, inbound, None, rt.clock(), reason=f"could not be processed: {event.last_error}")
 
 
-QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), handle_event, WorkStatus.SHUNTED,
-              on_set_aside=_leave_message)
+def _related(s: Session, events: list[Event]) -> list[object]:
+    """The messages and cases a round's events read, in two SELECTs instead of two per event."""
+    inbound_ids = [e.payload.inbound_id for e in events if e.kind == "message.received" and e.payload.inbound_id]
+    case_ids = [e.case_id for e in events if e.case_id is not None]
+    rows: list[object] = []
+    if inbound_ids:
+        rows.extend(s.scalars(select(InboundMessage).where(InboundMessage.id.in_(inbound_ids))))
+    if case_ids:
+        rows.extend(s.scalars(select(Case).where(Case.id.in_(case_ids))))
+    return rows
+
+
+QUEUE = Queue("process", Event, (Event.status == WorkStatus.PENDING,), None, WorkStatus.SHUNTED,
+              handle_in=handle_event, related=_related, on_set_aside=_leave_message)

@@ -2,9 +2,21 @@
 sort the failures.
 
 A stage describes its queue (`Queue`: which rows are its work, how to handle one, what status
-an item set aside gets) and implements only the handling of one item. The handler commits the
-item's result and the next stage's input in one transaction of its own, after any I/O it needs
-(a tracking call, an IMAP APPEND), so the runner never holds a transaction across the network.
+an item set aside gets) and implements only the handling of one item, in one of two ways:
+- `handle`: the handler commits the item's result and the next stage's input in a transaction
+  of its own, after the I/O the item needs (an IMAP APPEND, an SMTP conversation);
+- `handle_in` (group commit): on PostgreSQL the items of a round are handled in one
+  transaction, each in a SAVEPOINT of its own, so a failing item is rolled back alone and the
+  others commit together, once: one commit (one WAL flush on the server) for up to a round's
+  items instead of one each. A transaction holds at most `GROUP_CPU_SECONDS` of the worker's work
+  (CPU time, so a busy machine does not shrink the groups to one item), then commits and the next
+  one begins: a result waits that long at most before other workers and stages see it. On SQLite
+  each item has a transaction of its own: its driver commits at a SAVEPOINT's release when no
+  statement had begun a transaction, and SQLite takes one writer at a time anyway. The I/O such
+  a round needs is done before, for all its items at once, by `prepare` (track: one lookup for
+  the round's numbers).
+Either way the runner never holds a transaction across the network, and a crash before a commit
+leaves the items claimed: they come back when the claim runs out, as any crashed work does.
 
 A failure is sorted by what it asks for (inbox_agent/errors.py):
 - `TransientError` (a server away, a case changed by another worker): the item waits the
@@ -23,12 +35,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import SQLCoreOperations
@@ -44,6 +57,7 @@ log = logging.getLogger("inbox_agent")
 
 Row = Event | Intent | Timer
 R = TypeVar("R", Event, Intent, Timer)
+GROUP_CPU_SECONDS = 0.5  # the work (this thread's CPU time) one group commit's transaction may hold
 
 
 def _where(row: Row) -> str:
@@ -58,14 +72,19 @@ class Queue(Generic[R]):
     its failure. `stage` names it in logs and in `[retry.<stage>]`; `describe` names a row in
     log lines. A round claims `batch` rows, each for `claim_seconds` (120 s unless said);
     `claimed_status`, when set, is written by the claim itself, committed before the handler
-    runs (send's SENDING: such a queue claims one row at a time)."""
+    runs (send's SENDING: such a queue claims one row at a time). Exactly one of `handle` (an
+    item in transactions of its own) and `handle_in` (an item in the round's transaction, given
+    the session and what `prepare` found for it, None without `prepare`) is set; with `handle_in`,
+    `related` loads the other rows the round's items read (their cases), together."""
 
     stage: str
     table: type[R]
     where: tuple[ColumnElement[bool], ...]
-    handle: Callable[[Runtime, int], object]
+    handle: Callable[[Runtime, int], object] | None
     set_aside: str | None
-    prepare: Callable[[Runtime, list[int]], list[int]] | None = None
+    handle_in: Callable[[Runtime, Session, int, Any], object] | None = None
+    prepare: Callable[[Runtime, list[int]], Mapping[int, Any]] | None = None
+    related: Callable[[Session, list[R]], list[object]] | None = None
     on_set_aside: Callable[[Runtime, Session, R], None] | None = None
     on_failed: Callable[[Runtime, Session, R, Exception], None] | None = None
     due: SQLCoreOperations[datetime] | None = None
@@ -84,21 +103,73 @@ class Queue(Generic[R]):
         with rt.db.transaction() as s:
             return claim_ids(s, self.table, where, now, rt.worker, limit or self.batch, seconds, self.claimed_status)
 
+    def __post_init__(self) -> None:
+        if (self.handle is None) == (self.handle_in is None):
+            raise TypeError(f"queue {self.stage}: set exactly one of handle and handle_in")
+
     def run_once(self, rt: Runtime, limit: int | None = None) -> int:
         """Claim up to `limit` items and handle each; returns how many were claimed. `prepare`, when
-        set, does work the claimed items share (one batched call) and names the ones to handle now."""
+        set, does the I/O the claimed items share (one batched call) and returns, for each item to
+        handle now, what it found for it."""
         ids = self.claim(rt, limit)
-        for row_id in self.prepare(rt, ids) if self.prepare is not None and ids else ids:
+        if not ids:
+            return 0
+        shares: Mapping[int, Any] = self.prepare(rt, ids) if self.prepare is not None else dict.fromkeys(ids)
+        if self.handle_in is not None:
+            self._handle_grouped(rt, self.handle_in, shares)
+            return len(ids)
+        assert self.handle is not None
+        for row_id in shares:
             try:
                 self.handle(rt, row_id)
             except Exception as error:  # noqa: BLE001 - sorted in `failed`; one item never stops the stage
                 self.failed(rt, row_id, error)
         return len(ids)
 
+    def _handle_grouped(self, rt: Runtime, handle_in: Callable[[Runtime, Session, int, Any], object],
+                        shares: Mapping[int, Any]) -> None:
+        """Group commit: each item in a SAVEPOINT of the round's transaction (its rows loaded
+        together first); the failures are sorted once the transaction has committed."""
+        todo = list(shares)
+        failures: list[tuple[int, Exception]] = []
+        held: list[object] = []
+        while todo and not rt.db.is_postgresql:  # one transaction per item (module docstring)
+            row_id = todo.pop(0)
+            try:
+                with rt.db.transaction() as s:
+                    handle_in(rt, s, row_id, shares[row_id])
+            except Exception as error:  # noqa: BLE001 - sorted in `failed`; one item never stops the stage
+                failures.append((row_id, error))
+        while todo:
+            began = time.thread_time()
+            handled: list[int] = []
+            try:
+                with rt.db.transaction() as s:
+                    # one SELECT for the rows, not one per item (held here: the session keeps them weakly)
+                    rows: list[R] = list(s.scalars(select(self.table).where(self.table.id.in_(todo))))
+                    held[:] = rows
+                    if self.related is not None:
+                        held.extend(self.related(s, rows))
+                    while todo and (not handled or time.thread_time() - began < GROUP_CPU_SECONDS):
+                        row_id = todo.pop(0)
+                        handled.append(row_id)
+                        try:
+                            with s.begin_nested():
+                                handle_in(rt, s, row_id, shares[row_id])
+                        except Exception as error:  # noqa: BLE001 - rolled back alone, sorted in `failed`
+                            failures.append((row_id, error))
+                            handled.pop()
+            except Exception as lost:  # noqa: BLE001 - the commit failed: every item of it is sorted
+                if not handled:  # the database failed before any item: the loop's backoff, not a spin
+                    raise
+                failures.extend((row_id, lost) for row_id in handled)
+        for row_id, failure in failures:
+            self.failed(rt, row_id, failure)
+
     async def run_once_async(self, rt: Runtime, limit: int | None = None) -> int:
         """`run_once` for a stage whose `handle` is a coroutine function."""
         ids = await asyncio.to_thread(self.claim, rt, limit)
-        handle = cast("Callable[[Runtime, int], Awaitable[object]]", self.handle)
+        handle = cast("Callable[[Runtime, int], Awaitable[object]]", self.handle)  # send: never grouped
         for row_id in ids:
             try:
                 await handle(rt, row_id)

@@ -9,7 +9,9 @@ atomic upsert (`INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`, a row
 PostgreSQL, the write lock on SQLite), else it waits until a call may be spare and asks again:
 `burst` calls go at once, then `rate` per second on average, across all workers together. A call
 is taken only when it goes, never reserved for later: a worker that stalls (a busy machine)
-cannot send its delayed calls together afterwards.
+cannot send its delayed calls together afterwards. The calls of one worker waiting at the same
+moment (a round's batches, gathered) are taken together, as many as the bucket has, in one
+upsert: one statement for the round instead of one per call.
 
 On PostgreSQL the database's clock is the clock (workers on several machines agree on it); on
 SQLite, which only workers of one machine share, it is that machine's clock.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import cast
 
@@ -47,32 +50,74 @@ class SharedRateLimiter:
         self.per_second = per_second
         self.burst = max(1, burst or round(per_second))
         self.interval = 1.0 / per_second
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._serving: asyncio.Task[None] | None = None
 
     async def acquire(self) -> None:
-        """Wait until the key's budget has a call to spare, and take it."""
-        while (wait := await asyncio.to_thread(self.take)) > 0:
-            await asyncio.sleep(wait)
+        """Wait until the key's budget has a call to spare, and take it (together with the calls of
+        this process waiting at the same moment)."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        if self._serving is None or self._serving.done():
+            self._serving = asyncio.create_task(self._serve())
+        await turn
 
-    def take(self) -> float:
-        """Take one call when the bucket has one now and return 0; else take nothing and return the
-        seconds until it may have one (others may take it first: ask again then)."""
+    async def _serve(self) -> None:
+        """Hand out the calls taken to the callers waiting, oldest first, until none waits."""
+        try:
+            while waiting := [turn for turn in self._waiting if not turn.done()]:
+                taken, wait = await asyncio.to_thread(self.take, len(waiting))
+                for turn in waiting[:taken]:
+                    turn.set_result(None)
+                self._waiting = deque(turn for turn in self._waiting if not turn.done())
+                if wait > 0:
+                    await asyncio.sleep(wait)
+        except BaseException as error:  # the database away, or shutting down: no caller is left waiting
+            for turn in self._waiting:
+                if turn.done():
+                    continue
+                if isinstance(error, Exception):
+                    turn.set_exception(error)
+                else:
+                    turn.cancel()
+            self._waiting.clear()
+            raise
+
+    def take(self, count: int = 1) -> tuple[int, float]:
+        """Take up to `count` calls (at most `burst`), as many as the bucket has now; returns how
+        many were taken and, when none was, the seconds until one may be spare (others may take it
+        first: ask again then)."""
+        want = min(count, self.burst)
+        for _ in range(count + 1):
+            full_until, at = self._take_exactly(want)
+            if full_until is None:
+                return want, 0.0
+            spare = int((at + self.burst * self.interval - max(full_until, at)) / self.interval)
+            if spare < 1:
+                wait = full_until + self.interval - self.burst * self.interval - at
+                return 0, wait if wait > 0 else self.interval * RECHECK_SHARE  # refused at the moment it refilled
+            want = min(want - 1, spare)  # others took some meanwhile: ask for what is left
+        return 0, self.interval * RECHECK_SHARE
+
+    def _take_exactly(self, count: int) -> tuple[float | None, float]:
+        """Take `count` calls in one atomic upsert when the bucket has them all; else take nothing
+        and return the bucket's state (when it is full again, and the clock's now)."""
         table = cast("Table", RateBudget.__table__)
         upsert: postgresql.Insert | sqlite.Insert
         if self.db.is_postgresql:
             now: ColumnElement[float] = literal_column("EXTRACT(EPOCH FROM statement_timestamp())::float8")
-            after = func.greatest(table.c.full_until, now) + self.interval
+            after = func.greatest(table.c.full_until, now) + count * self.interval
             upsert = postgresql.insert(table)
         else:
             now = bindparam("now", time.time())
-            after = func.max(table.c.full_until, now) + self.interval
+            after = func.max(table.c.full_until, now) + count * self.interval
             upsert = sqlite.insert(table)
         spare = after - self.burst * self.interval <= now
-        taken = (upsert.values(key=self.key, full_until=now + self.interval)
+        taken = (upsert.values(key=self.key, full_until=now + count * self.interval)
                  .on_conflict_do_update(index_elements=[table.c.key], set_={"full_until": after}, where=spare)
                  .returning(table.c.key))
         with self.db.transaction() as s:
             if s.execute(taken).first() is not None:
-                return 0.0
+                return None, 0.0
             full_until, at = s.execute(select(table.c.full_until, now).where(table.c.key == self.key)).one()
-        wait = full_until + self.interval - self.burst * self.interval - at
-        return wait if wait > 0 else self.interval * RECHECK_SHARE  # refused at the very moment it refilled
+        return float(full_until), float(at)

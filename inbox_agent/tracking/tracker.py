@@ -253,14 +253,17 @@ class _Session:
                 fetched = {}
                 out.update({n: f"{name}: answered something we could not read ({type(e).__name__}: {e})"
                             for n in batch})
-            # "no news yet" is asked again, not kept for a TTL
-            self.tracker.cache.put_many([status for status in fetched.values() if not status.retry], self.now)
             out.update(fetched)
+            # "no news yet" is asked again, not kept for a TTL
+            keep.extend(status for status in fetched.values() if not status.retry)
 
+        keep: list[TrackingStatus] = []
         batches = [todo[start:start + adapter.batch_size] for start in range(0, len(todo), adapter.batch_size)]
         if batches:  # the first alone (it may fetch an access token), the others together, paced by the limiter
             await fetch(batches[0])
             await asyncio.gather(*(fetch(batch) for batch in batches[1:]))
+            # the answers of all batches in one write (USPS takes one number per call)
+            self.tracker.cache.put_many(keep, self.now)
         return out
 
     def _origin_order(self, numbers: Sequence[tuple[str, str]]) -> list[str]:

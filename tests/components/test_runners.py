@@ -48,7 +48,7 @@ from inbox_agent.store.payloads import EventPayload, IntentPayload
 from inbox_agent.store.tables import Case, Event, Intent, Timer
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
-from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, LocalServer, Parcel
+from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, LocalServer, Parcel, s10
 from tests.support.dovecot import Dovecot, free_port
 from tests.support.smtp import RecordingHandler
 
@@ -116,6 +116,36 @@ def test_process_runner_sets_aside_an_event_that_keeps_failing_and_goes_on(tmp_p
         assert event.last_error and "AssertionError" in event.last_error
     assert tries == [1, 1, 1]
     assert process.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_process_runner_rolls_back_a_failing_event_alone_and_commits_the_rest_of_its_round(
+        tmp_path: Path, database_url: str) -> None:
+    clock = Clock()
+    rt = _runtime(tmp_path, database_url, clock)
+    assert ingest.run_once(rt) == 0  # the start point: what comes next is read
+    rt.mailbox.append("INBOX", sample_complaint(SUPPORT, sender="first@example.org", number=s10(1)))
+    assert ingest.run_once(rt) == 1
+    with rt.db.transaction() as s:  # between the two: an event whose message does not exist
+        poison = Event(kind="message.received", payload=EventPayload(inbound_id=999), status=WorkStatus.PENDING,
+                       created_at=clock())
+        s.add(poison)
+        s.flush()
+        poison_id = poison.id
+    rt.mailbox.append("INBOX", sample_complaint(SUPPORT, sender="second@example.org", number=s10(2)))
+    assert ingest.run_once(rt) == 1
+
+    assert process.QUEUE.run_once(rt) == 3
+
+    with rt.db.transaction() as s:
+        events = {e.id: e for e in s.scalars(select(Event))}
+        failed = events.pop(poison_id)
+        assert (failed.status, failed.attempts, failed.claimed_by) == (WorkStatus.PENDING, 1, None)
+        assert failed.last_error and "AssertionError" in failed.last_error
+        assert failed.case_id is None and failed.claimed_until is not None
+        assert {e.status for e in events.values()} == {WorkStatus.DONE}
+        assert sorted(c.customer for c in s.scalars(select(Case))) == ["first@example.org", "second@example.org"]
+        assert [i.kind for i in s.scalars(select(Intent))] == ["track", "track"]
     rt.db.dispose()
 
 

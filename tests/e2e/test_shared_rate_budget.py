@@ -4,6 +4,7 @@ when the fake 17TRACK on a loopback port received each request."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from inbox_agent.store.database import Database
 from inbox_agent.store.tables import RateBudget
@@ -87,9 +88,38 @@ def test_the_burst_goes_at_once_then_a_call_waits_for_the_refill(tmp_path: Path)
     db.create()
     interval = 60.0  # so slowly refilled that the few milliseconds of this test refill nothing
     first, second = (SharedRateLimiter(db, budget_key("p", {"api_key": "k"}), 1 / interval, burst=3) for _ in range(2))
-    waits = [first.take(), second.take(), first.take(), second.take(), first.take()]
-    assert waits[:3] == [0.0, 0.0, 0.0]
-    assert interval - 1 < waits[3] <= interval  # the fourth call is refused until one interval has refilled it
-    assert interval - 1 < waits[4] <= interval  # a refused call took nothing
+    takes = [first.take(), second.take(), first.take(), second.take(), first.take()]
+    assert takes[:3] == [(1, 0.0), (1, 0.0), (1, 0.0)]
+    assert [taken for taken, _ in takes[3:]] == [0, 0]
+    assert interval - 1 < takes[3][1] <= interval  # the fourth call is refused until one interval has refilled it
+    assert interval - 1 < takes[4][1] <= interval  # a refused call took nothing
     other = SharedRateLimiter(db, budget_key("p", {"api_key": "another key"}), 1 / interval, burst=3)
-    assert other.take() == 0.0  # another key has its own budget
+    assert other.take() == (1, 0.0)  # another key has its own budget
+
+
+def test_calls_waiting_together_are_taken_together_as_many_as_the_bucket_has(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'budget.db'}")
+    db.create()
+    interval = 60.0
+    limiter = SharedRateLimiter(db, budget_key("p", {"api_key": "k"}), 1 / interval, burst=3)
+    assert limiter.take(2) == (2, 0.0)
+    taken, wait = limiter.take(5)  # one left of the burst: that one, not the five asked
+    assert taken == 1 and wait == 0.0
+    taken, wait = limiter.take(5)
+    assert taken == 0 and interval - 1 < wait <= interval
+
+
+def test_callers_waiting_at_once_cost_one_statement(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'budget.db'}")
+    db.create()
+    limiter = SharedRateLimiter(db, budget_key("p", {"api_key": "k"}), 1 / 60.0, burst=5)
+    upserts: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: upserts.append(statement) if "rate_budget" in statement else None)
+
+    async def four_calls() -> None:
+        await asyncio.gather(*(limiter.acquire() for _ in range(4)))
+
+    asyncio.run(four_calls())
+    assert len(upserts) == 1
+    assert limiter.take(5)[0] == 1  # the four were taken: one call of the burst is left
