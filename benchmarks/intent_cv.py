@@ -3,7 +3,8 @@
 The dev corpus is never training data: it is the test nobody tuned on. Prints the training set's
 size, the cross-validated figures of the model and of the rules, and the dev corpus's intent
 accuracy, confident precision and coverage at `--min-confidence`, with the training time, and the
-model's precision/coverage curve over a few thresholds.
+model's precision/coverage curve over a few thresholds, and which intents the model takes for which
+(its wrong answers in cross-validation, labelled -> given, with how many were confident).
 
 Usage: python benchmarks/intent_cv.py [CORPUS_DIR] [--min-confidence 0.7] [--folds 5]
 """
@@ -47,6 +48,9 @@ def main() -> None:
     for threshold, figures in cv.curve:
         print(f"    at {threshold:.2f}  confident precision {figures.confident_precision:.3f}  "
               f"coverage {figures.coverage:.3f}")
+    print("  model's confusions (labelled -> given: wrong answers, of which confident):")
+    for c in cv.confusions:
+        print(f"    {c.labelled.value:>22} -> {c.given.value:<22} {c.n:4d}  {c.confident:4d}")
     corpus = Path(a.corpus)
     labels = json.loads((corpus / "labels.json").read_text())
     parties = tomllib.loads((corpus / "parties.toml").read_text())["parties"]

@@ -13,6 +13,7 @@ answers at or above the confidence threshold) and coverage (the share of such an
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,16 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class Confusion:
+    """How often the model gave `given` to texts labelled `labelled`, and how often confidently."""
+
+    labelled: Intent
+    given: Intent
+    n: int
+    confident: int
+
+
+@dataclass(frozen=True)
 class CrossValidation:
     groups: int
     folds: int
@@ -49,6 +60,7 @@ class CrossValidation:
     rules: Figures  # the rules' answers (distributors, unknown senders)
     taught: Figures | None  # the store's taught examples alone, when there are any
     curve: tuple[tuple[float, Figures], ...] = ()  # the model's figures at each of CURVE_THRESHOLDS
+    confusions: tuple[Confusion, ...] = ()  # the model's wrong answers by (labelled, given) pair, most first
 
 
 def by_model(example: TrainingExample) -> bool:
@@ -90,7 +102,8 @@ def cross_validate(
     return CrossValidation(distinct, folds, _figures(model_answers, min_confidence),
                            _figures([a for a in answers if not by_model(a[0])], min_confidence),
                            _figures(taught, min_confidence) if taught else None,
-                           tuple((t, _figures(model_answers, t)) for t in CURVE_THRESHOLDS))
+                           tuple((t, _figures(model_answers, t)) for t in CURVE_THRESHOLDS),
+                           _confusions(model_answers, min_confidence))
 
 
 def _figures(answers: Sequence[tuple[TrainingExample, Intent, float]], min_confidence: float) -> Figures:
@@ -100,6 +113,14 @@ def _figures(answers: Sequence[tuple[TrainingExample, Intent, float]], min_confi
     confident_right = sum(e.intent is intent for e, intent in confident)
     return Figures(n, right / n if n else 0.0, confident_right / len(confident) if confident else 0.0,
                    len(confident) / n if n else 0.0)
+
+
+def _confusions(answers: Sequence[tuple[TrainingExample, Intent, float]],
+                min_confidence: float) -> tuple[Confusion, ...]:
+    wrong = Counter((e.intent, intent) for e, intent, _ in answers if e.intent is not intent)
+    sure = Counter((e.intent, intent) for e, intent, p in answers if e.intent is not intent and p >= min_confidence)
+    return tuple(Confusion(labelled, given, n, sure[labelled, given])
+                 for (labelled, given), n in sorted(wrong.items(), key=lambda item: (-item[1], item[0])))
 
 
 def before_after(shipped: Sequence[TrainingExample], taught: Sequence[TrainingExample],

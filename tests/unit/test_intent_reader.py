@@ -133,6 +133,10 @@ def test_grouped_cross_validation_holds_out_whole_groups() -> None:
     assert thresholds == sorted(thresholds) and 0.7 in thresholds and dict(cv.curve)[0.7] == figures
     coverages = [f.coverage for _, f in cv.curve]
     assert coverages == sorted(coverages, reverse=True)  # a higher threshold is never surer of more
+    wrong = round(figures.n * (1 - figures.accuracy))  # the confusions count every wrong answer once
+    assert sum(c.n for c in cv.confusions) == wrong and all(c.labelled is not c.given for c in cv.confusions)
+    assert all(0 <= c.confident <= c.n for c in cv.confusions)
+    assert [c.n for c in cv.confusions] == sorted((c.n for c in cv.confusions), reverse=True)
 
 
 def test_training_distributors_last_mile_numbers_are_ones_the_parse_finds() -> None:
