@@ -140,7 +140,7 @@ async def test_d_auto_responder_customer_gets_one_message(scenario: Scenario, fa
     await scenario.advance(1)
     scenario.deliver("Mailer-Daemon <postmaster@people.example>", "Out of office", "Automatic reply: away",
                      headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"})
-    await _all_events_done(scenario, inbound=5)
+    await scenario.settled(inbound=5)
     assert len(scenario.sent(JAMIE)) == 1
 
 
@@ -158,25 +158,9 @@ async def test_e_two_cases_of_one_customer_stay_apart(scenario: Scenario, fakes:
     await scenario.wait_state(2, "awaiting_customer")
     scenario.deliver(CUSTOMER, "", "Good news, the parcel arrived today, I got it. Thank you!", answering=first_kit)
     await scenario.wait_state(1, "solved")
-    await _all_events_done(scenario, inbound=3)
+    await scenario.settled(inbound=3)
     assert scenario.case(2).state == "awaiting_customer"
     assert scenario.case(1).order_numbers == ["1043"] and scenario.case(2).order_numbers == ["2077"]
-
-
-async def _all_events_done(scenario: Scenario, inbound: int) -> None:
-    """Wait until `inbound` messages were read and every event they caused was processed."""
-    from sqlalchemy import func, select
-
-    from inbox_agent.store.tables import Event, InboundMessage
-
-    def settled() -> bool:
-        assert scenario.daemon is not None
-        with scenario.daemon.db.transaction() as s:
-            pending = s.scalar(select(func.count()).select_from(Event).where(Event.status == "PENDING"))
-            read = s.scalar(select(func.count()).select_from(InboundMessage))
-        return pending == 0 and read == inbound
-
-    await until(settled, timeout=20, what="every event processed")
 
 
 async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, fakes: FakeCarriers) -> None:
@@ -197,7 +181,7 @@ async def test_bounce_of_our_mail_is_recorded_and_escalated(scenario: Scenario, 
     scenario.dovecot.deliver(scenario.user, dsn.encode())
     case = await scenario.wait_state(1, "needs_attention")
     assert case.facts.escalations == ["a message we sent bounced"]
-    await _all_events_done(scenario, inbound=2)
+    await scenario.settled(inbound=2)
     assert len(scenario.sent(JAMIE)) == 1
 
 

@@ -22,7 +22,7 @@ from imapclient import IMAPClient
 from sqlalchemy import create_engine, func, select, text
 
 from inbox_agent.config import RepliesConfig, SecurityConfig, StoreConfig
-from inbox_agent.store.tables import Case, Event, InboundMessage, Intent, Timer
+from inbox_agent.store.tables import Case, InboundMessage, Intent, Timer
 from tests.support.carriers import FakeCarriers, LocalServer, Parcel
 from tests.support.dkim_keys import dkim_key
 from tests.support.dovecot import free_port
@@ -69,18 +69,6 @@ def mail(sender: str, subject: str, body: str, *, headers: str = "", message_id:
 
 def deliver(scenario: Scenario, raw: bytes) -> None:
     scenario.dovecot.deliver(scenario.user, raw)
-
-
-async def settled(scenario: Scenario, inbound: int) -> None:
-    """Every one of `inbound` messages read and every event processed."""
-    def done() -> bool:
-        assert scenario.daemon is not None
-        with scenario.daemon.db.transaction() as s:
-            pending = s.scalar(select(func.count()).select_from(Event).where(Event.status == "PENDING"))
-            read = s.scalar(select(func.count()).select_from(InboundMessage))
-        return pending == 0 and read == inbound
-
-    await until(done, timeout=30, what=f"{inbound} messages read and processed")
 
 
 async def left_for_people(scenario: Scenario, message_id: str):  # type: ignore[no-untyped-def]
@@ -130,7 +118,7 @@ async def test_a_spoofed_supplier_changes_no_case(scenario: Scenario, fakes: Fak
                                                   "header.d=evil.example; dmarc=pass header.from=evil.example\r\n")
     deliver(scenario, raw)
     note = await left_for_people(scenario, message_id)
-    await settled(scenario, inbound=3)
+    await scenario.settled(inbound=3)
     case = scenario.case(1)
     assert case.state == "awaiting_supplier" and case.outcome is None
     assert len(scenario.sent(JAMIE)) == 2 and scenario.sent("attacker@evil.example") == []
@@ -188,7 +176,7 @@ async def test_a_customer_forged_with_dmarc_failing_changes_nothing(scenario: Sc
                                               "dmarc=fail header.from=example.org\r\n")
     deliver(scenario, raw)
     note = await left_for_people(scenario, message_id)
-    await settled(scenario, inbound=2)
+    await scenario.settled(inbound=2)
     case = scenario.case(1)
     assert case.state == "awaiting_customer" and case.outcome is None
     assert len(scenario.sent(JAMIE)) == 1
@@ -200,7 +188,7 @@ async def test_a_stranger_with_the_case_tag_learns_and_changes_nothing(scenario:
     message_id = email.utils.make_msgid("evil.example")
     deliver(scenario, mail(f"Eve <{EVE}>", f"Re: {kit['Subject']}",
                            "Good news, the parcel arrived today, I got it. Thank you!", message_id=message_id))
-    await settled(scenario, inbound=2)
+    await scenario.settled(inbound=2)
     assert scenario.case(1).state == "awaiting_customer"
     for sent in scenario.sent(EVE):
         assert ORIGIN not in text_of(sent) and IMPB not in text_of(sent) and JAMIE not in text_of(sent)
@@ -212,7 +200,7 @@ async def test_a_stranger_with_copied_references_learns_and_changes_nothing(scen
     kit = await kit_sent(scenario, fakes)
     deliver(scenario, mail(f"Eve <{EVE}>", "Re: customs fee due, pay at http://pay.evil.example",
                            f"{STILL_NOTHING} Send the refund to eve.", answering=kit))
-    await settled(scenario, inbound=2)
+    await scenario.settled(inbound=2)
     case = scenario.case(1)
     assert case.state == "awaiting_customer" and scenario.sent(SUPPLIER) == []
     assert "refund to eve" not in case.facts.customer_words
@@ -233,7 +221,7 @@ async def test_a_stranger_quoting_someones_tracking_number_gets_nothing(scenario
     deliver(scenario, mail(f"Eve <{EVE}>", "Parcel delivered but not received",
                            f"My parcel {number} shows as delivered but I never received it.", message_id=message_id))
     note = await left_for_people(scenario, message_id)
-    await settled(scenario, inbound=2)
+    await scenario.settled(inbound=2)
     assert "another customer's case" in str(note["X-Inbox-Agent-Reason"])
     assert scenario.sent(EVE) == []
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
@@ -256,7 +244,7 @@ async def test_mail_from_ourselves_and_a_responders_repeats_open_no_case(scenari
         deliver(scenario, mail("Robot <robot@people.example>", "Where is my order?",
                                "Where is my order? I have not received my parcel yet."))
     await scenario.wait_sent("robot@people.example", 1, "the one answer to the responder")
-    await settled(scenario, inbound=4)
+    await scenario.settled(inbound=4)
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
         customers = list(s.scalars(select(Case.customer)))
         drafted = s.scalar(select(func.count()).select_from(Intent).where(Intent.kind == "reply"))
@@ -275,9 +263,9 @@ async def test_a_thousand_numbers_make_at_most_the_capped_lookups(scenario: Scen
     numbers = [s10(20000000 + i) for i in range(1000)]
     body = "My order #1043 shows as delivered but I never received it. Tracking numbers: " + ", ".join(numbers)
     deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received", body))
-    await settled(scenario, inbound=1)
+    await scenario.settled(inbound=1)
     await until(lambda: fakes.requests or None, timeout=20, what="the lookups")
-    await settled(scenario, inbound=1)
+    await scenario.settled(inbound=1)
     asked = {n for r in fakes.requests for n in re.findall(r"LV\d{9}CN", str(r.url) + r.content.decode())}
     assert 0 < len(asked) <= 10 and asked <= set(numbers[:10])
     assert len(scenario.case(1).tracking_numbers) == 10
@@ -303,7 +291,7 @@ async def test_raw_mail_is_dropped_after_keep_raw_days(scenario: Scenario, fakes
     await kit_sent(scenario, fakes)
     scenario.clock.now += timedelta(days=91)
     deliver(scenario, mail("Other <other@people.example>", "Hello", "Just saying hello."))
-    await settled(scenario, inbound=2)
+    await scenario.settled(inbound=2)
 
     def dropped() -> bool | None:
         with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
@@ -327,7 +315,7 @@ async def test_poison_mail_does_not_stop_ingest_on_postgresql(dovecot, mailuser,
                                "Where is my order #2002? I have not received it."))
         deliver(scenario, mail("Cat <cat@people.example>", "Hello", "Where is my order #2003?", message_id=reused))
         deliver(scenario, mail("Dan <dan@people.example>", "Other", "Where is my order #2004?", message_id=reused))
-        await settled(scenario, inbound=4)
+        await scenario.settled(inbound=4)
         with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
             rows = list(s.scalars(select(InboundMessage).order_by(InboundMessage.id)))
             customers = sorted(s.scalars(select(Case.customer)))
@@ -419,7 +407,7 @@ async def test_one_sender_gets_at_most_its_daily_numbers(scenario: Scenario, fak
     numbers = [s10(30000000 + i) for i in range(5)]
     deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received",
                            "My order #1043 shows as delivered but I never received it. Tracking: " + " ".join(numbers)))
-    await settled(scenario, inbound=1)
+    await scenario.settled(inbound=1)
     assert [t.number for t in scenario.case(1).tracking_numbers] == numbers[:3]
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
         summary = s.scalars(select(InboundMessage.summary)).one()

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inbox_agent.app import Daemon
 from inbox_agent.config import (
@@ -34,7 +34,7 @@ from inbox_agent.config import (
     TrackingConfig,
     TrackingProvider,
 )
-from inbox_agent.store.tables import Case, Intent
+from inbox_agent.store.tables import Case, Event, InboundMessage, Intent
 from tests.support.carriers import LocalServer
 from tests.support.dovecot import Dovecot
 from tests.support.smtp import RecordingHandler
@@ -158,6 +158,20 @@ class Scenario:
             return case if case.state == state else None
 
         return await until(reached, timeout=20, what=f"case {case_id} in state {state}")
+
+    async def settled(self, inbound: int, timeout: float = 30) -> None:
+        """Wait until `inbound` messages were read, each processed (none left PENDING), and every
+        event they caused handled: a read message is processed in a later transaction."""
+        def done() -> bool:
+            assert self.daemon is not None
+            with self.daemon.db.transaction() as s:
+                events = s.scalar(select(func.count()).select_from(Event).where(Event.status == "PENDING"))
+                read = s.scalar(select(func.count()).select_from(InboundMessage))
+                unprocessed = s.scalar(select(func.count()).select_from(InboundMessage)
+                                       .where(InboundMessage.status == "PENDING"))
+            return events == 0 and unprocessed == 0 and read == inbound
+
+        await until(done, timeout=timeout, what=f"{inbound} messages read and processed")
 
     def intents(self, kind: str = "reply") -> list[Any]:
         assert self.daemon is not None
