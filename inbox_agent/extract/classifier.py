@@ -6,7 +6,9 @@ subject names the old topic. The clues known for sure join them as features: the
 score per intent for the newest text and for the subject (a store's own phrases count here),
 the sender role, whether the subject is a reply, whether a tracking or order number is written,
 and the case's context: our last reply to the sender's party (extract/context.py, one column per
-context, all zero when there is none, as for `inbox-agent parse`).
+context, all zero when there is none, as for `inbox-agent parse`). A message read in a context
+answers our reply, so its subject is ours ("Re: Your parcel: how to get USPS to find it"): the
+context stands for it, and the subject's words are not read (`read_subject`).
 A linear support vector machine separates the intents; a small logistic regression over its
 scores, learned on texts of groups the scoring model had not seen, turns them into calibrated
 probabilities (extract/fitting.py trains both with scikit-learn). The caller keeps only the
@@ -105,7 +107,7 @@ class IntentModel:
 
     def read(self, text: str, subject: str, clues: Clues) -> Reading:
         """Probabilities for one message (newest text and subject as written)."""
-        columns, values = self.grams.row(model_texts(subject, text))
+        columns, values = self.grams.row(model_texts(read_subject(subject, clues.context), text))
         clue_values = np.array(clue_vector(clues))
         known = np.flatnonzero(clue_values)
         index = np.concatenate([columns, known + self.grams.width])
@@ -170,6 +172,12 @@ def model_texts(subject: str, text: str) -> tuple[str, str, str]:
     return body[:_CHAR_TEXT], body, topic or "-"
 
 
+def read_subject(subject: str, context: ReplyContext | None) -> str:
+    """The subject whose words the reader weighs: none in a context (the subject of an answer to
+    our reply is our own words, which the context names), else the message's."""
+    return "" if context is not None else subject
+
+
 def lexicon_scores(text: str, subject: str) -> tuple[Score, Score]:
     """The lexicon's scores for the newest text and for the subject."""
     body, topic = score([(text[:_MAX_TEXT], 1.0), (subject_topic(subject), 1.0)])
@@ -181,7 +189,7 @@ def clues_of(example: TrainingExample) -> Clues:
     the context it answers."""
     whole = f"{example.subject}\n{example.text}"
     tracking = find_tracking_numbers(whole)
-    body, topic = lexicon_scores(example.text, example.subject)
+    body, topic = lexicon_scores(example.text, read_subject(example.subject, example.state))
     return Clues(example.role, subject_topic(example.subject) != example.subject.strip(), bool(tracking),
                  bool(find_order_numbers(whole, [t.number for t in tracking])), body.totals, topic.totals,
                  example.state)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
+from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, read_subject, trained_model
 from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.llm import llm_reader
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
@@ -71,7 +71,7 @@ def classify_intent(
     number are written in the message, `context` what we last sent the sender in the case."""
     if automated:
         return _sure(Intent.AUTO_REPLY, ["machine-generated message"])
-    body, topic = lexicon_scores(new_text, subject)
+    body, topic = lexicon_scores(new_text, read_subject(subject, context))
     why = [f"lexicon {w}" for w in body.why] + [f"lexicon subject {w}" for w in topic.why]
     if role is Role.DISTRIBUTOR:
         if new_last_mile:
