@@ -32,6 +32,8 @@ NOW = datetime(2026, 7, 12, 9, 0, tzinfo=UTC)
 CUSTOMER = "robin@example.org"
 STILL_NOTHING = "Still nothing here, I looked everywhere."
 CONTEXT_NOTE = "model: read as an answer to our last message ({})"
+SHORT_ANSWER = "Toujours pas."  # "still not"
+KIT_SUBJECT = "Re: Re: Votre colis : comment le faire retrouver par USPS [#C-1-0a1b2c3d]"
 
 
 @pytest.fixture
@@ -132,10 +134,14 @@ def test_training_texts_carry_their_state_to_the_trainer(tmp_path: Path) -> None
         load_examples([path])
 
 
-def test_the_context_is_a_feature_of_the_model() -> None:
+def test_the_context_is_a_feature_and_stands_for_the_subject() -> None:
     model = trained_model(shipped_examples(), ReadingConfig().cache_path())
     clues = Clues(Role.CUSTOMER, True, False, False, {}, {})
-    alone = model.read(STILL_NOTHING, "Re: your parcel", clues)
-    after_kit = model.read(STILL_NOTHING, "Re: your parcel", replace(clues, context=ReplyContext.KIT_SENT))
-    assert after_kit.probabilities[Intent.DELIVERED_NOT_RECEIVED] > alone.probabilities[Intent.DELIVERED_NOT_RECEIVED]
-    assert len(after_kit.columns) == len(alone.columns) + 1  # one more column: the context's
+    after_kit = replace(clues, context=ReplyContext.KIT_SENT)
+    alone = model.read(SHORT_ANSWER, KIT_SUBJECT, clues)
+    in_context = model.read(SHORT_ANSWER, KIT_SUBJECT, after_kit)
+    dnr = Intent.DELIVERED_NOT_RECEIVED
+    assert in_context.probabilities[dnr] > alone.probabilities[dnr]
+    # the subject of an answer to our reply is our own words: in a context it is not read
+    assert model.read(SHORT_ANSWER, "Re: anything the sender likes", after_kit).probabilities == in_context.probabilities
+    assert model.read(SHORT_ANSWER, "Re: anything the sender likes", clues).probabilities != alone.probabilities
