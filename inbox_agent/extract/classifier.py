@@ -48,7 +48,6 @@ INTENTS = tuple(Intent)
 _ROLES = tuple(Role)
 _CLUE_WEIGHT = 1.0
 _CONTEXTS = tuple(ReplyContext)
-_CONTEXT_WEIGHT = 1.0
 _MAX_TEXT = 800  # the newest text's start says what it is about; a long tail only costs time
 _CHAR_TEXT = 300  # character n-grams (the costly ones) over the subject and the text's start
 _BLOCKS = ("chars", "words", "subject")  # the TF-IDF blocks, in column order (the clues follow)
@@ -201,8 +200,8 @@ def clue_vector(clues: Clues) -> list[float]:
     values += [math.log1p(clues.subject_lexicon.get(i, 0.0)) for i in INTENTS]
     values += [1.0 if clues.role is r else 0.0 for r in _ROLES]
     values += [float(clues.subject_is_reply), float(clues.has_tracking), float(clues.has_order)]
-    contexts = [_CONTEXT_WEIGHT if clues.context is c else 0.0 for c in _CONTEXTS]
-    return [v * _CLUE_WEIGHT for v in values] + contexts
+    values += [1.0 if clues.context is c else 0.0 for c in _CONTEXTS]
+    return [v * _CLUE_WEIGHT for v in values]
 
 
 def intent_key(examples: Sequence[TrainingExample]) -> str:
