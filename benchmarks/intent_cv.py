@@ -1,7 +1,9 @@
 """The intent reader's grouped cross-validation (whole groups held out) and its dev-corpus figure.
 
 The dev corpus is never training data: it is the test nobody tuned on. Prints the training set's
-size, the cross-validated figures of the model and of the rules, and the dev corpus's intent
+size, the cross-validated figures of the model (over every text, over the texts without a
+context, and over the texts answering one of our replies read with and without their context)
+and of the rules, and the dev corpus's intent
 accuracy, confident precision and coverage at `--min-confidence`, with the training time, and the
 model's precision/coverage curve over a few thresholds, and which intents the model takes for which
 (its wrong answers in cross-validation, labelled -> given, with how many were confident).
@@ -37,12 +39,19 @@ def main() -> None:
     languages = collections.Counter(e.language for e in examples)
     print(f"training texts   {len(examples)} in {len({e.group for e in examples})} groups, "
           + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())))
+    states = collections.Counter(e.state.value for e in examples if e.state is not None)
+    print(f"with a context   {sum(states.values())}: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
     start = time.perf_counter()
     IntentFit().fit(examples)
     print(f"training time    {time.perf_counter() - start:.1f} s (one model over every text)")
     cv = cross_validate(examples, a.min_confidence, folds=a.folds)
     print(f"grouped {cv.folds}-fold cross-validation at min_confidence {a.min_confidence}:")
     print(f"  model          {cv.overall.line()}")
+    if cv.stateless is not None:
+        print(f"  no context     {cv.stateless.line()}")
+    if cv.in_context is not None:
+        print(f"  with context   {cv.in_context[0].line()}")
+        print(f"    read without {cv.in_context[1].line()}")
     print(f"  rules          {cv.rules.line()}")
     print("  model's precision/coverage curve:")
     for threshold, figures in cv.curve:

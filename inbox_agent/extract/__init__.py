@@ -2,20 +2,23 @@
 
 The same functions serve `inbox-agent parse` and the daemon. Numbers count anywhere in the
 message (subject, body, quotes, attached messages); intent and language come from the sender's
-newest text only.
+newest text only. Once the daemon has placed a message in a case, `read_in_context` reads its
+intent again with the case's context (extract/context.py), which a lone message does not have.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from inbox_agent.config import PartiesConfig, ReadingConfig
 from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.formats import load_format_book
-from inbox_agent.extract.intent import classify_intent, intent_model
+from inbox_agent.extract.intent import IntentReading, classify_intent, intent_model
 from inbox_agent.extract.language import detect_language
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
@@ -90,11 +93,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
         if stranger >= STRANGER_PROBABILITY:
             role = Role.UNKNOWN
             cold_hits.append(f"the stranger reader: {stranger:.2f}")
-    compact_new = re.sub(r"[\s\-]", "", new_words)
-    origin = load_format_book().origin_carriers
-    upper_new = compact_new.upper()
-    new_last_mile = any(t.number in upper_new and t.carrier not in origin for t in tracking)
-    numbers = (bool(tracking), any(o in compact_new for o in orders))
+    new_last_mile, numbers = _written_numbers(new_words, [(t.number, t.carrier) for t in tracking], orders)
     read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
     if not (parsed.is_bounce and automated):
@@ -108,3 +107,22 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     }
     confident = read.confidence >= reading.min_confidence
     return Extraction(read.intent, read.confidence, confident, read.guesses, role, language, orders, tracking, why)
+
+
+def read_in_context(role: Role, automated: bool, subject: str, new_text: str, tracking: Sequence[tuple[str, str]],
+                    orders: Sequence[str], context: ReplyContext, reading: ReadingConfig) -> IntentReading:
+    """The intent of a message already read (`tracking` as (number, carrier) and `orders` as found
+    in it), read again as an answer to our last message to its sender (`context`)."""
+    new_last_mile, numbers = _written_numbers(f"{subject}\n{new_text}", tracking, orders)
+    return classify_intent(role, automated, new_text, subject, new_last_mile, numbers, reading, context=context)
+
+
+def _written_numbers(new_words: str, tracking: Sequence[tuple[str, str]],
+                     orders: Sequence[str]) -> tuple[bool, tuple[bool, bool]]:
+    """Whether the newest text (with the subject) states a last-mile (destination) tracking number,
+    and whether the message holds a tracking number and the newest text an order number."""
+    compact_new = re.sub(r"[\s\-]", "", new_words)
+    origin = load_format_book().origin_carriers
+    upper_new = compact_new.upper()
+    new_last_mile = any(number in upper_new and carrier not in origin for number, carrier in tracking)
+    return new_last_mile, (bool(tracking), any(o in compact_new for o in orders))

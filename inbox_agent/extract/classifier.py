@@ -4,7 +4,11 @@ Character n-grams (2 to 5, within words, accents folded) hold up across language
 missing diacritics; word n-grams add the phrases; the subject has its own words, since a reply's
 subject names the old topic. The clues known for sure join them as features: the lexicon's
 score per intent for the newest text and for the subject (a store's own phrases count here),
-the sender role, whether the subject is a reply, whether a tracking or order number is written.
+the sender role, whether the subject is a reply, whether a tracking or order number is written,
+and the case's context: our last reply to the sender's party (extract/context.py, one column per
+context, all zero when there is none, as for `inbox-agent parse`). A message read in a context
+answers our reply, so its subject is ours ("Re: Your parcel: how to get USPS to find it"): the
+context stands for it, and the subject's words are not read (`read_subject`).
 A linear support vector machine separates the intents; a small logistic regression over its
 scores, learned on texts of groups the scoring model had not seen, turns them into calibrated
 probabilities (extract/fitting.py trains both with scikit-learn). The caller keeps only the
@@ -28,7 +32,8 @@ from typing import Any, Self
 import numpy as np
 
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract import tfidf
+from inbox_agent.extract import context, tfidf
+from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.lexicon import Score, score
 from inbox_agent.extract.model_cache import cached_model, model_key
 from inbox_agent.extract.orders import find_order_numbers
@@ -42,6 +47,7 @@ KIND = "intent"
 INTENTS = tuple(Intent)
 _ROLES = tuple(Role)
 _CLUE_WEIGHT = 1.0
+_CONTEXTS = tuple(ReplyContext)
 _MAX_TEXT = 800  # the newest text's start says what it is about; a long tail only costs time
 _CHAR_TEXT = 300  # character n-grams (the costly ones) over the subject and the text's start
 _BLOCKS = ("chars", "words", "subject")  # the TF-IDF blocks, in column order (the clues follow)
@@ -59,6 +65,7 @@ class Clues:
     has_order: bool
     lexicon: dict[Intent, float]  # the lexicon's score per intent over the newest text
     subject_lexicon: dict[Intent, float]  # and over the subject (without its prefixes)
+    context: ReplyContext | None = None  # our last reply to the sender's party in the case
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class IntentModel:
 
     def read(self, text: str, subject: str, clues: Clues) -> Reading:
         """Probabilities for one message (newest text and subject as written)."""
-        columns, values = self.grams.row(model_texts(subject, text))
+        columns, values = self.grams.row(model_texts(read_subject(subject, clues.context), text))
         clue_values = np.array(clue_vector(clues))
         known = np.flatnonzero(clue_values)
         index = np.concatenate([columns, known + self.grams.width])
@@ -153,7 +160,7 @@ def ranked_intents(probabilities: dict[Intent, float], role: Role) -> list[tuple
 
 _CLUE_NAMES = [*(f"lexicon {i.value}" for i in INTENTS), *(f"subject lexicon {i.value}" for i in INTENTS),
                *(f"role {r.value}" for r in _ROLES), "subject is a reply", "tracking number written",
-               "order number written"]
+               "order number written", *(f"context {c.value}" for c in _CONTEXTS)]
 
 
 def model_texts(subject: str, text: str) -> tuple[str, str, str]:
@@ -164,6 +171,12 @@ def model_texts(subject: str, text: str) -> tuple[str, str, str]:
     return body[:_CHAR_TEXT], body, topic or "-"
 
 
+def read_subject(subject: str, context: ReplyContext | None) -> str:
+    """The subject whose words the reader weighs: none in a context (the subject of an answer to
+    our reply is our own words, which the context names), else the message's."""
+    return "" if context is not None else subject
+
+
 def lexicon_scores(text: str, subject: str) -> tuple[Score, Score]:
     """The lexicon's scores for the newest text and for the subject."""
     body, topic = score([(text[:_MAX_TEXT], 1.0), (subject_topic(subject), 1.0)])
@@ -171,12 +184,14 @@ def lexicon_scores(text: str, subject: str) -> tuple[Score, Score]:
 
 
 def clues_of(example: TrainingExample) -> Clues:
-    """The clues of a training example, found as in a message (numbers, lexicon scores)."""
+    """The clues of a training example, found as in a message (numbers, lexicon scores), with
+    the context it answers."""
     whole = f"{example.subject}\n{example.text}"
     tracking = find_tracking_numbers(whole)
-    body, topic = lexicon_scores(example.text, example.subject)
+    body, topic = lexicon_scores(example.text, read_subject(example.subject, example.state))
     return Clues(example.role, subject_topic(example.subject) != example.subject.strip(), bool(tracking),
-                 bool(find_order_numbers(whole, [t.number for t in tracking])), body.totals, topic.totals)
+                 bool(find_order_numbers(whole, [t.number for t in tracking])), body.totals, topic.totals,
+                 example.state)
 
 
 def clue_vector(clues: Clues) -> list[float]:
@@ -185,17 +200,20 @@ def clue_vector(clues: Clues) -> list[float]:
     values += [math.log1p(clues.subject_lexicon.get(i, 0.0)) for i in INTENTS]
     values += [1.0 if clues.role is r else 0.0 for r in _ROLES]
     values += [float(clues.subject_is_reply), float(clues.has_tracking), float(clues.has_order)]
+    values += [1.0 if clues.context is c else 0.0 for c in _CONTEXTS]
     return [v * _CLUE_WEIGHT for v in values]
 
 
 def intent_key(examples: Sequence[TrainingExample]) -> str:
-    """The cache key: training data, lexicons (they are features), the reading and training code,
-    and the order and tracking readers' code and rules (whether such a number is written is a feature)."""
+    """The cache key: training data, lexicons (they are features), the reading and training code
+    with the contexts (extract/context.py), and the order and tracking readers' code and rules
+    (whether such a number is written is a feature)."""
     fitting = Path(__file__).with_name("fitting.py")
     lexicons = sorted((rules_dir() / "lexicons").glob("*.yaml"))
     numbers = [Path(inspect.getfile(find_order_numbers)), rules_dir() / "orders.yaml",
                Path(inspect.getfile(find_tracking_numbers))]
-    return model_key(examples, [Path(__file__), Path(tfidf.__file__), fitting, *numbers, *lexicons])
+    return model_key(examples, [Path(__file__), Path(tfidf.__file__), Path(context.__file__), fitting, *numbers,
+                                *lexicons])
 
 
 def trained_model(examples: Sequence[TrainingExample], cache_dir: Path) -> IntentModel:

@@ -29,7 +29,7 @@ from sklearn.svm import LinearSVC
 
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract import classifier, stranger
-from inbox_agent.extract.classifier import Calibration, IntentModel, clue_vector, clues_of, model_texts
+from inbox_agent.extract.classifier import Calibration, IntentModel, clue_vector, clues_of, model_texts, read_subject
 from inbox_agent.extract.model_cache import read_examples, save
 from inbox_agent.extract.stranger import StrangerModel
 from inbox_agent.extract.tfidf import Analyzer, TfidfStack, char_grams
@@ -57,7 +57,7 @@ class IntentFit:
 
     def matrix(self, examples: Sequence[TrainingExample], fit: bool = False) -> sparse.csr_matrix:
         """The feature rows of `examples` (fitting the vectorizers when asked)."""
-        texts = list(zip(*(model_texts(e.subject, e.text) for e in examples), strict=True))
+        texts = list(zip(*(model_texts(read_subject(e.subject, e.state), e.text) for e in examples), strict=True))
         clues = np.array([clue_vector(clues_of(e)) for e in examples], dtype=np.float32)
         parts = zip((self.chars, self.words, self.subject_words), texts, strict=True)
         blocks = [v.fit_transform(t) if fit else v.transform(t) for v, t in parts]

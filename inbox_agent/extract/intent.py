@@ -6,7 +6,8 @@ What is known for sure decides first (corpus policy):
    its newest text or subject (numbers of carriers out of China are first-mile ones), else other;
 3. an unknown sender (a cold pitch, a bulk or billing mailing) -> other;
 4. a store's override phrase (a lexicon weight of 8 or more) in the newest text -> its intent.
-Otherwise the learned model (extract/classifier.py) reads the newest text and the subject, and
+Otherwise the learned model (extract/classifier.py) reads the newest text and the subject (with
+the case's context, our last reply to the sender's party, when the daemon knows it), and
 only the intents of the sender's role count: supplier intents for a supplier, customer intents
 for anyone else, `other` for both. Its probability, renormalised over those, is the confidence.
 """
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, trained_model
+from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, read_subject, trained_model
+from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.llm import llm_reader
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
 from inbox_agent.parse.message import subject_topic
@@ -63,12 +65,13 @@ def classify_intent(
     numbers: tuple[bool, bool],
     reading: ReadingConfig,
     explain: bool = False,
+    context: ReplyContext | None = None,
 ) -> IntentReading:
     """The intent of the newest text + subject; `numbers` says whether a tracking and an order
-    number are written in the message."""
+    number are written in the message, `context` what we last sent the sender in the case."""
     if automated:
         return _sure(Intent.AUTO_REPLY, ["machine-generated message"])
-    body, topic = lexicon_scores(new_text, subject)
+    body, topic = lexicon_scores(new_text, read_subject(subject, context))
     why = [f"lexicon {w}" for w in body.why] + [f"lexicon subject {w}" for w in topic.why]
     if role is Role.DISTRIBUTOR:
         if new_last_mile:
@@ -80,7 +83,8 @@ def classify_intent(
     overrides = sorted(body.overrides & allowed, key=lambda i: -body.totals.get(i, 0.0))
     if overrides:
         return _sure(overrides[0], [*why, f"a store's override phrase of {overrides[0].value}"])
-    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals)
+    clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals,
+                  context)
     model = intent_model(reading)
     read = model.read(new_text, subject, clues)
     ranked = ranked_intents(read.probabilities, role)
@@ -90,6 +94,8 @@ def classify_intent(
     if explain or confidence < reading.min_confidence:
         weighed = model.telling_features(read)
         why.append("model: " + ", ".join(weighed) if weighed else "model: no telling feature")
+    if context is not None:
+        why.append(f"model: read as an answer to our last message ({context.value})")
     why.append("model: " + ", ".join(f"{i.value} {p:.2f}" for i, p in ranked[:2]))
     return IntentReading(best, confidence, tuple(ranked[:2]), why)
 

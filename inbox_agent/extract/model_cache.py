@@ -27,6 +27,7 @@ from typing import Any, Protocol, Self, TypeVar
 import numpy as np
 
 from inbox_agent.domain import Intent, Role
+from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.training import TrainingExample, digest
 from inbox_agent.rules import rules_dir
 
@@ -110,7 +111,9 @@ def read_examples(lines: Iterable[str]) -> list[TrainingExample]:
     for line in lines:
         if line.strip():
             data = json.loads(line)
-            examples.append(TrainingExample(**{**data, "intent": Intent(data["intent"]), "role": Role(data["role"])}))
+            state = ReplyContext(data["state"]) if data.get("state") else None
+            examples.append(TrainingExample(**{**data, "intent": Intent(data["intent"]), "role": Role(data["role"]),
+                                               "state": state}))
     return examples
 
 

@@ -2,7 +2,9 @@
 shipped set, or a store's own rules) plus the examples a store's agents taught (`[reading]
 examples`). One object per line: subject, text (the newest text only), intent, language, role,
 group (texts of one writer or template, and the translations of one scenario, share a group,
-so cross-validation holds them out together). A bad line is a ConfigError naming the file and the line.
+so cross-validation holds them out together), and optionally state: the context the text answers
+(extract/context.py: our last reply to the writer, e.g. "kit_sent"; none when it is absent). A bad
+line is a ConfigError naming the file and the line.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from inbox_agent.domain import Intent, Role
 from inbox_agent.errors import ConfigError
+from inbox_agent.extract.context import ReplyContext
 
 TRAINING_FOLDER = "training"
 
@@ -28,11 +31,14 @@ class TrainingExample:
     language: str
     group: str
     taught: bool = False  # kept from a store's Teach/ folder rather than shipped
+    state: ReplyContext | None = None  # our last reply the text answers, when it is known
 
     def to_json(self) -> str:
-        return json.dumps({"subject": self.subject, "text": self.text, "intent": self.intent.value,
-                           "language": self.language, "role": self.role.value, "group": self.group},
-                          ensure_ascii=False)
+        data = {"subject": self.subject, "text": self.text, "intent": self.intent.value, "language": self.language,
+                "role": self.role.value, "group": self.group}
+        if self.state is not None:
+            data["state"] = self.state.value
+        return json.dumps(data, ensure_ascii=False)
 
 
 def training_files(folders: Iterable[Path]) -> list[Path]:
@@ -41,8 +47,9 @@ def training_files(folders: Iterable[Path]) -> list[Path]:
 
 
 def load_examples(files: Iterable[Path], taught: bool = False) -> list[TrainingExample]:
-    """The examples of `files`, in file and line order; duplicates (same subject, text, intent) once."""
-    examples: dict[tuple[str, str, Intent], TrainingExample] = {}
+    """The examples of `files`, in file and line order; duplicates (same subject, text, intent,
+    state) once."""
+    examples: dict[tuple[str, str, Intent, ReplyContext | None], TrainingExample] = {}
     for path in files:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -51,7 +58,7 @@ def load_examples(files: Iterable[Path], taught: bool = False) -> list[TrainingE
         for number, line in enumerate(lines, 1):
             if line.strip():
                 example = _example(path, number, line, taught)
-                examples.setdefault((example.subject, example.text, example.intent), example)
+                examples.setdefault((example.subject, example.text, example.intent, example.state), example)
     return list(examples.values())
 
 
@@ -63,6 +70,7 @@ def _example(path: Path, number: int, line: str, taught: bool) -> TrainingExampl
             raise ValueError("not a JSON object")
         subject, text = str(data.get("subject") or ""), str(data["text"])
         intent, role = Intent(data["intent"]), Role(data.get("role") or Role.CUSTOMER.value)
+        state = ReplyContext(data["state"]) if data.get("state") else None
     except KeyError as e:
         raise ConfigError(str(path), where, f"a training example needs {e.args[0]!r}") from None
     except ValueError as e:
@@ -70,7 +78,7 @@ def _example(path: Path, number: int, line: str, taught: bool) -> TrainingExampl
     if not (subject.strip() or text.strip()):
         raise ConfigError(str(path), where, "a training example needs a subject or a text")
     group = str(data.get("group") or f"{path.stem}:{number}")
-    return TrainingExample(subject, text, intent, role, str(data.get("language") or ""), group, taught)
+    return TrainingExample(subject, text, intent, role, str(data.get("language") or ""), group, taught, state)
 
 
 def digest(examples: Iterable[TrainingExample]) -> str:

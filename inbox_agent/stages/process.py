@@ -13,6 +13,9 @@ only when aligned DKIM/DMARC proved it (ingest) or it answers our own message to
 it is left for people with the reason, as is mail whose From domain fails DMARC at our own
 server (a forged customer), mail naming another customer's tracking number, mail from our own
 address, and a sender's repeat of the same words.
+
+Once a message is placed in a case, its intent is read again as an answer to our own last reply
+to its sender there (stages/reply_context.py): "still nothing" after the post-office kit.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from inbox_agent.render.message import case_tag_in_subject, new_tag_token
 from inbox_agent.security.budget import take
 from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_people
 from inbox_agent.stages.queue import Queue
+from inbox_agent.stages.reply_context import in_context
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import CaseFacts, SenderCheck, Summary
 from inbox_agent.store.tables import Case, CaseMessage, CaseNumber, Event, InboundMessage, Intent
@@ -61,6 +65,8 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
         inbound = s.get(InboundMessage, event.payload.inbound_id)
         assert inbound is not None
         place = _find_case(s, inbound.summary)
+        if place.case is not None and place.refusal is None:
+            inbound.summary = in_context(s, inbound.summary, place.case.id, rt.config.reading)
         facts = _message_facts(inbound.summary, place.thread)
         refusal = place.refusal or _refusal(rt, s, inbound.summary, facts, place.case)
         if refusal is not None:

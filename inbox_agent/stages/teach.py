@@ -6,7 +6,8 @@ usually because the reader was unsure of it) is found through the note header we
 it there (a random ID the sender cannot know: a copy the sender files into Teach/ himself, through
 a server that delivers "support+Teach/received@" there, teaches nothing), its intent becomes the
 taught one (a fact now, recorded in its summary), and a `message.received` event runs it through
-the playbook. The example is appended to `[reading] examples`/taught.jsonl (the loader drops
+the playbook. The example, with the case's context (our last reply to the sender, see
+stages/reply_context.py), is appended to `[reading] examples`/taught.jsonl (the loader drops
 repeats), so the next `inbox-agent learn` and the next start learn from it. The summary's
 `taught` mark is set in the same transaction as the event, so a crash never processes a
 correction twice; the folder's keyword (IMAP) or that mark (Maildir) says it was handled.
@@ -25,6 +26,7 @@ from inbox_agent.domain import Intent, Role, WorkStatus
 from inbox_agent.extract.training import TrainingExample
 from inbox_agent.mailbox.base import NOTE_HEADER, StoredMessage
 from inbox_agent.parse import parse_email
+from inbox_agent.stages.reply_context import reply_context
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import EventPayload
 from inbox_agent.store.tables import Event, InboundMessage
@@ -73,8 +75,10 @@ def _teach(rt: Runtime, folder: str, stored: StoredMessage, intent: Intent) -> b
             return False
         if inbound.summary.taught == intent.value:
             return False
-        example = TrainingExample(parsed.subject, parsed.new_text, intent, _role(inbound.summary.sender_role),
-                                  inbound.summary.language or "", f"taught:{parsed.message_id}", True)
+        role = _role(inbound.summary.sender_role)
+        context = reply_context(s, inbound.case_id, role.value) if inbound.case_id is not None else None
+        example = TrainingExample(parsed.subject, parsed.new_text, intent, role, inbound.summary.language or "",
+                                  f"taught:{parsed.message_id}", True, context)
         _keep(rt, example)
         inbound.summary = inbound.summary.model_copy(update={"intent": intent.value, "intent_confident": True,
                                                              "taught": intent.value})
