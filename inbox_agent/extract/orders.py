@@ -8,7 +8,9 @@ is a year, a house number or a price as often as an order. The families that pre
   or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row), and a
   line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
-  "3042/3043", "Bestellungen 3042, 3043 und 3044");
+  "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
+  "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
+- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR");
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
@@ -61,6 +63,7 @@ class _OrderRules:
     year: re.Pattern[str]
     series_next: re.Pattern[str]
     store_reference: re.Pattern[str]
+    tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     not_order_letters: re.Pattern[str]
 
@@ -113,6 +116,7 @@ def _rules() -> _OrderRules:
         year=re.compile(data["year"]),
         series_next=re.compile(expand(data["series_next"])),
         store_reference=re.compile(data["store_reference"]),
+        tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
@@ -145,6 +149,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
         else:
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
+    hits += _tracking_row_hits(lower, tracking_numbers, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
     if prefix:
         letters.add(prefix.lower())
@@ -225,8 +230,9 @@ def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:
     hits = []
     years = bool(rules.year.fullmatch(lower, end - width, end))
     m = rules.series_next.match(lower, end)
-    while m is not None and len(m.group(1)) == width and (years or not rules.year.fullmatch(m.group(1))):
-        hits.append(_Hit(m.start(1), m.group(1)))
+    while m is not None and len(digits := _GROUP_BREAK.sub("", m.group(1))) == width and (
+            years or not rules.year.fullmatch(digits)):
+        hits.append(_Hit(m.start(1), digits))
         m = rules.series_next.match(lower, m.end())
     return hits
 
@@ -459,4 +465,17 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
         if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
             continue
         hits.append(_Hit(m.start(2), m.group(2)))
+    return hits
+
+
+def _tracking_row_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+    """The numbers that start a line whose rest gives one of the tracking numbers (a forwarder's
+    "2051 -> LA482915635FR")."""
+    if not tracking_numbers:
+        return []
+    hits = []
+    for m in rules.tracking_row.finditer(f"\n{lower}"):
+        rest = _GROUP_BREAK.sub("", m.group(0)[m.end(1) - m.start(0) :]).upper()
+        if any(t in rest for t in tracking_numbers):
+            hits.append(_Hit(m.start(1) - 1, m.group(1)))
     return hits
