@@ -22,6 +22,7 @@ from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.extract.role import classify_role
 from inbox_agent.extract.stranger import STRANGER_PROBABILITY, store_stranger_model
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
+from inbox_agent.parse.automated import machine_markers
 from inbox_agent.parse.message import ParsedEmail
 from inbox_agent.rules import load_rules_file
 
@@ -82,7 +83,9 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_lower = new_words.lower()
     cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
     purchase = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] + [t.number for t in tracking]
-    role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase, bool(parsed.bulk))
+    content_type = parsed.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    machine = machine_markers(parsed.headers, parsed.from_address, content_type)
+    role = classify_role(parsed.from_address, parties, bool(machine), len(cold_hits) >= 2, purchase, bool(parsed.bulk))
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
     elif role is Role.CUSTOMER and not purchase and not orders:
@@ -102,7 +105,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
         language = detect_language(sample, languages)
     why = {
         "intent": read.why,
-        "sender_role": [f"From {parsed.from_address}", *parsed.automated, *(f"cold: {c}" for c in cold_hits)],
+        "sender_role": [f"From {parsed.from_address}", *machine, *(f"cold: {c}" for c in cold_hits)],
         "language": [f"newest text: {parsed.new_text[:80]!r}"],
         "tracking_numbers": [f"{t.written!r} -> {t.number} ({t.format_id})" for t in tracking],
     }
