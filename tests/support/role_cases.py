@@ -42,8 +42,7 @@ class Accuracy:
     right: int
 
     def line(self) -> str:
-        share = self.right / self.cases if self.cases else 1.0
-        return f"accuracy {share:.3f}  ({self.right}/{self.cases} cases right)"
+        return f"accuracy {self.share:.3f}  ({self.right}/{self.cases} cases right)"
 
     @property
     def share(self) -> float:
