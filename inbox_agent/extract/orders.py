@@ -156,8 +156,20 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     for known in sorted(letters):
         hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)
                  if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
-    ordered = [h.number for h in sorted(hits, key=_position)]
-    return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
+    holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
+    ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
+    return list(dict.fromkeys(ordered))
+
+
+def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
+    """Whether the number at `hit` is part of one of the tracking numbers `holding` it, written
+    there ("RA 551 208 391 AU"), not a number of its own that a tracking number merely contains
+    ("WX-37710" beside "377100012345")."""
+    if not holding:
+        return False
+    reach = max(len(t) for t in holding) * 2  # a tracking number written with a space or dash between its characters
+    around = _GROUP_BREAK.sub("", text[max(0, hit.position - reach) : hit.position + len(hit.number) + reach]).upper()
+    return any(t in around for t in holding)
 
 
 def _position(hit: _Hit) -> int:
