@@ -1,8 +1,9 @@
 """Order-number precision, recall and F1 over the cases of other stores' inboxes
 (tests/data/order_cases_stores.yaml): all of them, the tuning part and the held-out third, plus
-the CPU time per case. `--misses` lists the tuning part's wrong answers (never the held-out ones).
+the CPU time per case. `--misses` lists the tuning part's wrong answers (never the held-out ones);
+`--batch b5` scores only the cases of one batch (their ids hold "-b5-"), `--without b5` all others.
 
-Usage: python benchmarks/order_cases.py [--misses]
+Usage: python benchmarks/order_cases.py [--misses] [--batch NAME | --without NAME]
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from tests.support.order_cases import load_cases, read_case, score  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--misses", action="store_true", help="list the tuning part's wrong answers")
+    ap.add_argument("--batch", default="", help='only the cases of this batch ("b5")')
+    ap.add_argument("--without", default="", help="all cases but those of this batch")
     a = ap.parse_args()
     cases = load_cases()
+    if a.batch:
+        cases = [c for c in cases if f"-{a.batch}-" in c.id]
+    if a.without:
+        cases = [c for c in cases if f"-{a.without}-" not in c.id]
     start = time.process_time()
     results = [(c, read_case(c)) for c in cases]
     cpu = (time.process_time() - start) / len(cases)

@@ -25,6 +25,7 @@ from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.extract.role import classify_role
 from inbox_agent.extract.stranger import STRANGER_PROBABILITY, store_stranger_model
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
+from inbox_agent.parse.automated import machine_markers
 from inbox_agent.parse.message import ParsedEmail
 from inbox_agent.rules import load_rules_file
 
@@ -58,12 +59,14 @@ class Extraction:
 class _ColdRules:
     patterns: CaselessSet
     purchase: Caseless
+    trade_voice: CaselessSet  # a trade partner's or a platform's words to the store
 
 
 @lru_cache(maxsize=1)
 def _cold_rules() -> _ColdRules:
     data = load_rules_file("cold_senders.yaml")
-    return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]))
+    return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]),
+                      CaselessSet([caseless(p) for p in data["trade_voice"]]))
 
 
 def load_readers(reading: ReadingConfig) -> None:
@@ -84,9 +87,17 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_words = f"{parsed.subject}\n{parsed.new_text}"
     new_lower = new_words.lower()
     cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
-    purchase = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] + [t.number for t in tracking]
-    role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase, bool(parsed.bulk))
-    if role is Role.UNKNOWN and len(cold_hits) >= 2:
+    buyer_words = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)]
+    purchase = buyer_words + [t.number for t in tracking]
+    trade = [] if buyer_words else [cold.trade_voice.members[i].pattern.pattern[:40] + "..."
+                                    for i, _ in cold.trade_voice.searches(new_words, new_lower)]
+    cold_hits += [f"trade voice: {t}" for t in trade]
+    content_type = parsed.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    machine = machine_markers(parsed.headers, parsed.from_address, content_type)
+    cold_sender = len(cold_hits) - len(trade) >= 2
+    role = classify_role(parsed.from_address, parties, bool(machine), cold_sender, purchase, bool(parsed.bulk),
+                         bool(trade))
+    if role is Role.UNKNOWN and cold_sender:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
     elif role is Role.CUSTOMER and not purchase and not orders:
         stranger = store_stranger_model(reading).probability(parsed.subject, parsed.new_text)
@@ -101,7 +112,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
         language = detect_language(sample, languages)
     why = {
         "intent": read.why,
-        "sender_role": [f"From {parsed.from_address}", *parsed.automated, *(f"cold: {c}" for c in cold_hits)],
+        "sender_role": [f"From {parsed.from_address}", *machine, *(f"cold: {c}" for c in cold_hits)],
         "language": [f"newest text: {parsed.new_text[:80]!r}"],
         "tracking_numbers": [f"{t.written!r} -> {t.number} ({t.format_id})" for t in tracking],
     }

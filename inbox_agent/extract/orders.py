@@ -8,8 +8,11 @@ is a year, a house number or a price as often as an order. The families that pre
   or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row), and a
   line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
-  "3042/3043", "Bestellungen 3042, 3043 und 3044");
-- in a subject line, a reference in the store's style: capitals, a dash, the number ("PX-3042");
+  "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
+  "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
+- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR");
+- anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
+  unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
 Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its
@@ -37,6 +40,7 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a brac
 _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
+_GROUP_BREAK = re.compile(r"[\s-]")  # between the groups of a number written "100 920 114"
 _TABLE_RULE = re.compile(r"[\s|:+=]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
@@ -58,8 +62,9 @@ class _OrderRules:
     label_numbered: re.Pattern[str]
     year: re.Pattern[str]
     series_next: re.Pattern[str]
-    subject_line: re.Pattern[str]
-    subject_reference: re.Pattern[str]
+    store_reference: re.Pattern[str]
+    tracking_row: re.Pattern[str]
+    postcode_letters: re.Pattern[str]
     not_order_letters: re.Pattern[str]
 
 
@@ -75,7 +80,7 @@ def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
 
     def expand(pattern: str) -> str:
-        for name in ("order", "no", "ref", "store", "end"):
+        for name in ("order", "no", "ref", "store", "digits", "end", "range_end", "ends"):
             pattern = pattern.replace("{" + name + "}", data["pieces"][name])
         return pattern
 
@@ -98,7 +103,7 @@ def _rules() -> _OrderRules:
         ),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
-            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:{expand('{ref}')}[^\S\n]*[:.]?[^\S\n]*)?$"
+            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(
@@ -110,15 +115,16 @@ def _rules() -> _OrderRules:
         label_numbered=re.compile(data["label_numbered"]),
         year=re.compile(data["year"]),
         series_next=re.compile(expand(data["series_next"])),
-        subject_line=re.compile(data["subject_line"]),
-        subject_reference=re.compile(data["subject_reference"]),
+        store_reference=re.compile(data["store_reference"]),
+        tracking_row=re.compile(data["tracking_row"]),
+        postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
 
 
 @lru_cache(maxsize=8)
 def _prefixed(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,10}})(?![\d.,]\d|[A-Za-z])",
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,10}})(?![\d.,]\d|-?[A-Za-z0-9])",
                       re.IGNORECASE)
 
 
@@ -142,14 +148,28 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
             hits += _marketplace_hits(lower, matches, rules)
         else:
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
-    hits += _subject_hits(text, lower, rules)
+    hits += _reference_hits(text, lower, rules)
+    hits += _tracking_row_hits(lower, tracking_numbers, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
     if prefix:
         letters.add(prefix.lower())
     for known in sorted(letters):
-        hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)]
-    ordered = [h.number for h in sorted(hits, key=_position)]
-    return [n for n in dict.fromkeys(ordered) if not any(n in t for t in tracking_numbers)]
+        hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)
+                 if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+    holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
+    ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
+    return list(dict.fromkeys(ordered))
+
+
+def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
+    """Whether the number at `hit` is part of one of the tracking numbers `holding` it, written
+    there ("RA 551 208 391 AU"), not a number of its own that a tracking number merely contains
+    ("WX-37710" beside "377100012345")."""
+    if not holding:
+        return False
+    reach = max(len(t) for t in holding) * 2  # a tracking number written with a space or dash between its characters
+    around = _GROUP_BREAK.sub("", text[max(0, hit.position - reach) : hit.position + len(hit.number) + reach]).upper()
+    return any(t in around for t in holding)
 
 
 def _position(hit: _Hit) -> int:
@@ -195,9 +215,10 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
             if reference and rules.not_letters_before.search(before):
                 continue
             letters = written if written.isupper() else ""
-        hits.append(_Hit(m.start(number), m.group(number), letters))
+        digits = _GROUP_BREAK.sub("", m.group(number))
+        hits.append(_Hit(m.start(number), digits, letters))
         if not reference:
-            hits += _series(lower, m.end(number), len(m.group(number)), rules)
+            hits += _series(lower, m.end(number), len(digits), rules)
     return hits
 
 
@@ -221,8 +242,9 @@ def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:
     hits = []
     years = bool(rules.year.fullmatch(lower, end - width, end))
     m = rules.series_next.match(lower, end)
-    while m is not None and len(m.group(1)) == width and (years or not rules.year.fullmatch(m.group(1))):
-        hits.append(_Hit(m.start(1), m.group(1)))
+    while m is not None and len(digits := _GROUP_BREAK.sub("", m.group(1))) == width and (
+            years or not rules.year.fullmatch(digits)):
+        hits.append(_Hit(m.start(1), digits))
         m = rules.series_next.match(lower, m.end())
     return hits
 
@@ -442,20 +464,30 @@ def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
     return [_Hit(cell.start + m.start(2), m.group(2), letters)]
 
 
-def _subject_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
-    """References in the store's style ("PX-10452") in the subject (the first line) and in the
-    Subject: lines of quoted or attached messages."""
-    first = lower.find("\n")
-    lines = [(0, lower[: first if first >= 0 else len(lower)])]
-    lines += [(m.start(), m.group(0)) for m in rules.subject_line.finditer(lower)]
+def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
+    """Bare references in a store's style ("PX-10452", "WX-20931"): capitals, a dash, the number,
+    wherever they stand; not a country's letters before a postcode ("CH-8001"), and not after a
+    word that makes them a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
     hits = []
-    for start, line in lines:
-        for m in rules.subject_reference.finditer(line):
-            written = _letters(text, rules, start + m.start(1), start + m.end(1))
-            if written is None or not written.isupper():
-                continue
-            before = line[max(0, m.start() - _BEFORE) : m.start()]
-            if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
-                continue
-            hits.append(_Hit(start + m.start(2), m.group(2)))
+    for m in rules.store_reference.finditer(lower):
+        written = _letters(text, rules, m.start(1), m.end(1))
+        if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
+            continue
+        before = lower[max(0, m.start() - _BEFORE) : m.start()]
+        if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
+            continue
+        hits.append(_Hit(m.start(2), m.group(2)))
+    return hits
+
+
+def _tracking_row_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+    """The numbers that start a line whose rest gives one of the tracking numbers (a forwarder's
+    "2051 -> LA482915635FR")."""
+    if not tracking_numbers:
+        return []
+    hits = []
+    for m in rules.tracking_row.finditer(f"\n{lower}"):
+        rest = _GROUP_BREAK.sub("", m.group(0)[m.end(1) - m.start(0) :]).upper()
+        if any(t in rest for t in tracking_numbers):
+            hits.append(_Hit(m.start(1) - 1, m.group(1)))
     return hits
