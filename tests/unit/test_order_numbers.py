@@ -12,6 +12,9 @@ from inbox_agent.parse.html import html_to_text
 
 @pytest.mark.parametrize("text, orders", [
     ("Hello, order no. 30417 has not shown up yet.", ["30417"]),
+    # a platform's long order id after an order word; the same run after a phone word is none
+    ("Pedido n.º 5807714290316 sigue sin llegar, tel. 5807714290317", ["5807714290316"]),
+    ("Bestellung 5807714290318 kam nie an. Rückruf: 0049 1522 3456789", ["5807714290318"]),
     ("ord. 30418 is still in transit", ["30418"]),
     ("Ord #30419 please check", ["30419"]),
     ("Your ref: KT-30420 - the parcel is lost", ["30420"]),
@@ -325,10 +328,13 @@ def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchas
     ("commande n° 710482913 pas reçue", ["710482913"]),
     ("Order number:\n45001234\n", ["45001234"]),
     ("| Order | Date |\n| 300012877 | 2 May |", ["300012877"]),
-    # but not a phone number, a marketplace order cut short, nor eleven digits and more
+    # a platform's long ids right after an order word (up to 14 digits), not in a table cell
+    ("order 5801234567890 never came", ["5801234567890"]),
+    ("| Order | Date |\n| 5801234567891 | 2 May |", []),
+    # but not a phone number, a marketplace order cut short, nor fifteen digits
     ("Tel n° 0612345678, order 100004522", ["100004522"]),
     ("AliExpress order 8187440293165527", ["8187440293165527"]),
-    ("order 12345678901 (an account, not an order)", []),
+    ("order 123456789012345 (fifteen digits)", []),
 ])
 def test_long_store_order_numbers(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
