@@ -67,11 +67,11 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
     rendered = render(rt.config.paths.templates, template, languages, context, cid if wants_picture else None)
     picture = tracking_png_for(view, rendered.language) if wants_picture and view is not None else None
+    message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
     intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
                     mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
                     recipients=[recipient], payload=IntentPayload(language=rendered.language, party=party),
-                    message_id=new_message_id(store.support_address.rsplit("@", 1)[-1]),
-                    created_at=now, updated_at=now)
+                    message_id=message_id, created_at=now, updated_at=now)
     s.add(intent)
     s.flush()  # its id goes into the message (our header, the proof), written with it below
     tag = case_tag(case.id, facts.tag_token)
@@ -83,7 +83,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
         body, html = text_with_reference(body, proof), html_with_reference(html, proof)
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
-        body=body, message_id=intent.message_id, intent_id=intent.id,
+        body=body, message_id=message_id, intent_id=intent.id,
         in_reply_to=summary.message_id, references=tuple(summary.thread_ids),
         html=html, picture=picture, picture_cid=cid if picture else None,
         attachments=_page_screenshot(rt, context) if picture else (), proof=proof,
