@@ -138,9 +138,9 @@ def run(config_path: str | None, worker: str, workers: int, since: datetime | No
     import logging
 
     from inbox_agent.arenas import limit_malloc_arenas
-    from inbox_agent.runner import run_daemon
 
-    limit_malloc_arenas()  # before the daemon starts its threads
+    limit_malloc_arenas()  # before any thread (numpy's included) allocates
+    from inbox_agent.runner import run_daemon
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{worker}] %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
