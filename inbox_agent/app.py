@@ -106,7 +106,7 @@ class Daemon:
         self.mailbox.ensure_folders([folders.inbox, folders.review, folders.approved, folders.rejected, folders.sent,
                                      folders.attention, *teach.teach_folders(self.rt)])
         self._release_claims()
-        draft_key(self.db)  # made before the first compose, so no draft needs its proof added afterwards
+        self.rt.draft_key = draft_key(self.db)  # made before the first compose: no draft needs its proof added afterwards
         self.rt.reading = ingest.begin(self.rt)
         self.leadership.hold()
 

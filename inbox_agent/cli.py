@@ -137,6 +137,9 @@ def run(config_path: str | None, worker: str, workers: int, since: datetime | No
     import asyncio
     import logging
 
+    from inbox_agent.arenas import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread (numpy's included) allocates
     from inbox_agent.runner import run_daemon
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s [{worker}] %(message)s")

@@ -1,4 +1,7 @@
-"""Loading the data files under rules/: YAML parsed with safe_load, cached per path.
+"""Loading the data files under rules/: YAML parsed safely, cached per path.
+
+The safe loader is PyYAML's libyaml binding where the wheel has it (the same documents, parsed
+in C: the post-office directory in ~7 ms of CPU instead of ~65), else its pure-Python one.
 
 The rules directory is the shipped `rules/` (inbox_agent/bundled.py) unless INBOX_AGENT_RULES points elsewhere (a store's
 own copy). Files are data, never code.
@@ -17,6 +20,7 @@ from inbox_agent.bundled import bundled_dir
 from inbox_agent.errors import ConfigError
 
 DEFAULT_RULES_DIR = bundled_dir("rules")
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _chosen: Path | None = None
@@ -36,7 +40,7 @@ def rules_dir() -> Path:
 @lru_cache(maxsize=64)
 def _load(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except OSError as e:
         raise ConfigError(str(path), "", f"cannot be read ({e.strerror or e})") from None
     except yaml.YAMLError as e:

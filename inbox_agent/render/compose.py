@@ -50,8 +50,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     store = rt.config.store
     party = party_of(template)
     recipient = case.customer if party == "customer" else _party_address(rt, case, party)
-    latest = _latest_from(s, case, party)
-    summary = latest.summary if latest is not None else Summary()
+    summary = _latest_from(s, case, party) or Summary()
     facts = case.facts
     view = main_tracking(case)
     wants_picture = template in PICTURE_TEMPLATES and view is not None
@@ -68,23 +67,23 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     cid = f"tracking-{case.id}@{store.support_address.rsplit('@', 1)[-1]}"
     rendered = render(rt.config.paths.templates, template, languages, context, cid if wants_picture else None)
     picture = tracking_png_for(view, rendered.language) if wants_picture and view is not None else None
+    message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
     intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
                     mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
                     recipients=[recipient], payload=IntentPayload(language=rendered.language, party=party),
-                    created_at=now, updated_at=now)
+                    message_id=message_id, created_at=now, updated_at=now)
     s.add(intent)
-    s.flush()
-    intent.message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
+    s.flush()  # its id goes into the message (our header, the proof), written with it below
     tag = case_tag(case.id, facts.tag_token)
     answers_a_thread = bool(summary.subject) or party == "customer"
     # our own words: never a sender's subject
     subject = reply_subject(rendered.subject, tag) if answers_a_thread else f"{rendered.subject} {tag}"
-    body, html, proof = rendered.body, rendered.html, _draft_proof(s, intent)
+    body, html, proof = rendered.body, rendered.html, _draft_proof(rt, s, intent)
     if proof is not None:
         body, html = text_with_reference(body, proof), html_with_reference(html, proof)
     intent.raw = build_message(
         from_address=store.support_address, from_name=store.name, to=[recipient], subject=subject,
-        body=body, message_id=intent.message_id, intent_id=intent.id,
+        body=body, message_id=message_id, intent_id=intent.id,
         in_reply_to=summary.message_id, references=tuple(summary.thread_ids),
         html=html, picture=picture, picture_cid=cid if picture else None,
         attachments=_page_screenshot(rt, context) if picture else (), proof=proof,
@@ -92,12 +91,17 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     return intent
 
 
-def _draft_proof(s: Session, intent: Intent) -> str | None:
+def _draft_proof(rt: Runtime, s: Session, intent: Intent) -> str | None:
     """A draft for Review is built with its proof (mailbox/proof.py) here, so the draft stage need
     not parse and rebuild the whole message, picture included, to add it. None for automatic
     messages (which carry no reference line), and while the database has no key yet (the draft
-    stage makes it and adds the proof then)."""
-    key = stored_key(s) if intent.mode == "draft" else None
+    stage makes it and adds the proof then). The key never changes once made: it is read once per
+    worker (`Runtime.draft_key`), not once per draft."""
+    if intent.mode != "draft":
+        return None
+    if rt.draft_key is None:
+        rt.draft_key = stored_key(s)
+    key = rt.draft_key
     return token(key, intent.case_id, intent.id, list(intent.recipients)) if key is not None else None
 
 
@@ -156,11 +160,12 @@ def _main_view(case: Case) -> TrackingStatus | None:
     return None
 
 
-def _latest_from(s: Session, case: Case, party: str) -> InboundMessage | None:
-    """The party's latest message on this case, to answer on its thread."""
-    rows = s.scalars(select(InboundMessage).where(InboundMessage.case_id == case.id)
-                     .order_by(InboundMessage.id.desc()))
-    return next((r for r in rows if r.summary.sender_role == party), None)
+def _latest_from(s: Session, case: Case, party: str) -> Summary | None:
+    """What the party's latest message on this case says, to answer on its thread (its summary
+    alone: the raw messages are not read)."""
+    summaries = s.scalars(select(InboundMessage.summary).where(InboundMessage.case_id == case.id)
+                          .order_by(InboundMessage.id.desc()))
+    return next((summary for summary in summaries if summary.sender_role == party), None)
 
 
 def _party_address(rt: Runtime, case: Case, party: str) -> str:

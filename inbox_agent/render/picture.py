@@ -10,6 +10,7 @@ is in the message's language (rules/picture_words.yaml) and dates in the custome
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -33,8 +34,9 @@ HANDOVER_BAND = (255, 236, 196)
 HEADER_BAND = (24, 63, 120)
 WHITE = (255, 255, 255)
 HEADER_MUTED = (220, 230, 245)
-# Every text colour on the background it is drawn on: the PNG's palette holds these colours and
-# SHADES steps between each pair (the antialiased edges of the letters), nothing else.
+# Every text colour on the background it is drawn on: the PNG's palette holds, for each pair,
+# the background, SHADES steps towards the text colour (the antialiased edges of the letters) and
+# the text colour, nothing else. The picture is drawn as palette indices (see `_Canvas`).
 TEXT_ON = ((BACKGROUND, INK), (BACKGROUND, MUTED), (DELIVERED_BAND, INK), (DELIVERED_BAND, MUTED),
            (HANDOVER_BAND, INK), (HANDOVER_BAND, MUTED), (HEADER_BAND, WHITE), (HEADER_BAND, HEADER_MUTED))
 SHADES = 16
@@ -63,60 +65,105 @@ def tracking_image(events: Sequence[TrackingEvent], delivered_at: str | None, po
     header_h = 210
     row_h = 132
     height = header_h + MARGIN + max(1, len(rows)) * row_h + MARGIN + 40
-    image = Image.new("RGB", (WIDTH, height), BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, WIDTH, header_h), fill=HEADER_BAND)
-    draw.text((MARGIN, 28), _fit(draw, post_name, fonts["title"], WIDTH - 2 * MARGIN), font=fonts["title"],
-              fill=WHITE)
-    draw.text((MARGIN, 92), _fit(draw, words.tracking_number.format(number=last_mile_number), fonts["body"],
-                                 WIDTH - 2 * MARGIN), font=fonts["body"], fill=WHITE)
+    canvas = _Canvas(height)
+    canvas.fill((0, 0, WIDTH, header_h), HEADER_BAND)
+    canvas.text((MARGIN, 28), post_name, fonts["title"], WHITE, HEADER_BAND)
+    canvas.text((MARGIN, 92), words.tracking_number.format(number=last_mile_number), fonts["body"], WHITE, HEADER_BAND)
     delivered = delivered_at or ""
     summary = words.status.format(status=status_text)
     if delivered:
         summary += "  ·  " + words.delivered_on.format(date=reader.moment(delivered))
-    draw.text((MARGIN, 140), _fit(draw, summary, fonts["body"], WIDTH - 2 * MARGIN), font=fonts["body"],
-              fill=HEADER_MUTED)
+    canvas.text((MARGIN, 140), summary, fonts["body"], HEADER_MUTED, HEADER_BAND)
     y = header_h + MARGIN
     if not rows:
-        draw.text((MARGIN, y), words.no_events, font=fonts["body"], fill=MUTED)
+        canvas.text((MARGIN, y), words.no_events, fonts["body"], MUTED, BACKGROUND)
     for row in rows:
-        band = DELIVERED_BAND if row.kind == "delivered" else HANDOVER_BAND if row.kind == "handover" else None
-        if band:
-            draw.rounded_rectangle((MARGIN // 2, y - 12, WIDTH - MARGIN // 2, y + row_h - 16), radius=14, fill=band)
-        draw.text((MARGIN, y), _fit(draw, f"{row.time}   {row.place}", fonts["small"], WIDTH - 2 * MARGIN),
-                  font=fonts["small"], fill=MUTED)
-        draw.text((MARGIN, y + 36), _fit(draw, row.text, fonts["body"], WIDTH - 2 * MARGIN), font=fonts["body"],
-                  fill=INK)
+        band = DELIVERED_BAND if row.kind == "delivered" else HANDOVER_BAND if row.kind == "handover" else BACKGROUND
+        if band != BACKGROUND:
+            canvas.fill((MARGIN // 2, y - 12, WIDTH - MARGIN // 2, y + row_h - 16), band, radius=14)
+        canvas.text((MARGIN, y), f"{row.time}   {row.place}", fonts["small"], MUTED, band)
+        canvas.text((MARGIN, y + 36), row.text, fonts["body"], INK, band)
         if row.source:
-            draw.text((MARGIN, y + 84), row.source, font=fonts["tiny"], fill=MUTED)
+            canvas.text((MARGIN, y + 84), row.source, fonts["tiny"], MUTED, band, fit=False)
         y += row_h
-    draw.text((MARGIN, height - 50), _fit(draw, words.footer, fonts["tiny"], WIDTH - 2 * MARGIN), font=fonts["tiny"],
-              fill=MUTED)
-    return image
+    canvas.text((MARGIN, height - 50), words.footer, fonts["tiny"], MUTED, BACKGROUND)
+    return canvas.image()
 
 
-def png_bytes(image: Image.Image) -> bytes:
-    """`image` encoded as the PNG a message carries: a palette image (one byte a pixel instead of
-    three), its flat colours mapped exactly, the letters' edges to a near one of SHADES steps. A
-    kit's picture is then ~45 KB instead of ~100 KB, and encoding it takes ~6 ms of CPU instead of
-    ~23 (the mapping included; docs/scaling.md)."""
-    out = io.BytesIO()
-    # optimize=True costs ~5x the CPU for a file 3% smaller; zlib level 1 takes less than half the
-    # default level's CPU for a file ~35% larger
-    image.quantize(palette=_palette(), dither=Image.Dither.NONE).save(out, format="PNG", compress_level=1)
-    return out.getvalue()
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+class _Canvas:
+    """The picture drawn straight as palette indices, on a one-byte-a-pixel ("L") image: pair `k`
+    of TEXT_ON owns the indices k * (SHADES + 1) ... k * (SHADES + 1) + SHADES, its background
+    first, its text colour last. A text is drawn with its last index on pixels holding its pair's
+    first, so Pillow's antialiasing (a blend of the two values by the glyph's coverage) lands on
+    the pair's steps between them: the letters' edges keep SHADES levels and no colour has to be
+    looked up afterwards. A background shared by two pairs (white under ink and under grey text)
+    is one colour under two indices; the area under a text gets its pair's."""
+
+    def __init__(self, height: int) -> None:
+        self._image = Image.new("L", (WIDTH, height), _index(BACKGROUND, INK))
+        self._draw = ImageDraw.Draw(self._image)
+
+    def fill(self, box: tuple[int, int, int, int], colour: tuple[int, int, int], radius: int = 0) -> None:
+        """A flat `colour` (as the background of its first pair in TEXT_ON)."""
+        index = _index(colour, next(ink for bg, ink in TEXT_ON if bg == colour))
+        if radius:
+            self._draw.rounded_rectangle(box, radius=radius, fill=index)
+        else:
+            self._draw.rectangle(box, fill=index)
+
+    def text(self, at: tuple[int, int], text: str, font: Font, ink: tuple[int, int, int],
+             background: tuple[int, int, int], fit: bool = True) -> None:
+        """`text` in `ink` on `background` at `at` (cut to the picture's width when `fit`)."""
+        if fit:
+            text = _fit(self._draw, text, font, WIDTH - 2 * MARGIN)
+        base = _index(background, ink)
+        left, top, right, bottom = self._draw.textbbox(at, text, font=font)
+        box = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
+        area = self._image.crop(box)  # the background's pixels under the text take this pair's index
+        self._image.paste(area.point(_rebase(background, base)), box)
+        self._draw.text(at, text, font=font, fill=base + SHADES)
+
+    def image(self) -> Image.Image:
+        """The picture as a palette image (the indices as they are, the palette attached)."""
+        self._image.putpalette(_palette_channels())
+        return self._image
+
+
+def _index(background: tuple[int, int, int], ink: tuple[int, int, int]) -> int:
+    """The first index of the (background, ink) pair: its background."""
+    return TEXT_ON.index((background, ink)) * (SHADES + 1)
+
+
+@lru_cache(maxsize=len(TEXT_ON))
+def _rebase(background: tuple[int, int, int], base: int) -> list[int]:
+    """A lookup table moving every index that shows `background` flat to `base`, others kept."""
+    flat = {_index(bg, ink) for bg, ink in TEXT_ON if bg == background}
+    return [base if value in flat else value for value in range(256)]
 
 
 @lru_cache(maxsize=1)
-def _palette() -> Image.Image:
-    """The picture's colours: each of TEXT_ON's pairs and the SHADES steps between them."""
-    colours: dict[tuple[int, ...], None] = {}
-    for background, ink in TEXT_ON:
-        for step in range(SHADES + 1):
-            colours[tuple(round(b + (i - b) * step / SHADES) for b, i in zip(background, ink, strict=True))] = None
-    palette = Image.new("P", (1, 1))
-    palette.putpalette([channel for colour in colours for channel in colour])
-    return palette
+def _palette_channels() -> list[int]:
+    """The palette: for each pair of TEXT_ON its background, the SHADES steps and its text colour."""
+    return [round(b + (i - b) * step / SHADES) for background, ink in TEXT_ON for step in range(SHADES + 1)
+            for b, i in zip(background, ink, strict=True)]
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """`image` encoded as the PNG a message carries: a palette image, one byte a pixel instead of
+    three (~45 KB instead of ~100 KB). `tracking_image` draws one already; any other image is
+    mapped to the same palette first, its flat colours exactly, the letters' edges to a near step."""
+    out = io.BytesIO()
+    if image.mode != "P":
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(_palette_channels())
+        image = image.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
+    # optimize=True costs ~5x the CPU for a file 3% smaller; zlib level 1 takes less than half the
+    # default level's CPU for a file ~35% larger
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
 
 
 def _rows(events: Sequence[TrackingEvent], reader: Reader) -> list[Row]:
@@ -164,7 +211,7 @@ def font_file() -> str | None:
     return found if found.endswith((".ttf", ".otf")) and Path(found).is_file() else None
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> str:
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
     """`text` cut with an ellipsis so it fits `width` pixels."""
     if draw.textlength(text, font=font) <= width:
         return text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inbox_agent.domain import OutboxStatus
 from inbox_agent.mailbox.base import NOTE_HEADER
@@ -35,12 +35,12 @@ def handle_reply(rt: Runtime, intent_id: int) -> None:
     assert intent.raw is not None and intent.message_id is not None
     if intent.mode == "auto" and not _over_auto_limit(rt, intent) and not _backfilled(rt, intent):
         ready, _, _ = prepare_approved(intent.raw, intent.message_id)
-        _update(rt, intent.id, OutboxStatus.APPROVED, sent_raw=ready)
+        _update(rt, intent, OutboxStatus.APPROVED, sent_raw=ready)
         return
     retried = intent.attempts > 1
     uid = (_already_there(rt, intent.message_id) if retried else None) or rt.mailbox.append(
         rt.folders.review, _with_proof(rt, intent), draft=True)
-    _update(rt, intent.id, OutboxStatus.DRAFTED, review_uid=uid)
+    _update(rt, intent, OutboxStatus.DRAFTED, review_uid=uid)
 
 
 def _over_auto_limit(rt: Runtime, intent: Intent) -> bool:
@@ -122,22 +122,24 @@ def handle_note(rt: Runtime, intent_id: int) -> None:
     source = note.payload.move_from
     if source is not None:
         rt.mailbox.delete(source[0], [source[1]])
-    _update(rt, note.id, OutboxStatus.DONE)
+    _update(rt, note, OutboxStatus.DONE)
 
 
-def _update(rt: Runtime, intent_id: int, status: OutboxStatus, **values: object) -> None:
-    with rt.db.transaction() as s:
-        intent = s.get(Intent, intent_id)
-        if intent is None or intent.status != OutboxStatus.PENDING:
-            return
-        intent.status = status
-        intent.updated_at = rt.clock()
+def _update(rt: Runtime, intent: Intent, status: OutboxStatus, sent_raw: bytes | None = None,
+            review_uid: str | None = None) -> None:
+    """The intent's new status, in one UPDATE that applies only while it is still pending (the
+    row is not read again: its payload is the one read by `_pending` under this worker's claim)."""
+    values: dict[str, object] = {
+        "status": status, "updated_at": rt.clock(),
         # out of the draft queue: send may take it at once, and counts its own tries
-        intent.claimed_until, intent.claimed_by, intent.attempts = None, None, 0
-        if "sent_raw" in values:
-            intent.sent_raw = values["sent_raw"]  # type: ignore[assignment]
-        if values.get("review_uid"):
-            intent.payload = intent.payload.model_copy(update={"review_uid": values["review_uid"]})
+        "claimed_until": None, "claimed_by": None, "attempts": 0}
+    if sent_raw is not None:
+        values["sent_raw"] = sent_raw
+    if review_uid:
+        values["payload"] = intent.payload.model_copy(update={"review_uid": review_uid})
+    with rt.db.transaction() as s:
+        s.execute(update(Intent).where(Intent.id == intent.id, Intent.status == OutboxStatus.PENDING)
+                  .values(values).execution_options(synchronize_session=False))
 
 
 REPLIES = Queue("draft", Intent, (Intent.kind == "reply", Intent.status == OutboxStatus.PENDING), handle_reply,

@@ -66,7 +66,10 @@ def begin(rt: Runtime) -> Reading:
     if state is None or recorded is None:
         now = rt.mailbox.start_point(folder, None)
         point = rt.mailbox.start_point(folder, since) if since else now
-        _record(rt, folder, uidvalidity, point.position, now.position, now.older, since)
+        try:
+            _record(rt, folder, uidvalidity, point.position, now.position, now.older, since)
+        except IntegrityError:  # another worker starting at the same moment recorded it first: theirs holds
+            return begin(rt)
         rt.log(f"ingest: first start on {folder}: {point.older} older messages left alone"
                + (f" (backfilling since {since}, drafts only)" if since else ""))
         return Reading(uidvalidity, point.position, now.position)

@@ -86,7 +86,9 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
         if case is not None:
             inbound.case_id = event.case_id = case.id
             facts = facts.model_copy(update={"has_new_tracking": _remember_message(s, case, inbound.summary)})
-            if inbound.message_id and s.get(CaseMessage, inbound.message_id) is None:
+            with s.no_autoflush:  # the case's changes go out in one UPDATE with the decision's
+                linked = not inbound.message_id or s.get(CaseMessage, inbound.message_id) is not None
+            if not linked:
                 s.add(CaseMessage(message_id=inbound.message_id, case_id=case.id, direction="in",
                                   party=_party(inbound.summary), at=now))
     else:

@@ -35,6 +35,7 @@ class Runtime:
     reading: Reading | None = None  # where ingest reads INBOX from (stages/ingest.py `begin`)
     rejected_start: int = 0  # the first Rejected position review has not settled
     rejected_seen: set[str] = field(default_factory=set)  # Rejected uids review has settled
+    draft_key: bytes | None = None  # the database's draft-proof key once read (mailbox/proof.py; it never changes)
     smtp_tokens: TokenSource | None = None  # OAuth2 access tokens for SMTP, refreshed before expiry
     teach_looked_at: set[tuple[str, str]] = field(default_factory=set)  # (Teach folder, uid) teach has seen
     teach_start: dict[str, int] = field(default_factory=dict)  # per Teach folder, the first position not yet read

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -564,3 +566,25 @@ def test_orders_runner_puts_the_senders_order_on_the_case_and_queues_its_event(t
         assert event.payload.facts.has_tracking is True
     assert order_lookup.QUEUE.run_once(rt) == 0
     rt.db.dispose()
+
+
+START_ROUNDS = 10
+
+
+def test_two_workers_recording_the_inbox_first_start_at_once_agree_on_it(tmp_path: Path, database_url: str) -> None:
+    """Two workers started together both find no start point and record one: the second insert
+    fails on the folder's key, and that worker takes the first's start point instead of exiting."""
+    runtimes = [_runtime(tmp_path, database_url, Clock()) for _ in range(2)]
+    for _ in range(START_ROUNDS):
+        with runtimes[0].db.transaction() as s:
+            s.execute(text("DELETE FROM mailbox_cursor"))
+            s.execute(text("DELETE FROM mailbox_start"))
+        together = threading.Barrier(len(runtimes))
+        with ThreadPoolExecutor(len(runtimes)) as pool:
+            first, second = pool.map(_begin_together, runtimes, [together] * len(runtimes))
+        assert first == second
+
+
+def _begin_together(rt: Runtime, together: threading.Barrier) -> ingest.Reading:
+    together.wait()
+    return ingest.begin(rt)

@@ -27,6 +27,7 @@ from inbox_agent.render.picture import (
     HANDOVER_BAND,
     HEADER_BAND,
     INK,
+    MUTED,
     SHADES,
     WIDTH,
     png_bytes,
@@ -140,6 +141,25 @@ def test_picture_is_a_png_with_the_delivered_scan_highlighted_and_text_drawn() -
     assert INK in colours, "the text keeps its exact colour"
     edges = {c for _, c in delivered_row.getcolors(maxcolors=1_000_000) or []}
     assert len(edges) > SHADES // 2, "the letters keep their antialiased edges"
+
+
+def _steps(background: tuple[int, int, int], ink: tuple[int, int, int]) -> set[tuple[int, ...]]:
+    return {tuple(round(b + (i - b) * step / SHADES) for b, i in zip(background, ink, strict=True))
+            for step in range(SHADES + 1)}
+
+
+def test_picture_edges_are_steps_between_each_text_colour_and_its_own_background() -> None:
+    """Grey text on the delivered band blends into the band, not into white (the picture is drawn
+    as palette indices: each text on its own background's run of them)."""
+    drawn = tracking_image(_events(4), "2026-07-10T14:15:00-07:00", "USPS", "940011", *_english())
+    rgb = Image.open(io.BytesIO(png_bytes(drawn))).convert("RGB")
+    time_line = rgb.crop((40, 252, WIDTH - 40, 284))  # the delivered scan's time and place, grey on green
+    colours = {c for _, c in time_line.getcolors(maxcolors=1_000_000) or []}
+    assert MUTED in colours and DELIVERED_BAND in colours
+    assert len(colours) > SHADES // 2, "antialiased"
+    assert colours <= _steps(DELIVERED_BAND, MUTED)
+    number_line = rgb.crop((40, 92, WIDTH - 40, 135))  # white on the header's blue
+    assert {c for _, c in number_line.getcolors(maxcolors=1_000_000) or []} <= _steps(HEADER_BAND, (255, 255, 255))
 
 
 def test_directory_has_forty_countries_each_fact_with_source_and_confidence() -> None:
