@@ -86,10 +86,10 @@ class SharedRateLimiter:
             raise
 
     async def spare(self, calls: int) -> None:
-        """Wait until the bucket holds `calls` calls (at most `burst`): one look at the row, then
-        the time it needs to refill them (others may take them meanwhile: `acquire` still paces)."""
-        wait = await asyncio.to_thread(self.until_spare, calls)
-        if wait > 0:
+        """Wait until the bucket holds `calls` calls (at most `burst`): a look at the row, the time
+        it needs to refill them, and a look again, as another worker may have taken them meanwhile
+        (workers waiting together wake together: the first to claim takes the round's work)."""
+        while (wait := await asyncio.to_thread(self.until_spare, calls)) > 0:
             await asyncio.sleep(wait)
 
     def until_spare(self, calls: int) -> float:
