@@ -7,7 +7,10 @@ one takes the post-office kit path (tracking, picture, draft). The workers are r
 INBOX_AGENT_TEST_POSTGRES), started before the first mail.
 
 Latency is from the APPEND of a complaint to its draft appearing in Review (a reader polls the
-folder every 50 ms and matches each draft to its complaint by the customer's address). Prints per
+folder every 50 ms and matches each draft to its complaint by the customer's address). Where it
+goes is read from the database's own timestamps at the end (`stages`: the p50/p95 of each step,
+APPEND -> ingested -> track intent -> tracked -> reply intent -> drafted -> seen), with the size
+of the track rounds and the 17TRACK calls per complaint. Prints per
 minute the p50/p95 latency of the complaints appended that minute, the workers' resident memory
 (now and peak) and CPU seconds, and the machine's load average (on a shared machine a starved
 worker cannot keep up, whatever the code), then the overall p50/p95 and the drift (last
@@ -27,6 +30,7 @@ import argparse
 import contextlib
 import email
 import email.policy
+import json
 import math
 import os
 import signal
@@ -37,6 +41,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +52,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from benchmarks.backlog import POSTGRES_URL, database_url  # noqa: E402
 from inbox_agent.samples import sample_complaint  # noqa: E402
+from inbox_agent.store.database import Database, aware  # noqa: E402
+from inbox_agent.store.tables import Case, InboundMessage, Intent  # noqa: E402
 from tests.support.carriers import SEVENTEEN_KEY, USPS_ID, USPS_SECRET, FakeCarriers, LocalServer, Parcel, s10  # noqa: E402
 from tests.support.dovecot import Dovecot  # noqa: E402
 
@@ -64,6 +71,7 @@ class Traffic:
     """When each complaint was appended, and when its draft was first seen in Review, by index."""
 
     appended: dict[int, float] = field(default_factory=dict)
+    appended_at: dict[int, float] = field(default_factory=dict)  # time.time(), against the database's timestamps
     drafted: dict[int, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,6 +130,7 @@ def append_steadily(server: Dovecot, user: str, numbers: list[str], rate: float,
         raw = sample_complaint("support@store.example", sender=customer(i), number=number)
         with traffic.lock:
             traffic.appended[i] = time.perf_counter()
+            traffic.appended_at[i] = time.time()
         client.append("INBOX", raw)
     client.logout()
 
@@ -236,6 +245,7 @@ def run(minutes: float, rate: float, workers: int, kind: str, keep: bool) -> boo
                 time.sleep(0.2)
             report_minute(len(spans) - 1, traffic, spans[-1], samples[-2] if len(spans) > 1 else before, samples[-1])
             after = [sample(p.pid) for p in procs]
+            report_stages(url, traffic, fakes)
         finally:
             stop_appending.set()
             stop_reading.set()
@@ -260,6 +270,47 @@ def drop_schema(name: str) -> None:
     with engine.begin() as c:
         c.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
     engine.dispose()
+
+
+STAGES = ("ingested (IDLE, fetch, read)", "track intent (process: decide)", "tracked (track round)",
+          "reply intent (process: compose)", "drafted (APPEND to Review)", "seen in Review (50 ms polls)")
+
+
+def _epoch(at: datetime) -> float:
+    return (aware(at) or at).timestamp()
+
+
+def report_stages(url: str, traffic: Traffic, fakes: FakeCarriers) -> None:
+    """Where the latency goes, from the timestamps the workers wrote: per step, the p50/p95 of the
+    time from the previous step, over the complaints that went all the way; then the 17TRACK calls
+    and how many numbers each carried (the size of the track rounds)."""
+    db = Database(url)
+    steps: list[list[float]] = [[] for _ in STAGES]
+    with db.transaction() as s:
+        received = {m.case_id: m.received_at for m in s.query(InboundMessage) if m.case_id is not None}
+        customers = {c.id: customer_index(c.customer) for c in s.query(Case)}
+        tracks = {i.case_id: i for i in s.query(Intent).filter(Intent.kind == "track")}
+        replies = {i.case_id: i for i in s.query(Intent).filter(Intent.kind == "reply")}
+    db.dispose()
+    with traffic.lock:
+        appended, drafted = dict(traffic.appended_at), dict(traffic.drafted)
+        seen = {i: appended[i] + t - traffic.appended[i] for i, t in drafted.items()}
+    for case_id, index in customers.items():
+        track, reply, ingested = tracks.get(case_id), replies.get(case_id), received.get(case_id)
+        if index not in seen or track is None or reply is None or ingested is None:
+            continue
+        marks = [appended[index], *(_epoch(t) for t in (ingested, track.created_at, track.updated_at,
+                                                        reply.created_at, reply.updated_at)), seen[index]]
+        for step, (a, b) in enumerate(zip(marks, marks[1:], strict=False)):
+            steps[step].append(b - a)
+    print(f"stages ({len(steps[0])} complaints, time since the step before):", flush=True)
+    for name, times in zip(STAGES, steps, strict=True):
+        print(f"  {name:34} {p50_p95(times)}", flush=True)
+    for endpoint in ("/register", "/gettrackinfo"):
+        sizes = [len(json.loads(r.content)) for r in fakes.calls(endpoint)]
+        mean = statistics.mean(sizes) if sizes else 0.0
+        print(f"  17TRACK {endpoint}: {len(sizes)} calls, {mean:.1f} numbers a call (most {max(sizes, default=0)}), "
+              f"{len(sizes) / max(1, len(appended)):.2f} calls per complaint", flush=True)
 
 
 def report_minute(m: int, traffic: Traffic, span: tuple[float, float], first: list[Sample], last: list[Sample]) -> None:

@@ -1,7 +1,8 @@
 """The daemon: builds the runtime and runs every stage as an asyncio loop until stopped.
 
 Stages wake each other through in-process events as soon as they commit work, and also poll,
-so rows written by another worker (or left by a crash) are picked up. Blocking work (database,
+so rows written by another worker (or left by a crash) are picked up. IDLE wakes ingest; while
+mail keeps coming ingest also looks every `FOLLOW_UP_SECONDS`, as IDLE tells of it late. Blocking work (database,
 IMAP, Maildir) runs in threads; one bad item never stops a loop.
 
 Several workers (processes, each with its own name) may share one database and one mailbox: one
@@ -15,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -41,6 +44,10 @@ from inbox_agent.tracking.tracker import build_tracker
 log = logging.getLogger("inbox_agent")
 LEADER_ONLY = ("ingest", "review", "teach")  # the stages that read mailbox folders
 LEADER_CHECK_SECONDS = 1.0
+# IDLE tells of new mail late (Dovecot waits 500 ms before it notifies, to batch changes): while
+# mail keeps coming, ingest also looks at INBOX itself this often, for this long after the last mail
+FOLLOW_UP_SECONDS = 0.2
+FOLLOW_UP_WINDOW = 3.0
 STAGE_THREADS = 8  # one per threaded stage loop: none waits for a thread while another blocks on IMAP or a lookup
 
 
@@ -139,7 +146,8 @@ class Daemon:
         for name in loops:
             self._kicks[name] = asyncio.Event()
         for name, (step, wakes, poll) in loops.items():
-            self._tasks.append(asyncio.create_task(self._loop(name, step, wakes, poll), name=name))
+            follow_up = FOLLOW_UP_SECONDS if name == "ingest" else None
+            self._tasks.append(asyncio.create_task(self._loop(name, step, wakes, poll, follow_up), name=name))
         self._tasks.append(asyncio.create_task(self._watch_inbox(), name="watch"))
         self._tasks.append(asyncio.create_task(self._lead(), name="lead"))
         log.info("%s: started", self.rt.worker)
@@ -169,9 +177,13 @@ class Daemon:
     def _threaded(self, func: Callable[[Runtime], int]) -> Callable[[], Awaitable[int]]:
         return lambda: asyncio.get_running_loop().run_in_executor(self._threads, func, self.rt)
 
-    async def _loop(self, name: str, step: Callable[[], Awaitable[int]], wakes: tuple[str, ...], poll: float) -> None:
+    async def _loop(self, name: str, step: Callable[[], Awaitable[int]], wakes: tuple[str, ...], poll: float,
+                    follow_up: float | None = None) -> None:
+        """Run `step` until stopped: again at once after work (and wake `wakes`), else when kicked
+        or after `poll` seconds; `follow_up`, when set, is the poll for `FOLLOW_UP_WINDOW` after work."""
         kick = self._kicks[name]
         backoff = 1.0
+        worked = -math.inf
         while not self._stop.is_set():
             kick.clear()
             if name in LEADER_ONLY and not self.leadership.held:
@@ -193,9 +205,11 @@ class Daemon:
             if done:
                 for other in wakes:
                     self.kick(other)
+                worked = time.monotonic()
                 continue
+            busy = follow_up is not None and time.monotonic() - worked < FOLLOW_UP_WINDOW
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(kick.wait(), timeout=poll)
+                await asyncio.wait_for(kick.wait(), timeout=follow_up if busy and follow_up is not None else poll)
 
     async def _watch_inbox(self) -> None:
         while not self._stop.is_set():

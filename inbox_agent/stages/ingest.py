@@ -67,7 +67,8 @@ def begin(rt: Runtime) -> Reading:
         now = rt.mailbox.start_point(folder, None)
         point = rt.mailbox.start_point(folder, since) if since else now
         try:
-            _record(rt, folder, uidvalidity, point.position, now.position, now.older, since)
+            _record(rt, folder, uidvalidity, point.position, now.position, now.older, since,
+                    first_start=state is None and recorded is None)
         except IntegrityError:  # another worker starting at the same moment recorded it first: theirs holds
             return begin(rt)
         rt.log(f"ingest: first start on {folder}: {point.older} older messages left alone"
@@ -105,11 +106,18 @@ def _older(rt: Runtime, folder: str) -> int:
 
 
 def _record(rt: Runtime, folder: str, uidvalidity: int, start: int, first: int, older: int,
-            since: date | None) -> None:
+            since: date | None, first_start: bool = False) -> None:
+    """Where reading starts; on a first start the rows are inserted, so that of two workers
+    starting together the second fails (IntegrityError) instead of overwriting the first's."""
+    cursor = MailboxCursor(folder=folder, uidvalidity=uidvalidity, last_uid=start)
+    mark = MailboxStart(folder=folder, position=first, older=older, since=since.isoformat() if since else None,
+                        started_at=rt.clock())
     with rt.db.transaction() as s:
-        s.merge(MailboxCursor(folder=folder, uidvalidity=uidvalidity, last_uid=start))
-        s.merge(MailboxStart(folder=folder, position=first, older=older, since=since.isoformat() if since else None,
-                             started_at=rt.clock()))
+        if first_start:
+            s.add_all([cursor, mark])
+        else:
+            s.merge(cursor)
+            s.merge(mark)
 
 
 def run_once(rt: Runtime) -> int:

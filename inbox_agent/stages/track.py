@@ -9,7 +9,9 @@ the error, so the playbook can move on (ask the distributor).
 The numbers of every intent claimed in one round are looked up together, before any transaction
 (one 17TRACK call for up to 40 numbers), and the round's results are then written in one
 transaction, each intent in a SAVEPOINT of its own (stages/queue.py): a backlog costs a few
-statements per intent, not a transaction per number and provider.
+statements per intent, not a transaction per number and provider. A round waits for the
+providers' rate budget before it claims, not after: while 17TRACK's budget refills (3 calls a
+second, a round of new numbers takes 2), the intents that arrive join the round that is waiting.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ ROUND_SIZE = 40  # intents looked up together: one 17TRACK batch when each holds
 
 
 def run_once(rt: Runtime) -> int:
+    """One round: first the wait for the providers' rate budget (tracking/tracker.py
+    `wait_for_budget`), then the claim, so the round carries every number that came in meanwhile."""
+    rt.tracker.wait_for_budget()
     return QUEUE.run_once(rt, limit=ROUND_SIZE)
 
 

@@ -49,6 +49,7 @@ class Adapter:
     batch_size: int = 1
     rate_per_second: float | None = None
     burst: int | None = None
+    round_calls: int = 1  # calls one batch of new numbers takes (the track stage waits for that many)
 
     def __init__(self, settings: TrackingProvider, env: Mapping[str, str] | None = None) -> None:
         env = os.environ if env is None else env

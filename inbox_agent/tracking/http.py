@@ -8,6 +8,7 @@ tracker turns that into "try again later" for that provider only.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,11 +46,18 @@ class RetryPolicy:
     max_wait_seconds: float = 30.0
 
 
+SPARE_CHECK_SHARE = 0.1  # of an interval: how often a wait for spare calls looks at this process's bucket
+
+
 class Limiter(Protocol):
     """What the HTTP edge waits on before each call: this process's bucket (RateLimiter) or the one
-    shared by every worker on the database (tracking/rate_budget.py)."""
+    shared by every worker on the database (tracking/rate_budget.py). `spare` waits until the
+    bucket holds `calls` calls (at most its burst) without taking them: a round of lookups that
+    waits there first, then gathers its numbers, carries the numbers that came in meanwhile."""
 
     async def acquire(self) -> None: ...
+
+    async def spare(self, calls: int) -> None: ...
 
 
 class RateLimiter:
@@ -67,6 +75,12 @@ class RateLimiter:
     async def acquire(self) -> None:
         if self._bucket is not None:
             await self._bucket.acquire()
+
+    async def spare(self, calls: int) -> None:
+        if self._bucket is None or self.per_second is None:
+            return
+        while not self._bucket.has_capacity(min(calls, self.burst)):
+            await asyncio.sleep(SPARE_CHECK_SHARE / self.per_second)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -11,7 +11,9 @@ PostgreSQL, the write lock on SQLite), else it waits until a call may be spare a
 is taken only when it goes, never reserved for later: a worker that stalls (a busy machine)
 cannot send its delayed calls together afterwards. The calls of one worker waiting at the same
 moment (a round's batches, gathered) are taken together, as many as the bucket has, in one
-upsert: one statement for the round instead of one per call.
+upsert: one statement for the round instead of one per call. `spare` waits, without taking
+anything, until the bucket could give a round its calls at once (the track stage waits there
+before it gathers a round's numbers).
 
 On PostgreSQL the database's clock is the clock (workers on several machines agree on it); on
 SQLite, which only workers of one machine share, it is that machine's clock.
@@ -83,6 +85,29 @@ class SharedRateLimiter:
             self._waiting.clear()
             raise
 
+    async def spare(self, calls: int) -> None:
+        """Wait until the bucket holds `calls` calls (at most `burst`): a look at the row, the time
+        it needs to refill them, and a look again, as another worker may have taken them meanwhile
+        (workers waiting together wake together: the first to claim takes the round's work)."""
+        while (wait := await asyncio.to_thread(self.until_spare, calls)) > 0:
+            await asyncio.sleep(wait)
+
+    def until_spare(self, calls: int) -> float:
+        """Seconds until the bucket holds `calls` calls (at most `burst`), 0 when it does now."""
+        table = cast("Table", RateBudget.__table__)
+        with self.db.transaction() as s:
+            state = s.execute(select(table.c.full_until, self._now()).where(table.c.key == self.key)).first()
+        if state is None:
+            return 0.0
+        full_until, at = float(state[0]), float(state[1])
+        return max(0.0, full_until - at - (self.burst - min(calls, self.burst)) * self.interval)
+
+    def _now(self) -> ColumnElement[float]:
+        """The clock of the budget (module docstring), as a column."""
+        if self.db.is_postgresql:
+            return literal_column("EXTRACT(EPOCH FROM statement_timestamp())::float8")
+        return bindparam("now", time.time())
+
     def take(self, count: int = 1) -> tuple[int, float]:
         """Take up to `count` calls (at most `burst`), as many as the bucket has now; returns how
         many were taken and, when none was, the seconds until one may be spare (others may take it
@@ -104,12 +129,11 @@ class SharedRateLimiter:
         and return the bucket's state (when it is full again, and the clock's now)."""
         table = cast("Table", RateBudget.__table__)
         upsert: postgresql.Insert | sqlite.Insert
+        now = self._now()
         if self.db.is_postgresql:
-            now: ColumnElement[float] = literal_column("EXTRACT(EPOCH FROM statement_timestamp())::float8")
             after = func.greatest(table.c.full_until, now) + count * self.interval
             upsert = postgresql.insert(table)
         else:
-            now = bindparam("now", time.time())
             after = func.max(table.c.full_until, now) + count * self.interval
             upsert = sqlite.insert(table)
         spare = after - self.burst * self.interval <= now

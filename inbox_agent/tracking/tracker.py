@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -42,6 +42,7 @@ from inbox_agent.tracking.sample import sample_status
 from inbox_agent.tracking.status import LastMile, Leg, TrackingEvent, TrackingStatus, iso
 
 _CLOSE_SECONDS = 10
+T = TypeVar("T")
 
 
 class Tracker:
@@ -66,6 +67,16 @@ class Tracker:
         """(number, carrier code) pairs -> merged TrackingStatus per number, looked up on the tracker's
         loop; blocks the calling thread (a stage's worker thread, the CLI) until the answer."""
         return self._submit(self._track(list(numbers))).result()
+
+    def wait_for_budget(self) -> None:
+        """Block until every rate-limited provider's budget could take a round's calls at once
+        (looked at, not taken). The track stage waits here before it gathers a round, so the
+        numbers that come in while the budget refills go in that round, instead of each waiting
+        for the round in flight and then for the budget inside the next one."""
+        limited = [(limiter, a.round_calls) for a, limiter in
+                   ((self.adapters[n], self.limiters[n]) for n in self.adapters) if a.rate_per_second]
+        if limited:
+            self._submit(_spare(limited)).result()
 
     def close(self) -> None:
         """Stop the tracker's loop: lookups in flight end with CancelledError in their callers (never
@@ -93,8 +104,7 @@ class Tracker:
         lasts = await session.last_miles(origins)
         return {n: self._own_post(merge(origins[n], lasts.get(n), session.legs.get(n, []))) for n, _ in numbers}
 
-    def _submit(self, work: Coroutine[Any, Any, dict[str, TrackingStatus]]
-                ) -> concurrent.futures.Future[dict[str, TrackingStatus]]:
+    def _submit(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
@@ -153,6 +163,10 @@ def build_tracker(config: TrackingConfig, cache: Cache | None = None, *, env: Ma
     ttl = timedelta(minutes=config.ttl_minutes)
     return Tracker(adapters, cache or MemoryCache(ttl), clock=clock, transport=transport, skipped=skipped,
                    budgets=budgets)
+
+
+async def _spare(limited: Sequence[tuple[Limiter, int]]) -> None:
+    await asyncio.gather(*(limiter.spare(calls) for limiter, calls in limited))
 
 
 def _limiter(adapter: Adapter, budgets: Database | None) -> Limiter:

@@ -1,12 +1,14 @@
 """The track stage on a real SQLite database and a fake 17TRACK at the HTTP edge: the intents of a
-round are looked up together, one 17TRACK call for up to 40 numbers."""
+round are looked up together, one 17TRACK call for up to 40 numbers, and the intents that arrive
+while a round waits for the rate budget go in that round."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from inbox_agent.config import Config, DatabaseConfig, StoreConfig, TrackingConfig, TrackingProvider
 from inbox_agent.domain import OutboxStatus, WorkStatus
@@ -23,25 +25,32 @@ from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, Parcel
 
 NOW = datetime(2026, 7, 12, 12, 0, tzinfo=UTC)
 COMPLAINTS = 45
+SLOW_RATE, SLOW_BURST = 0.5, 2  # 17TRACK's budget refilled so slowly that a round's two calls take 4 s to come back
+ARRIVING = 5  # complaints whose intents arrive while a round waits for that budget
+WAIT_LIMIT = 30.0  # seconds: a bound on the test, not a measurement
 
 
-def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
+def _runtime(tmp_path: Path, numbers: list[str], budgets: bool = False, rate: float | None = None,
+             burst: int | None = None) -> tuple[Runtime, FakeCarriers]:
     fakes = FakeCarriers()
-    numbers = [f"LP{i:014d}" for i in range(COMPLAINTS)]
     for i, number in enumerate(numbers):
         fakes.add(Parcel(number, last_mile=f"94001112062064{i:08d}"))
     config = Config(store=StoreConfig(support_address="support@store.example"),
                     database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
                     tracking=TrackingConfig(seventeen_track=TrackingProvider(
-                        api_key_env="T17", base_url="http://carriers.test/track/v2.2")))
+                        api_key_env="T17", base_url="http://carriers.test/track/v2.2", rate_per_second=rate,
+                        burst=burst)))
     db = Database(config.database.url)
     db.create()
     tracker = build_tracker(config.tracking, DatabaseCache(db, timedelta(hours=1)), env={"T17": SEVENTEEN_KEY},
-                            clock=lambda: NOW, transport=fakes.transport())
-    rt = Runtime(config=config, db=db, mailbox=MaildirBackend(str(tmp_path / "mail"), "INBOX", 1.0),
-                 clock=lambda: NOW, tracker=tracker)
+                            clock=lambda: NOW, transport=fakes.transport(), budgets=db if budgets else None)
+    return Runtime(config=config, db=db, mailbox=MaildirBackend(str(tmp_path / "mail"), "INBOX", 1.0),
+                   clock=lambda: NOW, tracker=tracker), fakes
+
+
+def _add_intents(db: Database, numbers: list[str], first: int = 0) -> None:
     with db.transaction() as s:
-        for i, number in enumerate(numbers):
+        for i, number in enumerate(numbers, start=first):
             case = Case(state="tracking", customer=f"c{i}@example.org", language="en", opened_at=NOW,
                         tracking_numbers=[order_model.Parcel(number=number, carrier="cainiao")])
             s.add(case)
@@ -49,6 +58,13 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
             s.add(Intent(kind="track", case_id=case.id, idempotency_key=f"track:{i}",
                          payload=IntentPayload(numbers=[number]),
                          status=OutboxStatus.PENDING, created_at=NOW, updated_at=NOW))
+
+
+def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
+    numbers = [f"LP{i:014d}" for i in range(COMPLAINTS)]
+    rt, fakes = _runtime(tmp_path, numbers)
+    db, tracker = rt.db, rt.tracker
+    _add_intents(db, numbers)
     try:
         assert track.run_once(rt) == track.ROUND_SIZE
         assert (len(fakes.calls("/register")), len(fakes.calls("/gettrackinfo"))) == (1, 1)
@@ -65,3 +81,33 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
         assert [v.last_mile.number if v.last_mile else None for v in views] == [
             f"94001112062064{i:08d}" for i in range(COMPLAINTS)]
         assert {v.last_mile_status for v in views} == {"delivered"}
+
+
+def test_intents_arriving_while_a_round_waits_for_the_budget_join_that_round(tmp_path: Path) -> None:
+    """One complaint's round spends the shared budget (register, gettrackinfo); the next round waits
+    for it to refill before it claims, and the complaints that arrive meanwhile cost its two calls
+    together, not two each."""
+    numbers = [f"LP{i:014d}" for i in range(1 + ARRIVING)]
+    rt, fakes = _runtime(tmp_path, numbers, budgets=True, rate=SLOW_RATE, burst=SLOW_BURST)
+    looked = threading.Event()  # the waiting round has read the budget row
+    event.listen(rt.db.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: looked.set()
+                 if "rate_budget" in statement and statement.lstrip().upper().startswith("SELECT") else None)
+    _add_intents(rt.db, numbers[:1])
+    rounds: list[int] = []
+    try:
+        assert track.run_once(rt) == 1
+        assert (len(fakes.calls("/register")), len(fakes.calls("/gettrackinfo"))) == (1, 1)
+        looked.clear()
+        waiting = threading.Thread(target=lambda: rounds.append(track.run_once(rt)))
+        waiting.start()
+        assert looked.wait(WAIT_LIMIT), "the round did not look at the rate budget before claiming"
+        _add_intents(rt.db, numbers[1:], first=1)  # while it waits for the two calls to refill
+        waiting.join(WAIT_LIMIT)
+        assert not waiting.is_alive()
+    finally:
+        rt.tracker.close()
+    assert rounds == [ARRIVING]
+    assert (len(fakes.calls("/register")), len(fakes.calls("/gettrackinfo"))) == (2, 2)
+    with rt.db.transaction() as s:
+        assert {i.status for i in s.scalars(select(Intent))} == {OutboxStatus.DONE}
+        assert len(list(s.scalars(select(Event).where(Event.kind == "tracking.updated")))) == 1 + ARRIVING

@@ -123,3 +123,16 @@ def test_callers_waiting_at_once_cost_one_statement(tmp_path: Path) -> None:
     asyncio.run(four_calls())
     assert len(upserts) == 1
     assert limiter.take(5)[0] == 1  # the four were taken: one call of the burst is left
+
+
+def test_a_wait_for_spare_calls_counts_the_refill_and_takes_nothing(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'budget.db'}")
+    db.create()
+    interval = 60.0
+    limiter = SharedRateLimiter(db, budget_key("p", {"api_key": "k"}), 1 / interval, burst=3)
+    assert limiter.until_spare(2) == 0.0  # a key never used: its bucket is full
+    assert limiter.take(3) == (3, 0.0)
+    assert interval * 2 - 1 < limiter.until_spare(2) <= interval * 2  # two of the three refilled
+    assert interval - 1 < limiter.until_spare(1) <= interval
+    assert interval * 3 - 1 < limiter.until_spare(5) <= interval * 3  # never more than the burst
+    assert limiter.take(1)[0] == 0  # looking took nothing, and gave nothing back

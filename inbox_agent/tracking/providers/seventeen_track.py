@@ -40,6 +40,7 @@ class SeventeenTrack(Adapter):
     batch_size = 40
     rate_per_second = 3.0
     burst = 3
+    round_calls = 2  # register, then gettrackinfo
 
     def event_status(self, event: TrackingEvent) -> str:
         """An event's `sub_status` (e.g. Delivered_Other) or `stage`, else its wording."""
