@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.held_out import part_lines  # noqa: E402
 from tests.support.order_cases import load_cases, read_case, score  # noqa: E402
 
 
@@ -32,9 +33,7 @@ def main() -> None:
     start = time.process_time()
     results = [(c, read_case(c)) for c in cases]
     cpu = (time.process_time() - start) / len(cases)
-    print(f"all       {score(results).line()}")
-    print(f"tuning    {score([r for r in results if not r[0].held_out]).line()}")
-    print(f"held out  {score([r for r in results if r[0].held_out]).line()}")
+    print("\n".join(part_lines(results, score)))
     print(f"parse + tracking + orders: {cpu * 1000:.2f} ms CPU per case")
     if a.misses:
         for case, found in results:

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inbox_agent.config import ReadingConfig  # noqa: E402
 from inbox_agent.extract import load_readers  # noqa: E402
+from tests.support.held_out import part_lines  # noqa: E402
 from tests.support.role_cases import accuracy, load_cases, read_case  # noqa: E402
 
 
@@ -29,9 +30,7 @@ def main() -> None:
     start = time.process_time()
     results = [(c, read_case(c, reading)) for c in cases]
     cpu = (time.process_time() - start) / len(cases)
-    print(f"all       {accuracy(results).line()}")
-    print(f"tuning    {accuracy([r for r in results if not r[0].held_out]).line()}")
-    print(f"held out  {accuracy([r for r in results if r[0].held_out]).line()}")
+    print("\n".join(part_lines(results, accuracy)))
     print(f"parse + read: {cpu * 1000:.2f} ms CPU per case")
     if a.misses:
         for case, found in results:
