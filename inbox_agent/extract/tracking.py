@@ -12,6 +12,7 @@ just before them (rules/tracking_context.yaml), so phones, orders and references
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -25,11 +26,11 @@ _GROUP = re.compile(r"[A-Za-z0-9]+")
 _JOINER = r"(?:[ \u00a0]{1,3}|[ \u00a0]?-[ \u00a0]?)"
 _DIGIT = re.compile(r"[0-9]")
 _JOINERS = re.compile(r"[^A-Za-z0-9]+")
-_NO_BLANKS = str.maketrans("", "", " \u00a0")  # a joiner holds spaces, no-break spaces and a dash
 _MAX_GROUPS = 34
 _MAX_LEN = 34
 _MIN_LEN = 10
 _CONTEXT_CHARS = 48
+_UNGATED_WINDOWS = 3  # a start with more windows than this first asks whether any can be a number there
 _PREFIX_LETTERS = 4
 _SUFFIX_LETTERS = 3
 _INNER_LETTERS = 2  # LaserShip writes "1LS CX VE00 58631Y"
@@ -113,7 +114,7 @@ class _Groups:
         sizes = list(map(len, pieces))
         self.starts = list(accumulate(map(add, sizes, map(len, joiners)), initial=start))
         self.ends = list(map(add, self.starts, sizes))
-        self.compact = written.translate(_NO_BLANKS).upper()
+        self.compact = written.replace(" ", "").replace("\u00a0", "").upper()  # a joiner's blanks go, its dash stays
         self.compact_starts = list(accumulate(map(add, sizes, ["-" in j for j in joiners]), initial=0))
         digit_counts = [n if p.isdigit() else 0 if p.isalpha() else len(_DIGIT.findall(p))
                         for p, n in zip(pieces, sizes, strict=True)]
@@ -153,8 +154,9 @@ class _Reader:
     def longest_at(self, groups: _Groups, i: int) -> tuple[Identified, int] | None:
         """The longest window of groups starting at group i that is a valid number, and its last
         group. Windows are tried longest first; a start is skipped at once when its longest
-        stretch is known to hold no number, or when no strong format can begin there and no
-        tracking word stands before it (only a strong format is accepted without one)."""
+        stretch is known to hold no number, or, when it has many windows, when no strong format can
+        begin there and no tracking word stands before it (only a strong format is accepted
+        without one)."""
         letters, lengths, digits, starts = groups.letters, groups.lengths, groups.digits, groups.starts
         if letters[i] > _PREFIX_LETTERS:
             return None
@@ -163,18 +165,22 @@ class _Reader:
             end -= 1
         if digits[end] - digits[i] < 4:
             return None
+        windows = end - bisect_left(lengths, lengths[i] + _MIN_LEN, i + 1, end + 1) + 1  # long enough ones
+        if windows <= 0:
+            return None
         stretch = self.text[starts[i] : groups.ends[end - 1]]
         if stretch in self._barren:
             return None
         before = self.text[max(0, starts[i] - _CONTEXT_CHARS) : starts[i]]
         context: bool | None = None  # a tracking word just before group i, asked once for all its windows
-        strong = self._strong.get(stretch)
-        if strong is None:
-            strong = self._strong[stretch] = self.book.strong_may_start(groups.candidate(i, end - 1))
-        if not strong:
-            context = self.context(before)
-            if not context:
-                return None
+        if windows > _UNGATED_WINDOWS:
+            strong = self._strong.get(stretch)
+            if strong is None:
+                strong = self._strong[stretch] = self.book.strong_may_start(groups.candidate(i, end - 1))
+            if not strong:
+                context = self.context(before)
+                if not context:
+                    return None
         inner = [0, 0]  # inner[j - i]: the longest group of letters only strictly between i and j
         for k in range(i + 1, end - 1):
             inner.append(max(inner[-1], letters[k]))
