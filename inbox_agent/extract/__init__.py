@@ -81,7 +81,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_words = f"{parsed.subject}\n{parsed.new_text}"
     new_lower = new_words.lower()
     cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
-    purchase = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] + [t.number for t in tracking]
+    purchase = bool(tracking) or cold.purchase.search(new_words, new_lower) is not None  # a word of a purchase, or a number
     role = classify_role(parsed.from_address, parties, automated, len(cold_hits) >= 2, purchase, bool(parsed.bulk))
     if role is Role.UNKNOWN and len(cold_hits) >= 2:
         orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own

@@ -12,8 +12,6 @@ A party entry is an address, "@domain" (that domain exactly, the corpus policy) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from inbox_agent.config import PartiesConfig
 from inbox_agent.domain import Role
 
@@ -37,7 +35,7 @@ def classify_role(
     parties: PartiesConfig,
     automated: bool,
     cold_sender: bool,
-    mentions_purchase: Sequence[str],
+    mentions_purchase: bool,
     bulk: bool = False,
 ) -> Role:
     """Role of the sender; `cold_sender` is the lexicon's verdict of unsolicited marketing or
