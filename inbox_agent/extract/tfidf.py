@@ -89,13 +89,17 @@ class TfidfStack:
         self._ends = np.array([b.offset + len(b) for b in self.blocks], dtype=np.int64)
 
     def row(self, texts: Sequence[str]) -> Row:
-        """The non-zero columns of `texts` (the i-th read by the i-th block), ascending, and their
-        sublinear TF-IDF values. The grams' columns are counted by sorting them in numpy, which
-        costs a fraction of counting them one by one in a dict."""
+        """The non-zero columns of `texts` (the i-th read by the i-th block), in the order their
+        grams first occur, and their sublinear TF-IDF values. The grams' columns are counted by
+        sorting them in numpy, which costs a fraction of counting them one by one in a dict; the
+        order of first occurrence keeps every sum over them (and every tie between them) as it was."""
         found: list[int] = []
         for block, text in zip(self.blocks, texts, strict=True):
             found += block.columns(text)
-        columns, counts = np.unique(np.fromiter(found, dtype=np.int64, count=len(found)), return_counts=True)
+        unique, first, counts = np.unique(np.fromiter(found, dtype=np.int64, count=len(found)),
+                                          return_index=True, return_counts=True)
+        order = np.argsort(first)
+        columns, counts = unique[order], counts[order]
         tfidf = (np.log(counts.astype(np.float64)) + 1.0) * self._idf[columns]
         if len(columns):
             block_of = np.searchsorted(self._ends, columns, side="right")
