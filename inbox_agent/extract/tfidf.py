@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -50,12 +51,12 @@ class TfidfBlock:
     def __len__(self) -> int:
         return len(self.names)
 
-    def columns(self, text: str) -> list[int]:
-        """The columns of the known grams of `text`, once per occurrence (unknown grams are left out)."""
+    def count(self, text: str, counts: Counter[int | None]) -> None:
+        """Add the columns of the grams of `text` to `counts` (an unknown gram counts as None)."""
         if self.analyzer is Analyzer.CHARS:
-            return self._char_columns(text)
-        grams = word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1)
-        return [c for c in map(self.vocabulary.get, grams) if c is not None]
+            counts.update(self._char_columns(text))
+        else:
+            counts.update(map(self.vocabulary.get, word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1)))
 
     def _char_columns(self, text: str) -> list[int]:
         """The columns of the known character grams of `text`. Each word's columns are kept (up to
@@ -89,19 +90,16 @@ class TfidfStack:
         self._ends = np.array([b.offset + len(b) for b in self.blocks], dtype=np.int64)
 
     def row(self, texts: Sequence[str]) -> Row:
-        """The non-zero columns of `texts` (the i-th read by the i-th block), in the order their
-        grams first occur, and their sublinear TF-IDF values. The grams' columns are counted by
-        sorting them in numpy, which costs a fraction of counting them one by one in a dict; the
-        order of first occurrence keeps every sum over them (and every tie between them) as it was."""
-        found: list[int] = []
+        """The non-zero columns of `texts` (the i-th read by the i-th block) and their sublinear
+        TF-IDF values."""
+        counts: Counter[int | None] = Counter()
         for block, text in zip(self.blocks, texts, strict=True):
-            found += block.columns(text)
-        unique, first, counts = np.unique(np.fromiter(found, dtype=np.int64, count=len(found)),
-                                          return_index=True, return_counts=True)
-        order = np.argsort(first)
-        columns, counts = unique[order], counts[order]
-        tfidf = (np.log(counts.astype(np.float64)) + 1.0) * self._idf[columns]
-        if len(columns):
+            block.count(text, counts)
+        counts.pop(None, None)  # the unknown grams
+        size = len(counts)
+        columns = np.fromiter(counts, dtype=np.int64, count=size)
+        tfidf = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=size)) + 1.0) * self._idf[columns]
+        if size:
             block_of = np.searchsorted(self._ends, columns, side="right")
             norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
             tfidf /= norms[block_of]
