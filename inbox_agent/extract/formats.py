@@ -102,6 +102,14 @@ class FormatBook:
     s10_services: tuple[tuple[str, re.Pattern[str], str], ...]
     prefilter: PatternFilter | None = None
     origin_carriers: frozenset[str] = frozenset()  # first-mile carriers out of China (carriers.yaml)
+    strong_starts: PatternFilter | None = None  # the strong formats, matched at a text's start
+
+    def strong_may_start(self, text: str) -> bool:
+        """Whether a strong format may accept some start of `text` (as `candidates` reads it: upper
+        case, without blanks, with or without its dashes). False is sure; True is only maybe."""
+        if self.strong_starts is None:
+            return True
+        return self.strong_starts.may_match(text) or ("-" in text and self.strong_starts.may_match(text.replace("-", "")))
 
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
@@ -168,8 +176,9 @@ def load_format_book(base: Path | None = None) -> FormatBook:
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
     prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False)
+    strong_starts = PatternFilter([f.pattern for f in formats if f.strong], start=True, lowered=False)
     return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter,
-                      frozenset(meta.get("origin_carriers", [])))
+                      frozenset(meta.get("origin_carriers", [])), strong_starts)
 
 
 def load_format_file(path: Path, strong: set[str] | None = None) -> list[NumberFormat]:

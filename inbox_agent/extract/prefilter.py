@@ -55,8 +55,11 @@ class _Untranslatable(Exception):
 class PatternFilter:
     """The indices of the patterns of a list that may match a text (a superset, never fewer)."""
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]], *, whole: bool = False, lowered: bool = True) -> None:
+    def __init__(self, patterns: Sequence[re.Pattern[str]], *, whole: bool = False, start: bool = False,
+                 lowered: bool = True) -> None:
         """`whole`: a pattern must match the whole text (fullmatch), not somewhere in it.
+        `start`: a pattern must match at the text's start, not necessarily to its end (so the
+        patterns that may fullmatch some prefix of the text).
         `lowered`: texts given to `candidates` are lower-cased (see the module docstring)."""
         self._count = len(patterns)
         self._always: list[int] = []
@@ -67,15 +70,18 @@ class PatternFilter:
             except _Untranslatable:
                 self._always.append(index)
         self._sets: list[tuple[Any, list[int]]] = []
-        for start in range(0, len(translated), _PATTERNS_PER_SET):
-            self._add_set(translated[start : start + _PATTERNS_PER_SET], whole)
+        for first in range(0, len(translated), _PATTERNS_PER_SET):
+            self._add_set(translated[first : first + _PATTERNS_PER_SET], whole, start)
 
-    def _add_set(self, members: list[tuple[int, str]], whole: bool) -> None:
+    def _add_set(self, members: list[tuple[int, str]], whole: bool, start: bool) -> None:
         """One RE2 set over `members`. A pattern RE2 refuses is always run; so is every member
         when the set cannot be compiled."""
         options = re2.Options()
         options.log_errors = False
-        built = re2.Set.FullMatchSet(options) if whole else re2.Set.SearchSet(options)
+        if whole:
+            built = re2.Set.FullMatchSet(options)
+        else:
+            built = re2.Set.MatchSet(options) if start else re2.Set.SearchSet(options)
         slots = []
         for index, pattern in members:
             try:
@@ -90,6 +96,16 @@ class PatternFilter:
             self._always += slots
             return
         self._sets.append((built, slots))
+
+    def may_match(self, text: str) -> bool:
+        """Whether any of the patterns may match `text` (`candidates` is not empty)."""
+        if self._always:
+            return True
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return any(built.Match(encoded) for built, _ in self._sets)
 
     def candidates(self, text: str) -> list[int]:
         """Indices, in ascending order, of the patterns that may match `text`."""

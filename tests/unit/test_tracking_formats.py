@@ -78,3 +78,26 @@ def test_numbers_among_thousands_of_spaced_digits_are_found() -> None:
     noise = "1 " * 3000
     text = f"{noise}tracking LV123456785CN and 9400 1112 0620 6406 2607 87 {noise}"
     assert [f.number for f in find_tracking_numbers(text)] == ["LV123456785CN", "9400111206206406260787"]
+
+
+SPACED_OUT = "1 " * 100_000  # 200 kB of one digit spaced out
+RANDOM_SPACED = " ".join(str((i * 7919) % 10) for i in range(20_000))  # digits that never repeat a stretch
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (SPACED_OUT, []),
+        (f"{SPACED_OUT}LV123456785CN", ["LV123456785CN"]),  # a strong format needs no tracking word
+        (f"{SPACED_OUT}\nfedex 986578788855", ["986578788855"]),  # a bare digit run after its tracking word
+        (f"{SPACED_OUT}\n986578788855", []),  # and not without one
+        (f"{RANDOM_SPACED}\nwaybill 3318810036 then 00340434161094042557",
+         ["3318810036", "00340434161094042557"]),
+        ("9-4-0-0 1112 0620 6406 2607 87 tracking", ["9400111206206406260787"]),
+    ],
+)
+def test_hostile_spaced_digits_keep_the_numbers_and_add_none(text: str, expected: list[str]) -> None:
+    """A stretch of groups with no number in it is read once however often it repeats, and a start
+    where no strong format can begin is left at once unless a tracking word stands before it;
+    neither drops a real number (benchmarks/hostile_text.py prints the CPU time)."""
+    assert [f.number for f in find_tracking_numbers(text)] == expected

@@ -1,0 +1,42 @@
+"""The language of the newest text: function words settle most texts before lingua reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.config import STORE_LANGUAGES
+from inbox_agent.extract.language import _cue, detect_language
+
+CODES = tuple(STORE_LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ich habe mein Paket noch nicht bekommen, bitte helfen Sie mir", "de"),
+        ("Bonjour, je n'ai toujours pas reçu mon colis, merci de vérifier", "fr"),
+        ("Hallo, ik heb mijn pakket nog niet ontvangen", "nl"),
+        ("Ciao, non ho ancora ricevuto il mio pacco", "it"),
+        ("Hello, my parcel says delivered but it is not here", "en"),
+    ],
+)
+def test_function_words_settle_the_language(text: str, expected: str) -> None:
+    assert _cue(text, CODES) == expected
+    assert detect_language(text, CODES) == expected  # lingua would answer the same
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LM 2190 Canada Post",  # no function word: lingua decides
+        "Hello, ich habe the parcel nicht and the box",  # two languages: lingua decides
+    ],
+)
+def test_a_text_without_a_clear_majority_is_left_to_lingua(text: str) -> None:
+    assert _cue(text, CODES) is None
+
+
+def test_a_word_two_store_languages_share_counts_for_neither() -> None:
+    """'pedido' is Spanish and Portuguese: with both in the store it settles nothing."""
+    assert _cue("pedido pedido pedido", ("es", "pt")) is None
+    assert _cue("pedido pedido pedido", ("es", "en")) == "es"
