@@ -50,8 +50,8 @@ def test_an_auto_reply_the_policy_does_not_mark_is_a_buyers_yet_never_answered()
 
 def test_a_buyer_naming_the_stores_customer_service_or_their_own_claim_stays_a_customer() -> None:
     """Ordinary buyer's words are no trade partner's voice: "your customer service" is the store's
-    desk, "one of your customers" is a buyer, and "I have filed a claim with the post office" is what the post-office kit asks of a
-    buyer. Read as `unknown`, the buyer would never be answered."""
+    desk, "one of your customers" is a buyer, and "I have filed a claim with the post office" is
+    what the post-office kit asks of a buyer. Read as `unknown`, the buyer would never be answered."""
     buyer = next(c for c in CASES if c.role == "customer" and not c.headers)
     desk = replace(buyer, subject="Parcel not arrived",
                    text="Hello, I wrote to your customer service twice and nobody answered. Order 3042 was "
