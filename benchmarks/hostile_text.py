@@ -1,5 +1,6 @@
 """CPU time of reading texts a hostile sender writes to make the rules backtrack: long runs of
-spaces after an order word or a table label, many order labels on one line, digits spaced out.
+spaces after an order word or a table label, many order labels on one line, digits spaced out,
+thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ...").
 
 Each text is read once by the order-number and tracking-number readers (after a warm-up, so
 compiling the rules does not count), in CPU time of this process, at two sizes: a time that
@@ -11,6 +12,8 @@ Usage: python benchmarks/hostile_text.py [--size N]   (--size 1000000: a megabyt
 from __future__ import annotations
 
 import argparse
+import itertools
+import string
 import time
 from collections.abc import Callable
 
@@ -23,6 +26,8 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "order labels on one line": lambda n: "order 1234\n" + "| order " * (n // 8),
     "digits spaced out": lambda n: "1 " * (n // 2),
     "varied digits spaced out": lambda n: " ".join(str((i * 7919) % 10) for i in range(n // 2)),
+    "many store letters labelled": lambda n: " ".join(f"order {a}{b}{c}-{1000 + i % 9000}" for i, (a, b, c) in zip(
+        range(n // 15), itertools.product(string.ascii_uppercase, repeat=3), strict=False)),
 }
 
 

@@ -122,10 +122,15 @@ def _rules() -> _OrderRules:
     )
 
 
+_LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
+# Any letters written against a number as the store's are ("BP2051", "BP-2051", "#BP 2051"): one
+# pass finds every number behind the letters seen labelled, however many different ones a text has
+_LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED_NUMBER}", re.IGNORECASE)
+
+
 @lru_cache(maxsize=8)
 def _prefixed(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[^\S\n]?[-#]?[^\S\n]?(\d{{3,10}})(?![\d.,]\d|-?[A-Za-z0-9])",
-                      re.IGNORECASE)
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}{_LETTERED_NUMBER}", re.IGNORECASE)
 
 
 def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "") -> list[str]:
@@ -151,11 +156,11 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(lower, tracking_numbers, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
-    if prefix:
-        letters.add(prefix.lower())
-    for known in sorted(letters):
-        hits += [_Hit(m.start(1), m.group(1)) for m in _prefixed(known).finditer(text)
-                 if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+    lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters]
+    if prefix and prefix.lower() not in letters:
+        lettered += _prefixed(prefix.lower()).finditer(text)
+    hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
+             if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))

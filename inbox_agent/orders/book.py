@@ -68,7 +68,8 @@ class OrderBook:
         return asyncio.run(self.find_async(numbers, email, now))
 
     async def find_async(self, numbers: Sequence[str], email: str, now: datetime) -> OrderFinding:
-        """The order written in the message (the first number that exists), else the sender's recent orders."""
+        """The order written in the message (the first number that is the sender's own order), else
+        the sender's recent orders."""
         return await self._with_http(lambda http: self._find(http, list(numbers)[:MAX_NUMBERS], email, now))
 
     def show(self, number: str) -> list[Order]:
@@ -80,14 +81,18 @@ class OrderBook:
         return asyncio.run(self._with_http(self.source.probe))
 
     async def _find(self, http: Http, numbers: list[str], email: str, now: datetime) -> OrderFinding:
+        """The first number that is the sender's own order; a number placed with another address
+        answers only when none is theirs (it must not hide their own order written after it)."""
+        others: OrderFinding | None = None
         for number in numbers:
             orders = await self.source.by_number(http, number)
-            if not orders:
-                continue
             own = [o for o in orders if o.belongs_to(email)]
-            if not own:
-                return OrderFinding(outcome=Outcome.OTHER_ADDRESS, written=(number,))
-            return OrderFinding(outcome=Outcome.FOUND, order=own[0], written=(number,))
+            if own:
+                return OrderFinding(outcome=Outcome.FOUND, order=own[0], written=(number,))
+            if orders and others is None:
+                others = OrderFinding(outcome=Outcome.OTHER_ADDRESS, written=(number,))
+        if others is not None:
+            return others
         if numbers:
             return OrderFinding(outcome=Outcome.NOT_FOUND, written=tuple(numbers))
         since = now - timedelta(days=self.config.recent_days)

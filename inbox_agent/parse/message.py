@@ -21,6 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.errors import InvalidHeaderDefect
 from email.header import decode_header, make_header
 from email.headerregistry import AddressHeader, HeaderRegistry
 
@@ -151,7 +152,8 @@ def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
 
 def parse_addresses(raw_value: str) -> list[tuple[str, str]]:
     """(display name, address) pairs of an undecoded address header; an address that is not a
-    plain addr-spec comes back empty. Encoded-words are decoded in display names only."""
+    plain addr-spec comes back empty, as does every address of a header the parser could not read
+    whole. Encoded-words are decoded in display names only."""
     plain = plain_mailbox(raw_value)
     if plain is not None:
         parsed = [plain]
@@ -160,6 +162,10 @@ def parse_addresses(raw_value: str) -> list[tuple[str, str]]:
             header = _HEADERS("from", raw_value)
             assert isinstance(header, AddressHeader)
             parsed = [(a.display_name, a.addr_spec) for a in header.addresses]
+            if any(type(d) is InvalidHeaderDefect for d in header.defects):
+                # a part it could not read was dropped ("victim@x.example <attacker@y.example>" keeps
+                # the first address, the mail server checks the second): no address can be trusted
+                parsed = [(name, "") for name, _ in parsed]
         except (ValueError, IndexError, TypeError):  # a decoded display name holding CR/LF, or worse
             parsed = [(_header_text(name), address) for name, address in email.utils.getaddresses([raw_value])]
     return [(_one_line(name), address.lower() if len(address) <= MAX_ADDRESS and _ADDR_SPEC.match(address) else "")

@@ -83,6 +83,17 @@ def test_shopify_order_of_another_address_is_not_handed_over() -> None:
     assert found.outcome == Outcome.OTHER_ADDRESS and found.order is None and found.choices == ()
 
 
+def test_the_senders_own_order_is_found_behind_a_number_of_another_address() -> None:
+    """A message may name a number that is someone else's order before the sender's own (a range's
+    first end, a reference quoted from elsewhere): the sender's own order is the one looked up, and
+    "placed with another address" is the answer only when none of the numbers is theirs."""
+    fake = FakeShopify([shopify_node("#1050", "someone@example.org", [S10]), shopify_node("#1051", ALICE, [S10])])
+    found = shopify_book(fake).find(["1050", "1051"], ALICE, NOW)
+    assert found.outcome == Outcome.FOUND and found.order is not None and found.order.number == "1051"
+    other = shopify_book(fake).find(["1050", "1049"], ALICE, NOW)
+    assert other.outcome == Outcome.OTHER_ADDRESS and other.order is None and other.written == ("1050",)
+
+
 def test_shopify_by_email_follows_page_info_and_keeps_recent_fulfilled_orders() -> None:
     orders = [shopify_node(f"#{1000 + i}", ALICE, [], status="UNFULFILLED", created=f"2026-07-0{i + 1}T10:00:00Z")
               for i in range(3)]

@@ -145,3 +145,20 @@ def test_the_context_is_a_feature_and_stands_for_the_subject() -> None:
     # the subject of an answer to our reply is our own words: in a context it is not read
     assert model.read(SHORT_ANSWER, "Re: anything the sender likes", after_kit).probabilities == in_context.probabilities
     assert model.read(SHORT_ANSWER, "Re: anything the sender likes", clues).probabilities != alone.probabilities
+
+
+@pytest.mark.parametrize("thanks", ["Thank you.", "Thanks!", "Merci.", "Danke!", "Grazie.", "Bedankt!", "Obrigado."])
+def test_a_bare_thank_you_for_the_post_office_kit_is_no_confident_word_that_it_arrived(
+        db: Database, thanks: str) -> None:
+    """After the post-office kit a customer's "Thank you." thanks us for the kit; it does not say
+    the parcel came. Read confidently as `received`, the playbook closes the case as solved
+    (customer_received_it: every timer cancelled, "glad it arrived" sent) while the parcel is lost."""
+    case_id = _case(db)
+    _reply(db, case_id, "customer_post_office_kit", OutboxStatus.SENT)
+    summary = Summary.model_validate({
+        "from": CUSTOMER, "subject": "Re: Your post office contact details and tracking", "new_text": thanks,
+        "sender_role": "customer", "intent": "received", "intent_confidence": 0.97, "intent_confident": True})
+    with db.transaction() as s:
+        read = in_context(s, summary, case_id, ReadingConfig())
+    assert CONTEXT_NOTE.format("kit_sent") in read.intent_why
+    assert not (read.intent == "received" and read.intent_confident), (read.intent, read.intent_confidence)

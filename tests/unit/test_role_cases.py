@@ -46,3 +46,20 @@ def test_an_auto_reply_the_policy_does_not_mark_is_a_buyers_yet_never_answered()
     assert read_case(away) == "customer"
     assert parse_email(message_of(away).as_bytes()).automated
     assert read_case(replace(away, headers={"Auto-Submitted": "auto-replied"})) == "automated"
+
+
+def test_a_buyer_naming_the_stores_customer_service_or_their_own_claim_stays_a_customer() -> None:
+    """Ordinary buyer's words are no trade partner's voice: "your customer service" is the store's
+    desk, "one of your customers" is a buyer, and "I have filed a claim with the post office" is
+    what the post-office kit asks of a buyer. Read as `unknown`, the buyer would never be answered."""
+    buyer = next(c for c in CASES if c.role == "customer" and not c.headers)
+    desk = replace(buyer, subject="Parcel not arrived",
+                   text="Hello, I wrote to your customer service twice and nobody answered. Order 3042 was "
+                        "placed three weeks ago and nothing has come. Where is it?")
+    claim = replace(buyer, subject="Still nothing",
+                    text="Tracking LV123456785CN says delivered but nothing came. I have filed a claim with "
+                         "the post office as you said. What now?")
+    one_of = replace(desk, text="Hi, I'm one of your customers and our order 3042 never arrived. Can you help?")
+    assert read_case(desk) == "customer"
+    assert read_case(one_of) == "customer"
+    assert read_case(claim) == "customer"

@@ -54,6 +54,17 @@ def test_two_senders_leave_the_sender_unknown() -> None:
     assert parsed.from_address == "" and parsed.sender_problem == "From holds 2 addresses"
 
 
+def test_an_address_written_before_the_real_one_is_no_sender() -> None:
+    """'victim@gmail.com <attacker@evil.example>' is no valid From: the standard library keeps the
+    first address and drops the rest, while the mail server checks DMARC for the address in angle
+    brackets (evil.example passes). Taken as the victim's, it would join their case unrefuted."""
+    for written in ("victim@gmail.com <attacker@evil.example>", "Victim <victim@gmail.com> <attacker@evil.example>"):
+        parsed = parse_email(_mail(written))
+        assert parsed.from_address == "" and parsed.sender_problem == "From holds no valid address", written
+    commented = parse_email(_mail("jamie@example.org (Jamie at home)"))  # a comment is valid: the address holds
+    assert commented.from_address == "jamie@example.org" and commented.sender_problem is None
+
+
 def test_nul_is_stripped_and_long_ids_are_bounded() -> None:
     raw = _mail("jamie@example.org", subject="=?utf-8?q?=00?=", body="a\x00b").replace(
         b"<m1@people.example>", LONG_ID.encode())
