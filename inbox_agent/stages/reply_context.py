@@ -27,10 +27,11 @@ READ_BY_MODEL = (Role.CUSTOMER, Role.SUPPLIER)  # the roles whose intent the lea
 def reply_context(s: Session, case_id: int, party: str) -> ReplyContext | None:
     """The context our latest approved or sent reply to `party` in the case leaves (None: none yet,
     or a reply that names no context)."""
-    replies = s.scalars(select(Intent).where(Intent.case_id == case_id, Intent.kind == REPLY,
-                                             Intent.status.in_(GONE_OUT)).order_by(Intent.id.desc()))
-    latest = next((r for r in replies if r.payload.party == party), None)
-    return context_after(latest.template) if latest is not None else None
+    replies = s.execute(select(Intent.template, Intent.payload)  # not the drafts' raw messages
+                        .where(Intent.case_id == case_id, Intent.kind == REPLY, Intent.status.in_(GONE_OUT))
+                        .order_by(Intent.id.desc()))
+    latest = next((template for template, payload in replies if payload.party == party), None)
+    return context_after(latest) if latest is not None else None
 
 
 def in_context(s: Session, summary: Summary, case_id: int, reading: ReadingConfig) -> Summary:
