@@ -408,7 +408,10 @@ async def test_one_sender_gets_at_most_its_daily_numbers(scenario: Scenario, fak
     deliver(scenario, mail(CUSTOMER, "Order #1043 delivered but not received",
                            "My order #1043 shows as delivered but I never received it. Tracking: " + " ".join(numbers)))
     await scenario.settled(inbound=1)
-    assert [t.number for t in scenario.case(1).tracking_numbers] == numbers[:3]
     with scenario.daemon.db.transaction() as s:  # type: ignore[union-attr]
-        summary = s.scalars(select(InboundMessage.summary)).one()
+        inbound = s.scalars(select(InboundMessage)).one()
+        summary, read = inbound.summary, (inbound.status, inbound.error, inbound.case_id)
+    assert read[2] is not None, ("no case opened", read, summary.sender_role, summary.intent,
+                                 summary.intent_confidence, summary.left_for_people)
+    assert [t.number for t in scenario.case(read[2]).tracking_numbers] == numbers[:3]
     assert summary.tracking_dropped == 2
