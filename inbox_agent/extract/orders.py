@@ -156,7 +156,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(lower, tracking_numbers, rules)
     letters = {h.letters.lower() for h in hits if h.letters}
-    lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters]
+    lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
     if prefix and prefix.lower() not in letters:
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered

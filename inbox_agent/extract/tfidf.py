@@ -19,9 +19,10 @@ import numpy as np
 
 _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
-_TOKEN = re.compile(r"(?u)\b\w+\b")
+_TOKEN = re.compile(r"\w+")  # scikit-learn's (?u)\b\w+\b: a longest run of word characters has \b at both ends
 _WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
 _FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
+_SUBLINEAR_KEPT = 4096  # counts whose sublinear tf (1 + log) is looked up rather than computed
 
 Row = tuple[np.ndarray, np.ndarray]  # the non-zero columns of a text and their values
 
@@ -88,6 +89,7 @@ class TfidfStack:
         self.width = offset
         self._idf = np.concatenate([b.idf for b in self.blocks]) if self.blocks else np.zeros(0)
         self._ends = np.array([b.offset + len(b) for b in self.blocks], dtype=np.int64)
+        self._sublinear = np.concatenate([[0.0], np.log(np.arange(1, _SUBLINEAR_KEPT, dtype=np.float64)) + 1.0])
 
     def row(self, texts: Sequence[str]) -> Row:
         """The non-zero columns of `texts` (the i-th read by the i-th block) and their sublinear
@@ -98,12 +100,19 @@ class TfidfStack:
         counts.pop(None, None)  # the unknown grams
         size = len(counts)
         columns = np.fromiter(counts, dtype=np.int64, count=size)
-        tfidf = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=size)) + 1.0) * self._idf[columns]
+        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf[columns]
         if size:
             block_of = np.searchsorted(self._ends, columns, side="right")
             norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
             tfidf /= norms[block_of]
         return columns, tfidf
+
+    def _tf(self, counts: np.ndarray) -> np.ndarray:
+        """Sublinear term frequencies, 1 + log(count): looked up for the usual small counts (the
+        table holds the very values numpy's log gives), computed for a text repeating a gram more."""
+        if counts.size and counts.max() >= _SUBLINEAR_KEPT:
+            return np.log(counts.astype(np.float64)) + 1.0
+        return self._sublinear[counts]
 
 
 class _FoldedCharacters(dict[int, str]):
@@ -133,7 +142,7 @@ def word_grams(text: str, longest: int) -> list[str]:
     tokens = _TOKEN.findall(fold_accents(text.lower()))
     grams = list(tokens)
     for n in range(2, longest + 1):
-        grams += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))  # the shortest slice ends it
+        grams += map(" ".join, zip(*[tokens[k:] for k in range(n)], strict=False))  # the shortest slice ends it
     return grams
 
 

@@ -18,7 +18,7 @@ from inbox_agent.extract.fitting import IntentFit, StrangerFit
 from inbox_agent.extract.intent import shipped_examples
 from inbox_agent.extract.model_cache import load, save
 from inbox_agent.extract.stranger import StrangerModel
-from inbox_agent.extract.tfidf import char_grams, fold_accents, word_grams
+from inbox_agent.extract.tfidf import Analyzer, TfidfStack, char_grams, fold_accents, word_grams
 from inbox_agent.extract.training import TrainingExample
 from inbox_agent.parse import parse_email
 
@@ -55,6 +55,19 @@ def test_word_grams_are_those_of_the_word_analyzer(longest: int, texts: list[Tra
                                 token_pattern=r"(?u)\b\w+\b").build_analyzer()
     for text in [*ODD_TEXTS, *(f"{e.subject}\n{e.text}" for e in texts)]:
         assert word_grams(text, longest) == reference(text)
+
+
+@pytest.mark.parametrize("most", [1, 60, 5000])
+def test_a_row_holds_sublinear_tf_idf_values_looked_up_or_computed(most: int) -> None:
+    names = [f"w{i}" for i in range(60)]
+    idf = np.linspace(1.0, 3.0, len(names))
+    times = [most, *range(59, 0, -1)]  # the first word is the most frequent, then fewer and fewer
+    text = " ".join(f"{name} " * n for name, n in zip(names, times, strict=True))
+    columns, values = TfidfStack([(Analyzer.SINGLE_WORDS, names, idf)]).row([text + " unknown"])
+    expected = (np.log(np.array(times, dtype=np.float64)) + 1.0) * idf
+    assert columns.tolist() == list(range(len(names)))
+    assert values.tolist() == (expected / np.sqrt(np.bincount(np.zeros(len(names), dtype=np.int64),
+                                                              weights=expected * expected))[0]).tolist()
 
 
 def test_the_intent_reader_gives_scikit_learns_probabilities(texts: list[TrainingExample], tmp_path: Path) -> None:
