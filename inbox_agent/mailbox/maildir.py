@@ -24,6 +24,9 @@ from inbox_agent.errors import TransientError
 from inbox_agent.mailbox.base import StartPoint, StoredMessage
 
 UIDVALIDITY = 1
+# A file's mtime comes from the kernel's coarse clock, which can be a tick behind time.time(): a
+# message delivered just before the first start counts as new rather than risk leaving it unread.
+START_SLACK_SECONDS = 1
 
 
 class MaildirBackend:
@@ -63,7 +66,7 @@ class MaildirBackend:
         return UIDVALIDITY
 
     def start_point(self, folder: str, since: date | None) -> StartPoint:
-        position = int(time.time()) if since is None else int(datetime(since.year, since.month, since.day,
+        position = int(time.time()) - START_SLACK_SECONDS if since is None else int(datetime(since.year, since.month, since.day,
                                                                          tzinfo=UTC).timestamp())
         box = self._box(folder)
         older = sum(1 for key in box.iterkeys() if (self._delivered(box, key) or position) < position)

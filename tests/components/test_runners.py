@@ -73,7 +73,9 @@ def _runtime(tmp_path: Path, url: str, clock: Clock, config: Config | None = Non
     db.create()
     box = MaildirBackend(str(tmp_path / "mail"))
     box.ensure_folders(["INBOX", "Review", "Approved", "Rejected", "Sent", "Needs attention"])
-    return Runtime(config=config, db=db, mailbox=box, worker="worker-test", clock=clock)
+    rt = Runtime(config=config, db=db, mailbox=box, worker="worker-test", clock=clock)
+    rt.reading = ingest.begin(rt)  # the first start comes before any mail, as in the daemon
+    return rt
 
 
 def _complaint_processed(rt: Runtime) -> int:
