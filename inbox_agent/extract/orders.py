@@ -99,7 +99,7 @@ def _rules() -> _OrderRules:
         references=range(stores, stores + references),
         marketplace=stores + references,
         not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
+            rf"(?<![^\W\d_])(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
         ),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
