@@ -52,6 +52,7 @@ class _OrderRules:
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
     not_store_before: re.Pattern[str]
+    not_lettered_before: re.Pattern[str]  # the same before the store's own letters
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -99,9 +100,8 @@ def _rules() -> _OrderRules:
         ]),
         references=range(stores, stores + references),
         marketplace=stores + references,
-        not_store_before=re.compile(
-            rf"(?<![^\W\d_])(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
-        ),
+        not_store_before=_words_before(f"{data['not_store_before']}|{data['about_order_before']}"),
+        not_lettered_before=_words_before(data["not_store_before"]),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
             rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?$"
@@ -121,6 +121,12 @@ def _rules() -> _OrderRules:
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
+
+
+def _words_before(words: str) -> re.Pattern[str]:
+    """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
+    colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order."""
+    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$")
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -161,7 +167,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     if prefix and prefix.lower() not in letters:
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
-             if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+             if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
