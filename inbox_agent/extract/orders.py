@@ -28,7 +28,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
@@ -67,6 +67,7 @@ class _OrderRules:
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     not_order_letters: re.Pattern[str]
+    named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def _rules() -> _OrderRules:
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
+        named_not_order=caseless(
+            rf"(?<![^\W\d_])(?:{data['named_not_order_words']}){data['named_not_order_rest']}"),
     )
 
 
@@ -168,9 +171,17 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+    named = {m.group(m.re.groups) for m in rules.named_not_order.finditer(text, lower)} if hits else set()
+    hits = [h for h in hits if h.number not in named or _after_order_word(lower, h, rules)]
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
+
+
+def _after_order_word(lower: str, hit: _Hit, rules: _OrderRules) -> bool:
+    """Whether an order word is just before the number at `hit` ("order 3042"): an order named so
+    stays one where the message also names its number as a ticket's or a request's."""
+    return rules.order_word.search(lower, max(0, hit.position - _BEFORE), hit.position) is not None
 
 
 def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
