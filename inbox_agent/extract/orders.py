@@ -75,6 +75,7 @@ class _Hit:
     position: int
     number: str
     letters: str = ""  # the store's letters written against a labelled number, as written
+    style: str = ""  # the letters of a number that counts for its reference style alone ("RB-77120", "réf. RB-77120")
 
 
 @lru_cache(maxsize=1)
@@ -165,6 +166,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(lower, tracking_numbers, rules)
+    hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters}
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
     if prefix and prefix.lower() not in letters:
@@ -176,6 +178,16 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
+
+
+def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
+    """`hits` without the references whose letters only their style makes count, once letters
+    labelled as an order's are seen: a store writes its orders with its own letters, and other
+    letters then are a refund's, a return's ("commande VL-3009921 ... (réf. RB-77120)")."""
+    labelled = {h.letters.lower() for h in hits if h.letters and not h.style}
+    if not labelled:
+        return hits
+    return [h for h in hits if not h.style or h.style.lower() in labelled]
 
 
 def _after_order_word(lower: str, hit: _Hit, rules: _OrderRules) -> bool:
@@ -239,7 +251,8 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
                 continue
             letters = written if written.isupper() else ""
         digits = _GROUP_BREAK.sub("", m.group(number))
-        hits.append(_Hit(m.start(number), digits, letters))
+        styled = reference or lower.startswith(_MARKS, m.start())  # a reference word or '#', no order word
+        hits.append(_Hit(m.start(number), digits, letters, letters if styled else ""))
         if not reference:
             hits += _series(lower, m.end(number), len(digits), rules)
     return hits
@@ -499,7 +512,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
             continue
-        hits.append(_Hit(m.start(2), m.group(2)))
+        hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
 
 
