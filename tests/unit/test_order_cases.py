@@ -17,7 +17,7 @@ CASES = load_cases()
 # each outside batch's id mark, and the F1 its tuning part and its held-out third are held to
 OUTSIDE_FIGURES = {
     "-b5-": (0.98, 0.93),  # reached 0.982 and 0.938 (blind on arrival: 0.834 and 0.861)
-    "-b6-": (0.94, 0.97),  # blind on arrival: 0.948 and 0.976
+    "-b6-": (0.99, 0.97),  # reached 1.000 and 0.976 (blind on arrival: 0.948 and 0.976)
 }
 EARLIER = [c for c in CASES if not any(mark in c.id for mark in OUTSIDE_FIGURES)]
 

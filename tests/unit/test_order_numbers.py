@@ -338,3 +338,69 @@ def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchas
 ])
 def test_long_store_order_numbers(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a number named as a ticket's, a request's or a subscription's is no order anywhere in the message
+    ("Re: Your request [#70301]\nThanks. Your ticket number is 70301.", []),
+    ("#70302 still missing\nYour ticket number is 70302.", []),
+    ("Re: [Request #70303] order 70304 missing", ["70304"]),
+    ("Subscription ID SUB-70305, mon abonnement n° 70306", []),
+    # unless an order word is just before it
+    ("Ticket 70307 opened about your order 70307", ["70307"]),
+])
+def test_a_number_named_as_a_ticket_anywhere_is_no_order(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # once letters are labelled as an order's, references with other letters are a refund's, a return's
+    ("commande VL-70310 annulée, remboursement (réf. RB-70311)", ["70310"]),
+    ("Order VL-70312; see also #RB70313 and RB-70314", ["70312"]),
+    # with no letters labelled, a reference still counts; a return's letters never do
+    ("réf. RB-70315", ["70315"]),
+    ("RET-70316 approved", []),
+])
+def test_references_with_other_letters_than_the_orders(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_an_order_column_beside_a_return_column() -> None:
+    html = ("<table><tr><th>N° de commande</th><th>N° de retour</th><th>Article</th></tr>"
+            "<tr><td>VL-70317</td><td>RX-55012</td><td>Jean slim 28/32</td></tr></table>")
+    assert find_order_numbers(html_to_text(html), []) == ["70317"]
+
+
+@pytest.mark.parametrize("text, prefix, orders", [
+    # the store's own letters glued to the number, after a return or complaint word: the order concerned
+    ("Reso VL70320\nCome faccio il reso?", "VL", ["70320"]),
+    ("Reclamo TL31084003", "TL", ["31084003"]),
+    # but not after a model word
+    ("model VL-4071, order VL-40710", "VL", ["40710"]),
+])
+def test_the_store_prefix_after_a_return_or_complaint_word(text: str, prefix: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, [], prefix) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a count, a plural order word, a comma, then the list
+    ("I have 2 orders, 70330 and 70331, both for the same address", ["70330", "70331"]),
+    ("two orders, 1500 customers", []),
+    # order words written with a hyphen or abbreviated; a label line after "Re:"
+    ("Bestell-ID: 4021566721", ["4021566721"]),
+    ("hoi, bestelnr 4021588127 nog niet binnen", ["4021588127"]),
+    ("Hi,\nRe: Order ID\n31084420\nThe drawer is broken.", ["31084420"]),
+])
+def test_a_list_after_a_comma_and_more_order_words(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # sixteen digits glued to letters in one token are a part of a carrier's code
+    ("verzonden via DHL, code JVGL0612345678901235.", []),
+    ("Envío con Correos, seguimiento PQ4F6P0712345670128002L.", []),
+    # but not in a link's parameter
+    ("https://shop.example/detail?orderId=8187440293165529", ["8187440293165529"]),
+])
+def test_a_marketplace_id_is_no_part_of_a_longer_token(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
