@@ -5,8 +5,9 @@ is a year, a house number or a price as often as an order. The families that pre
 - an order word, "#", "n°" or a reference word before the number, in any language
   ("order no. 3042", "Bestellnr. 3042", "your ref KT-3042", "Ref: MM#2051");
 - a cell or line holding only an order label, with the number in the next cell, on the next line,
-  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row), and a
-  line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043");
+  or below it in the table's column ("Order | 3042", "Order number:\\n3042", "Re: Order ID\\n3042",
+  a header row), a line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043"),
+  and a plural order word, a comma and a list ("I have 2 orders, 3042 and 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
   "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
   "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
@@ -14,11 +15,15 @@ is a year, a house number or a price as often as an order. The families that pre
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
-  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
-Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its
-sentence), years (also under a label that names no number: "Order\\n2025"), dates, amounts, phone
-numbers and numbers that are part of a tracking number (or follow a tracking word) are never
-orders.
+  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
+  after a return or complaint word ("Reso BP2051"); references with other letters then count only
+  when labelled themselves (a refund's "réf. RB-77120" beside "commande BP-2051").
+A number the message names as a ticket's, a request's or a subscription's is no order anywhere in
+it (unless an order word is just before it). Ticket, case, issue, request, subscription and invoice
+numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
+number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
+number (or follow a tracking word) are never orders; nor are 16 digits glued to letters (a
+carrier's code "JVGL0612345678901234").
 """
 
 from __future__ import annotations
