@@ -18,8 +18,7 @@ is a year, a house number or a price as often as an order. The families that pre
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
   after a return or complaint word ("Reso BP2051"); references with other letters then count only
   when labelled themselves (a refund's "réf. RB-77120" beside "commande BP-2051").
-A number the message names as a ticket's, a request's or a subscription's is no order anywhere in
-it (unless an order word is just before it). Ticket, case, issue, request, subscription and invoice
+Ticket, case, issue, request, subscription and invoice
 numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
 number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
 number (or follow a tracking word) are never orders; nor are 16 digits glued to letters (a
@@ -33,7 +32,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
+from inbox_agent.extract.patterns import CaselessSet, caseless
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
@@ -72,7 +71,6 @@ class _OrderRules:
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     not_order_letters: re.Pattern[str]
-    named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
 
 
 @dataclass(frozen=True)
@@ -127,8 +125,6 @@ def _rules() -> _OrderRules:
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
-        named_not_order=caseless(
-            rf"(?<![^\W\d_])(?:{data['named_not_order_words']}){data['named_not_order_rest']}"),
     )
 
 
@@ -178,8 +174,6 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
-    named = {m.group(m.re.groups) for m in rules.named_not_order.finditer(text, lower)} if hits else set()
-    hits = [h for h in hits if h.number not in named or _after_order_word(lower, h, rules)]
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
@@ -193,12 +187,6 @@ def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
     if not labelled:
         return hits
     return [h for h in hits if not h.style or h.style.lower() in labelled]
-
-
-def _after_order_word(lower: str, hit: _Hit, rules: _OrderRules) -> bool:
-    """Whether an order word is just before the number at `hit` ("order 3042"): an order named so
-    stays one where the message also names its number as a ticket's or a request's."""
-    return rules.order_word.search(lower, max(0, hit.position - _BEFORE), hit.position) is not None
 
 
 def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
