@@ -143,6 +143,9 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "Check our 2025 collection!",
     "notre 2024 catalogue est en ligne",
     "our 1500 customers love it",
+    "your 2025 collection is great",
+    "548 Market St #48211, San Francisco",
+    "12 Harbour Road #4471",
     "Order date: 2025-03-12",
     "Order\t12/03/2025\t",
     "Ordered in 2023, still waiting",
@@ -161,6 +164,11 @@ def test_numbers_that_only_look_like_orders(text: str) -> None:
 
 def test_our_order_named_bare() -> None:
     assert find_order_numbers("Hi, our 2134 was delivered to a locker (our 2135).", []) == ["2134", "2135"]
+
+
+def test_a_trade_partners_your_before_a_bare_number_names_the_stores_order() -> None:
+    text = "For AliExpress order 8254857940384264 (your 32366) we resend; about your 605102: refunded"
+    assert find_order_numbers(text, []) == ["8254857940384264", "32366", "605102"]
 
 
 def test_an_order_next_to_a_distractor_is_still_read() -> None:
