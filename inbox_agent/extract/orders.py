@@ -70,6 +70,7 @@ class _OrderRules:
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
+    spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
 
 
@@ -113,7 +114,7 @@ def _rules() -> _OrderRules:
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(
-            rf"(?:{data['not_marketplace_before']}){data['not_marketplace_filler']}\W*$"
+            rf"(?:{data['not_marketplace_before']}){data['not_marketplace_filler']}(?:[^\w\n]*+|[^\w\n]*:[^\S\n]*\n[^\S\n]*)$"
         ),
         cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
         cell_number=re.compile(cell_number),
@@ -124,6 +125,7 @@ def _rules() -> _OrderRules:
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
+        spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
 
@@ -494,13 +496,16 @@ def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
 
 
 def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
-    """Bare references in a store's style ("PX-10452", "WX-20931"): capitals, a dash, the number,
-    wherever they stand; not a country's letters before a postcode ("CH-8001"), and not after a
-    word that makes them a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
+    """Bare references in a store's style ("PX-10452", "WX-20931", "ZP 88274"): capitals, a dash
+    or a space, the number, wherever they stand; not a country's or a state's letters before a
+    postcode ("CH-8001", "TX 78704"), and not after a word that makes them a ticket's, an invoice's
+    or the writer's own ("our ref PO-88412")."""
     hits = []
     for m in rules.store_reference.finditer(lower):
         written = _letters(text, rules, m.start(1), m.end(1))
         if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
+            continue
+        if lower[m.end(1)] != "-" and rules.spaced_postcode_letters.fullmatch(m.group(1)):
             continue
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before) or rules.not_letters_before.search(before):

@@ -144,6 +144,11 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "notre 2024 catalogue est en ligne",
     "our 1500 customers love it",
     "your 2025 collection is great",
+    "1187 Oak Ave, Columbus, OH 43215",
+    "Spedizione a Milano (CAP 20121)",
+    "Lot number on the bag: LOT 251104.",
+    "Amtsgericht München HRB 241187",
+    "a new RTX 4090 for the shop PC",
     "548 Market St #48211, San Francisco",
     "12 Harbour Road #4471",
     "Order date: 2025-03-12",
@@ -408,4 +413,19 @@ def test_a_list_after_a_comma_and_more_order_words(text: str, orders: list[str])
     ("https://shop.example/detail?orderId=8187440293165529", ["8187440293165529"]),
 ])
 def test_a_marketplace_id_is_no_part_of_a_longer_token(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a store's letters, a space, the number: a reference in the store's style, as with a dash
+    ("hi, we send again the earbuds (your ZP 88274). new number follows", ["88274"]),
+    ("Suivi dernier kilomètre ZP 88296 / ZP 88329", ["88296", "88329"]),
+    ("Ma commande c'est ZP 88329. Je fais quoi ?", ["88329"]),
+    # a plural order word, a colon, then the list
+    ("I placed two orders a week apart: 403071266 and 403073940.", ["403071266", "403073940"]),
+    # a tracking column header on the line above is no tracking word for the marketplace order below
+    ("AE order\tStore ref\tNew tracking\t\n\n3950468524727228\t#4866\n", ["3950468524727228", "4866"]),
+    ("Tracking number:\n3950468524727228", []),
+])
+def test_spaced_store_references_colon_lists_and_table_rows(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
