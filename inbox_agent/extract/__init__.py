@@ -107,7 +107,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_last_mile, numbers = _written_numbers(new_words, [(t.number, t.carrier) for t in tracking], orders)
     read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
-    if not (parsed.is_bounce and automated):
+    if content_type != "multipart/report":  # a delivery report's words are the server's, in no one's language
         sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{parsed.subject_topic}\n{parsed.new_text}"
         language = detect_language(sample, languages)
     why = {

@@ -5,8 +5,9 @@ is a year, a house number or a price as often as an order. The families that pre
 - an order word, "#", "n°" or a reference word before the number, in any language
   ("order no. 3042", "Bestellnr. 3042", "your ref KT-3042", "Ref: MM#2051");
 - a cell or line holding only an order label, with the number in the next cell, on the next line,
-  or below it in the table's column ("Order | 3042", "Order number:\\n3042", a header row), and a
-  line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043");
+  or below it in the table's column ("Order | 3042", "Order number:\\n3042", "Re: Order ID\\n3042",
+  a header row), a line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043"),
+  and a plural order word, a comma and a list ("I have 2 orders, 3042 and 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
   "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
   "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
@@ -14,11 +15,14 @@ is a year, a house number or a price as often as an order. The families that pre
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
-  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051".
-Ticket, case, issue, request and invoice numbers (and a bare "#" number after one in its
-sentence), years (also under a label that names no number: "Order\\n2025"), dates, amounts, phone
-numbers and numbers that are part of a tracking number (or follow a tracking word) are never
-orders.
+  "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
+  after a return or complaint word ("Reso BP2051"); references with other letters then count only
+  when labelled themselves (a refund's "réf. RB-77120" beside "commande BP-2051").
+Ticket, case, issue, request, subscription and invoice
+numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
+number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
+number (or follow a tracking word) are never orders; nor are 16 digits glued to letters (a
+carrier's code "JVGL0612345678901234").
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class _OrderRules:
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
     not_store_before: re.Pattern[str]
+    not_lettered_before: re.Pattern[str]  # the same before the store's own letters
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -65,6 +70,7 @@ class _OrderRules:
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
+    spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
 
 
@@ -73,6 +79,7 @@ class _Hit:
     position: int
     number: str
     letters: str = ""  # the store's letters written against a labelled number, as written
+    style: str = ""  # the letters of a number that counts for its reference style alone ("RB-77120", "réf. RB-77120")
 
 
 @lru_cache(maxsize=1)
@@ -92,22 +99,22 @@ def _rules() -> _OrderRules:
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
             *(caseless(expand(p)) for p in data["reference_patterns"]),
-            caseless(rf"\d(?<![\d.,]\d){data['marketplace_rest']}(?![\d.,]\d)"),
+            # not glued to letters in one token: then it is a part of a carrier's code ("JVGL0612...")
+            caseless(rf"\d(?<![\d.,]\d)(?<![^\W\d_]\d){data['marketplace_rest']}(?![\d.,]\d|[^\W\d_])"),
             caseless(rf"[\t|\n]{label}[\t|\n]"),
             caseless(data["list_label"]),
         ]),
         references=range(stores, stores + references),
         marketplace=stores + references,
-        not_store_before=re.compile(
-            rf"(?:{data['not_store_before']})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$"
-        ),
+        not_store_before=_words_before(f"{data['not_store_before']}|{data['about_order_before']}"),
+        not_lettered_before=_words_before(data["not_store_before"]),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
             rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?$"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(
-            rf"(?:{data['not_marketplace_before']}){data['not_marketplace_filler']}\W*$"
+            rf"(?:{data['not_marketplace_before']}){data['not_marketplace_filler']}(?:[^\w\n]*+|[^\w\n]*:[^\S\n]*\n[^\S\n]*)$"
         ),
         cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
         cell_number=re.compile(cell_number),
@@ -118,8 +125,15 @@ def _rules() -> _OrderRules:
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
+        spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
     )
+
+
+def _words_before(words: str) -> re.Pattern[str]:
+    """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
+    colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order."""
+    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$")
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -155,15 +169,26 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(lower, tracking_numbers, rules)
+    hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters}
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
     if prefix and prefix.lower() not in letters:
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
-             if not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+             if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
+
+
+def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
+    """`hits` without the references whose letters only their style makes count, once letters
+    labelled as an order's are seen: a store writes its orders with its own letters, and other
+    letters then are a refund's, a return's ("commande VL-3009921 ... (réf. RB-77120)")."""
+    labelled = {h.letters.lower() for h in hits if h.letters and not h.style}
+    if not labelled:
+        return hits
+    return [h for h in hits if not h.style or h.style.lower() in labelled]
 
 
 def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
@@ -221,7 +246,8 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
                 continue
             letters = written if written.isupper() else ""
         digits = _GROUP_BREAK.sub("", m.group(number))
-        hits.append(_Hit(m.start(number), digits, letters))
+        styled = reference or lower.startswith(_MARKS, m.start())  # a reference word or '#', no order word
+        hits.append(_Hit(m.start(number), digits, letters, letters if styled else ""))
         if not reference:
             hits += _series(lower, m.end(number), len(digits), rules)
     return hits
@@ -470,18 +496,21 @@ def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
 
 
 def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
-    """Bare references in a store's style ("PX-10452", "WX-20931"): capitals, a dash, the number,
-    wherever they stand; not a country's letters before a postcode ("CH-8001"), and not after a
-    word that makes them a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
+    """Bare references in a store's style ("PX-10452", "WX-20931", "ZP 88274"): capitals, a dash
+    or a space, the number, wherever they stand; not a country's or a state's letters before a
+    postcode ("CH-8001", "TX 78704"), and not after a word that makes them a ticket's, an invoice's
+    or the writer's own ("our ref PO-88412")."""
     hits = []
     for m in rules.store_reference.finditer(lower):
         written = _letters(text, rules, m.start(1), m.end(1))
         if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
             continue
+        if lower[m.end(1)] != "-" and rules.spaced_postcode_letters.fullmatch(m.group(1)):
+            continue
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
             continue
-        hits.append(_Hit(m.start(2), m.group(2)))
+        hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
 
 

@@ -185,6 +185,7 @@ class _Reader:
         for k in range(i + 1, end - 1):
             inner.append(max(inner[-1], letters[k]))
         any_format = False
+        loose: tuple[Identified, int] | None = None  # a window only a format without check digit accepts
         for j in range(end - 1, i - 1, -1):
             size = lengths[j + 1] - lengths[i]
             if size < _MIN_LEN:
@@ -201,10 +202,15 @@ class _Reader:
                 context = self.context(before) if context is None else context
                 if not context:
                     continue
+            if loose is None and identified.format.checksum is None:
+                loose = identified, j  # a shorter window whose check digit holds is the number
+                continue
+            if loose is not None and identified.format.checksum is None:
+                continue
             return identified, j
         if not any_format:
             self._barren.add(stretch)
-        return None
+        return loose
 
 
 def _plausible_split(letters: list[int], inner: int, i: int, j: int) -> bool:

@@ -206,6 +206,13 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
     ("", "Hello, I host a podcast about dogs with 12,000 weekly listeners and we have ad slots "
          "open for spring. Would your brand like a sponsored mention? Rates attached.", "unknown"),
     ("", "Hallo, verzenden jullie ook naar België? Ik wil graag twee lampen bestellen.", "customer"),
+    # parcel-fee phishing: addressed as a customer, a link to a bare IP address, a fee due in 48 hours
+    ("", "Sehr geehrter Kunde, Ihr Paket wartet. Zollgebühr 1,99 EUR: bitte bezahlen Sie innerhalb von "
+         "48 Stunden: http://203.0.113.9/pay", "unknown"),
+    ("", "Dear customer, your parcel is held. Pay the 2.99 USD fee within 24 hours at http://198.51.100.4/p",
+     "unknown"),
+    # but a buyer who pastes such a notice is still a customer
+    ("", "Dear customer, your parcel was delivered. That is what I got, but my parcel is not here!", "customer"),
     ("", "Bom dia, a minha encomenda 5512 ainda não chegou e preciso da fatura.", "customer"),
 ])
 def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: str, body: str, role: str) -> None:

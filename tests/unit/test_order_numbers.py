@@ -143,6 +143,14 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "Check our 2025 collection!",
     "notre 2024 catalogue est en ligne",
     "our 1500 customers love it",
+    "your 2025 collection is great",
+    "1187 Oak Ave, Columbus, OH 43215",
+    "Spedizione a Milano (CAP 20121)",
+    "Lot number on the bag: LOT 251104.",
+    "Amtsgericht München HRB 241187",
+    "a new RTX 4090 for the shop PC",
+    "548 Market St #48211, San Francisco",
+    "12 Harbour Road #4471",
     "Order date: 2025-03-12",
     "Order\t12/03/2025\t",
     "Ordered in 2023, still waiting",
@@ -161,6 +169,11 @@ def test_numbers_that_only_look_like_orders(text: str) -> None:
 
 def test_our_order_named_bare() -> None:
     assert find_order_numbers("Hi, our 2134 was delivered to a locker (our 2135).", []) == ["2134", "2135"]
+
+
+def test_a_trade_partners_your_before_a_bare_number_names_the_stores_order() -> None:
+    text = "For AliExpress order 8254857940384264 (your 32366) we resend; about your 605102: refunded"
+    assert find_order_numbers(text, []) == ["8254857940384264", "32366", "605102"]
 
 
 def test_an_order_next_to_a_distractor_is_still_read() -> None:
@@ -337,4 +350,82 @@ def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchas
     ("order 123456789012345 (fifteen digits)", []),
 ])
 def test_long_store_order_numbers(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a request's tag and a subscription's number are no orders; an order named so beside a ticket is
+    ("Re: [Request #70303] order 70304 missing", ["70304"]),
+    ("Subscription ID SUB-70305, mon abonnement n° 70306", []),
+    ("Ticket 70307 opened about your order 70307", ["70307"]),
+])
+def test_a_ticket_or_subscription_number_is_no_order(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # once letters are labelled as an order's, references with other letters are a refund's, a return's
+    ("commande VL-70310 annulée, remboursement (réf. RB-70311)", ["70310"]),
+    ("Order VL-70312; see also #RB70313 and RB-70314", ["70312"]),
+    # with no letters labelled, a reference still counts; a return's letters never do
+    ("réf. RB-70315", ["70315"]),
+    ("RET-70316 approved", []),
+])
+def test_references_with_other_letters_than_the_orders(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_an_order_column_beside_a_return_column() -> None:
+    html = ("<table><tr><th>N° de commande</th><th>N° de retour</th><th>Article</th></tr>"
+            "<tr><td>VL-70317</td><td>RX-55012</td><td>Jean slim 28/32</td></tr></table>")
+    assert find_order_numbers(html_to_text(html), []) == ["70317"]
+
+
+@pytest.mark.parametrize("text, prefix, orders", [
+    # the store's own letters glued to the number, after a return or complaint word: the order concerned
+    ("Reso VL70320\nCome faccio il reso?", "VL", ["70320"]),
+    ("Reclamo TL31084003", "TL", ["31084003"]),
+    # but not after a model word
+    ("model VL-4071, order VL-40710", "VL", ["40710"]),
+])
+def test_the_store_prefix_after_a_return_or_complaint_word(text: str, prefix: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, [], prefix) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a count, a plural order word, a comma, then the list
+    ("I have 2 orders, 70330 and 70331, both for the same address", ["70330", "70331"]),
+    ("two orders, 1500 customers", []),
+    # order words written with a hyphen or abbreviated; a label line after "Re:"
+    ("Bestell-ID: 4021566721", ["4021566721"]),
+    ("hoi, bestelnr 4021588127 nog niet binnen", ["4021588127"]),
+    ("Hi,\nRe: Order ID\n31084420\nThe drawer is broken.", ["31084420"]),
+])
+def test_a_list_after_a_comma_and_more_order_words(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # sixteen digits glued to letters in one token are a part of a carrier's code
+    ("verzonden via DHL, code JVGL0612345678901235.", []),
+    ("Envío con Correos, seguimiento PQ4F6P0712345670128002L.", []),
+    # but not in a link's parameter
+    ("https://shop.example/detail?orderId=8187440293165529", ["8187440293165529"]),
+])
+def test_a_marketplace_id_is_no_part_of_a_longer_token(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # a store's letters, a space, the number: a reference in the store's style, as with a dash
+    ("hi, we send again the earbuds (your ZP 88274). new number follows", ["88274"]),
+    ("Suivi dernier kilomètre ZP 88296 / ZP 88329", ["88296", "88329"]),
+    ("Ma commande c'est ZP 88329. Je fais quoi ?", ["88329"]),
+    # a plural order word, a colon, then the list
+    ("I placed two orders a week apart: 403071266 and 403073940.", ["403071266", "403073940"]),
+    # a tracking column header on the line above is no tracking word for the marketplace order below
+    ("AE order\tStore ref\tNew tracking\t\n\n3950468524727228\t#4866\n", ["3950468524727228", "4866"]),
+    ("Tracking number:\n3950468524727228", []),
+])
+def test_spaced_store_references_colon_lists_and_table_rows(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders

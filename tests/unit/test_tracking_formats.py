@@ -101,3 +101,10 @@ def test_hostile_spaced_digits_keep_the_numbers_and_add_none(text: str, expected
     where no strong format can begin is left at once unless a tracking word stands before it;
     neither drops a real number (benchmarks/hostile_text.py prints the CPU time)."""
     assert [f.number for f in find_tracking_numbers(text)] == expected
+
+
+def test_a_number_whose_check_digit_holds_is_not_stretched_over_the_next_word() -> None:
+    """A format without a check digit accepts "UV925288503NLWE" (the S10 number and the word "we"):
+    the shorter window whose check digit holds is the number."""
+    found = find_tracking_numbers("Old tracking UV 925 288 503 NL we will claim with logistic")
+    assert [(t.number, t.carrier) for t in found] == [("UV925288503NL", "postnl")]
