@@ -81,7 +81,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     reading = reading or ReadingConfig()
     all_text = parsed.all_text
     tracking = tuple(find_tracking_numbers(all_text))
-    orders = tuple(find_order_numbers(all_text, [t.number for t in tracking], order_prefix))
+    orders = tuple(find_order_numbers(all_text, [t.number for t in tracking], order_prefix, parsed.subject))
     automated = bool(parsed.automated)
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"

@@ -190,7 +190,7 @@ def clues_of(example: TrainingExample) -> Clues:
     tracking = find_tracking_numbers(whole)
     body, topic = lexicon_scores(example.text, read_subject(example.subject, example.state))
     return Clues(example.role, subject_topic(example.subject) != example.subject.strip(), bool(tracking),
-                 bool(find_order_numbers(whole, [t.number for t in tracking])), body.totals, topic.totals,
+                 bool(find_order_numbers(whole, [t.number for t in tracking], subject=example.subject)), body.totals, topic.totals,
                  example.state)
 
 

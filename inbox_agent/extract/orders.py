@@ -142,14 +142,20 @@ _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Z
 _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED_NUMBER}", re.IGNORECASE)
 
 
+# A reference in a subject: capitals glued to the number ("Missing package CF4612"): people title a
+# mail with their order's reference, and its letters then count before any number of the message
+_SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
+
+
 @lru_cache(maxsize=8)
 def _prefixed(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}{_LETTERED_NUMBER}", re.IGNORECASE)
 
 
-def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "") -> list[str]:
+def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "", subject: str = "") -> list[str]:
     """Order numbers in `text` in order of first appearance, without duplicates (`prefix`: the
-    store's own letters before its references, which then count without an order word)."""
+    store's own letters before its references, which then count without an order word; `subject`:
+    the message's subject, whose glued references show the store's letters the same way)."""
     rules = _rules()
     lower = _lower(text)
     hits: list[_Hit] = []
@@ -170,7 +176,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(lower, tracking_numbers, rules)
     hits = _without_other_letters(hits)
-    letters = {h.letters.lower() for h in hits if h.letters}
+    letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
     if prefix and prefix.lower() not in letters:
         lettered += _prefixed(prefix.lower()).finditer(text)
@@ -179,6 +185,18 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "")
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
+
+
+def _subject_letters(subject: str, rules: _OrderRules) -> set[str]:
+    """The letters of the subject's glued references ("CF4612"), lower case; not those of a return,
+    an invoice, a ticket... nor letters after a word that makes them such ("Invoice INV4821")."""
+    found = set()
+    for m in _SUBJECT_REFERENCE.finditer(subject):
+        letters = m.group("letters").lower()
+        before = subject[max(0, m.start() - _BEFORE) : m.start()].lower()
+        if not (rules.not_order_letters.fullmatch(letters) or rules.not_lettered_before.search(before)):
+            found.add(letters)
+    return found
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:

@@ -59,7 +59,7 @@ def read_case(case: OrderCase) -> list[str]:
     message.set_content(case.text, subtype="html" if case.html else "plain")
     all_text = parse_email(message.as_bytes()).all_text
     tracking = [t.number for t in find_tracking_numbers(all_text)]
-    return find_order_numbers(all_text, tracking, case.prefix)
+    return find_order_numbers(all_text, tracking, case.prefix, case.subject)
 
 
 def score(results: Sequence[tuple[OrderCase, Sequence[str]]]) -> Score:

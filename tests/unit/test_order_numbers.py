@@ -429,3 +429,22 @@ def test_a_marketplace_id_is_no_part_of_a_longer_token(text: str, orders: list[s
 ])
 def test_spaced_store_references_colon_lists_and_table_rows(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("subject, text, orders", [
+    # a subject's glued reference shows the store's letters: they count there and in the text
+    ("Re: CF4230 / CF4231", "Parcel 1 (CF4230) showed up today, the second one (CF4231) did not.", ["4230", "4231"]),
+    ("Where is CF4612?", "Tracking says delivered, nothing here.", ["4612"]),
+    # not a return's, an invoice's or a ticket's letters, nor after such a word
+    ("RMA20931 received", "Thanks, we got the return.", []),
+    ("Invoice KT40210", "Please find the invoice attached.", []),
+    # without the subject, a glued reference alone is no order
+    ("", "Missing package CF4612", []),
+])
+def test_a_subjects_glued_reference_names_the_stores_letters(subject: str, text: str, orders: list[str]) -> None:
+    assert find_order_numbers(f"{subject}\n{text}", [], subject=subject) == orders
+
+
+def test_a_trade_partners_your_number_is_the_stores_order() -> None:
+    text = "wir haben die Rückerstattung für die Bestellung 3050391128847716 gemacht (Ihre Nummer 2096614)."
+    assert find_order_numbers(text, []) == ["3050391128847716", "2096614"]
