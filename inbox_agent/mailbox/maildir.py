@@ -66,8 +66,10 @@ class MaildirBackend:
         return UIDVALIDITY
 
     def start_point(self, folder: str, since: date | None) -> StartPoint:
-        position = int(time.time()) - START_SLACK_SECONDS if since is None else int(datetime(since.year, since.month, since.day,
-                                                                         tzinfo=UTC).timestamp())
+        if since is None:
+            position = int(time.time()) - START_SLACK_SECONDS
+        else:
+            position = int(datetime(since.year, since.month, since.day, tzinfo=UTC).timestamp())
         box = self._box(folder)
         older = sum(1 for key in box.iterkeys() if (self._delivered(box, key) or position) < position)
         return StartPoint(position, older)
