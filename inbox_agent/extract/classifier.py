@@ -189,9 +189,9 @@ def clues_of(example: TrainingExample) -> Clues:
     whole = f"{example.subject}\n{example.text}"
     tracking = find_tracking_numbers(whole)
     body, topic = lexicon_scores(example.text, read_subject(example.subject, example.state))
+    orders = find_order_numbers(whole, [t.number for t in tracking], subject=example.subject)
     return Clues(example.role, subject_topic(example.subject) != example.subject.strip(), bool(tracking),
-                 bool(find_order_numbers(whole, [t.number for t in tracking], subject=example.subject)), body.totals, topic.totals,
-                 example.state)
+                 bool(orders), body.totals, topic.totals, example.state)
 
 
 def clue_vector(clues: Clues) -> list[float]:
