@@ -144,6 +144,8 @@ def test_a_prefix_labelled_once_makes_its_other_references_count() -> None:
     "notre 2024 catalogue est en ligne",
     "our 1500 customers love it",
     "your 2025 collection is great",
+    "Maple & Moss Ltd · Company No. 14829301 · Bristol",
+    "Invoice No. 48224 is attached",
     "1187 Oak Ave, Columbus, OH 43215",
     "Spedizione a Milano (CAP 20121)",
     "Lot number on the bag: LOT 251104.",
@@ -448,3 +450,16 @@ def test_a_subjects_glued_reference_names_the_stores_letters(subject: str, text:
 def test_a_trade_partners_your_number_is_the_stores_order() -> None:
     text = "wir haben die Rückerstattung für die Bestellung 3050391128847716 gemacht (Ihre Nummer 2096614)."
     assert find_order_numbers(text, []) == ["3050391128847716", "2096614"]
+
+
+@pytest.mark.parametrize("text, tracking, orders", [
+    # "No." as "#"; a store whose letters are KB; a price after the number; a forwarder's list
+    ("the dog bed finally arrived today (No. 70655)", [], ["70655"]),
+    ("meine Bestellung KB204511 ist nicht da", [], ["204511"]),
+    ("New disputes:\n - Order #3203  $58.40  reason: item not received", [], ["3203"]),
+    ("Parcels you flagged:\n\n  61410  LQ827104496DE   zugestellt", ["LQ827104496DE"], ["61410"]),
+    ("the total was 3203 $ in the end", [], []),
+])
+def test_no_dot_kb_letters_prices_after_and_indented_forwarder_rows(text: str, tracking: list[str],
+                                                                     orders: list[str]) -> None:
+    assert find_order_numbers(text, tracking) == orders
