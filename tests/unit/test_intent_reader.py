@@ -211,7 +211,7 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
          "48 Stunden: http://203.0.113.9/pay", "unknown"),
     ("", "Dear customer, your parcel is held. Pay the 2.99 USD fee within 24 hours at http://198.51.100.4/p",
      "unknown"),
-    ("", "Estimado cliente, su paquete está retenido. Pague aquí <http://pago.example/p> en las próximas "
+    ("", "Estimado cliente, su paquete está retenido. Pague aquí <http://pago.example/p> en las proximas "
          "48 horas o el envío será devuelto.", "unknown"),
     # but a buyer who pastes such a notice is still a customer
     ("", "Dear customer, your parcel was delivered. That is what I got, but my parcel is not here!", "customer"),
