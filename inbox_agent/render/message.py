@@ -14,8 +14,10 @@ carries a random token, so only the people we wrote to can answer in our thread.
 from __future__ import annotations
 
 import email.utils
+import random
 import re
 import secrets
+import sys
 import textwrap
 from email.contentmanager import raw_data_manager
 from email.generator import BytesGenerator
@@ -28,6 +30,7 @@ from io import BytesIO
 from inbox_agent.errors import UnsendableAddress
 from inbox_agent.mailbox.base import INTERNAL_HEADER
 
+_BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))  # as the email generator writes its random number
 _LINE_END = re.compile(r"\r\n|\r|\n")  # the email generator's own split of a body into lines
 _CASE_TAG = re.compile(r"\[#C-(\d+)(?:-([0-9a-z]+))?\]")
 MAX_REFERENCE = 900  # a longer identifier cannot share a header line with its name: left out
@@ -197,6 +200,17 @@ def build_message(
 class _WholeBodyGenerator(BytesGenerator):
     """The email package's generator, writing a body in one piece: the stock one writes each line
     and its line end apart, two writes (and two encodings) per line, ~1,600 for a kit's picture."""
+
+    @classmethod
+    def _make_boundary(cls, text: bytes | None = None) -> str:
+        """The email package's boundary (15 '=', a random number, '=='), kept out of the parts'
+        text by looking for it there: the stock generator compiles a regular expression for each
+        new boundary (one per multipart, never reused) to look for it as a line."""
+        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):0{_BOUNDARY_DIGITS}d}" + "=="
+        chosen, counter = boundary, 0
+        while text is not None and f"--{chosen}".encode() in text:  # anywhere, not only as a line: never less safe
+            chosen, counter = f"{boundary}.{counter}", counter + 1
+        return chosen
 
     def _write_lines(self, lines: str) -> None:
         # the same bytes: every line end made the policy's, nothing added after the last line

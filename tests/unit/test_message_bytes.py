@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import os
+import random
 from email import message_from_bytes
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
 
-from inbox_agent.render.message import BUILDING, OUTGOING, build_message, serialized
+from inbox_agent.render.message import BUILDING, OUTGOING, _WholeBodyGenerator, build_message, serialized
 
 BODIES = ("Hello,\nyour parcel.\n", "no line end", "crlf\r\nlines\r\n\r\n", "cr\ronly\r", "mixed\r\n\nend\n\n",
           "Zürich — 配達済み\n" * 30, "", "\n", "a" * 200 + "\n" + "b " * 100)
@@ -41,3 +43,15 @@ def test_serialized_is_as_bytes_with_preamble_and_epilogue(policy: object, body:
     msg.preamble = "preamble\nline two\r\n"
     msg.epilogue = "epilogue\rend"
     assert serialized(msg) == msg.as_bytes()
+
+
+def test_a_boundary_is_the_email_packages_and_kept_out_of_the_text() -> None:
+    random.seed(17)
+    stock = BytesGenerator._make_boundary(b"some text")  # type: ignore[attr-defined]
+    random.seed(17)
+    assert _WholeBodyGenerator._make_boundary(b"some text") == stock
+    random.seed(17)
+    assert _WholeBodyGenerator._make_boundary(f"x\r\n--{stock}\r\n".encode()) == f"{stock}.0"
+    random.seed(17)
+    both = f"--{stock}--\r\n--{stock}.0".encode()
+    assert _WholeBodyGenerator._make_boundary(both) == f"{stock}.1"
