@@ -58,9 +58,6 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
     event = s.get(Event, event_id)
     if event is None or event.status != WorkStatus.PENDING:
         return
-    # done whichever way it goes (a failure rolls the item back whole): marked now, the mark goes
-    # out in the same UPDATE as the event's case link instead of one of its own at the end
-    event.status = WorkStatus.DONE
     now = rt.clock()
     facts: Facts
     inbound: InboundMessage | None = None
@@ -77,15 +74,18 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
             if not (facts.automated or facts.bulk):
                 leave_for_people(rt, s, inbound, None, now, reason=refusal)
             inbound.summary = inbound.summary.model_copy(update={"left_for_people": refusal})
+            event.status = WorkStatus.DONE
             return
         if _unsure(inbound.summary, facts) and (answer := _answer_with_numbers(place.case, facts)) is not None:
             facts = facts.model_copy(update={"intent": answer})
         elif _unsure(inbound.summary, facts) and not _guesses_agree(rt, place.case, inbound.summary, facts):
             _leave_unsure(rt, s, inbound, place.case, now)
+            event.status = WorkStatus.DONE
             return
         case = place.case or _open_case(s, inbound, facts, now)
         if case is not None:
             inbound.case_id = event.case_id = case.id
+            event.status = WorkStatus.DONE  # with its case link, in one UPDATE (a failure rolls the item back whole)
             facts = facts.model_copy(update={"has_new_tracking": _remember_message(s, case, inbound.summary)})
             with s.no_autoflush:  # the case's changes go out in one UPDATE with the decision's
                 linked = not inbound.message_id or s.get(CaseMessage, inbound.message_id) is not None
@@ -100,10 +100,12 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
     if case is None:
         if inbound is not None and not (facts.automated or facts.bulk):
             leave_for_people(rt, s, inbound, None, now)
+        event.status = WorkStatus.DONE
         return
     facts = facts.merged(case_facts(rt, case))
     decision = decide(load_playbook(), case.state, event.kind, facts)
     apply_decision(rt, s, case, event, decision, inbound, facts, now)
+    event.status = WorkStatus.DONE
 
 
 def _message_facts(summary: Summary, thread: str | None) -> Facts:
