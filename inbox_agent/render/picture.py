@@ -41,10 +41,11 @@ HEADER_MUTED = (220, 230, 245)
 TEXT_ON = ((BACKGROUND, INK), (BACKGROUND, MUTED), (DELIVERED_BAND, INK), (DELIVERED_BAND, MUTED),
            (HANDOVER_BAND, INK), (HANDOVER_BAND, MUTED), (HEADER_BAND, WHITE), (HEADER_BAND, HEADER_MUTED))
 SHADES = 16
-# Texts drawn lately, each with its box and its letters rendered (a few KB to ~60 KB each): the
-# same words come back picture after picture (the footer, the post office, the carriers' phrases
-# for their scans), and FreeType rendering them again is most of the picture's drawing.
-LINE_CACHE = 128
+# Texts drawn lately, each with its box and its letters rendered (a few KB to ~60 KB each, at most
+# ~2 MB for all): the same words come back picture after picture (the footer, the post office,
+# the carriers' phrases for their scans), and FreeType rendering them again is most of the
+# picture's drawing.
+LINE_CACHE = 64
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
               "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/Library/Fonts/Arial Unicode.ttf",
               "/System/Library/Fonts/Supplemental/Arial.ttf", "C:/Windows/Fonts/arial.ttf")
