@@ -5,8 +5,9 @@ before the server is told we saw it. A crash re-fetches and the unique keys abso
 are fetched one at a time and stored in groups (group commit): the messages read since the last
 commit are inserted in one transaction, then marked seen in one command. A group ends at
 GROUP_MESSAGES messages, GROUP_BYTES of raw mail (so catching up holds at most that plus one
-message in memory, not the backlog) or GROUP_SECONDS after its first message was read, and before
-a message that cannot be read. When a group's transaction fails (a unique key: a message stored
+message in memory, not the backlog) or once reading it took GROUP_CPU_SECONDS of this thread's
+CPU time (the bound of the queues' group commit, stages/queue.py: a busy machine does not shrink
+the groups), and before a message that cannot be read. When a group's transaction fails (a unique key: a message stored
 already; the database), nothing of it was committed or marked, and each of its messages is
 stored alone, by the paths below, before any is marked seen. Bad MIME
 is stored with its reason and set aside; a message whose storing fails is stored again bare and
@@ -41,6 +42,7 @@ from inbox_agent.security.budget import take, take_many
 from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
 from inbox_agent.stages.actions import leave_for_people
+from inbox_agent.stages.queue import GROUP_CPU_SECONDS
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import EventPayload, Summary
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor, MailboxStart
@@ -51,7 +53,6 @@ _RETENTION_EVERY = timedelta(hours=1)
 _UIDS_PER_QUERY = 500
 GROUP_MESSAGES = 20  # messages stored in one transaction and marked seen in one command, at most
 GROUP_BYTES = 2 * 1024 * 1024  # raw mail a group holds in memory before it is stored
-GROUP_SECONDS = 0.5  # how long a message read may wait for its group's commit (wall clock)
 
 
 @dataclass(frozen=True)
@@ -214,13 +215,13 @@ class _Group:
             self.rt.mailbox.mark_seen(self.folder, [stored.uid])
             return
         if not self.reads:
-            self.began = time.monotonic()
+            self.began = time.thread_time()
         self.reads.append(read)
         self.size += len(stored.raw)
 
     def full(self) -> bool:
         return bool(self.reads) and (len(self.reads) >= GROUP_MESSAGES or self.size >= GROUP_BYTES
-                                     or time.monotonic() - self.began >= GROUP_SECONDS)
+                                     or time.thread_time() - self.began >= GROUP_CPU_SECONDS)
 
     def store(self) -> None:
         """Commit the group's messages together, then mark them seen; when the transaction fails,
