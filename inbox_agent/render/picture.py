@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -40,6 +41,11 @@ HEADER_MUTED = (220, 230, 245)
 TEXT_ON = ((BACKGROUND, INK), (BACKGROUND, MUTED), (DELIVERED_BAND, INK), (DELIVERED_BAND, MUTED),
            (HANDOVER_BAND, INK), (HANDOVER_BAND, MUTED), (HEADER_BAND, WHITE), (HEADER_BAND, HEADER_MUTED))
 SHADES = 16
+# Texts drawn lately, each with its box and its letters rendered (a few KB to ~60 KB each, at most
+# ~2 MB for all): the same words come back picture after picture (the footer, the post office,
+# the carriers' phrases for their scans), and FreeType rendering them again is most of the
+# picture's drawing.
+LINE_CACHE = 64
 FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
               "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/Library/Fonts/Arial Unicode.ttf",
               "/System/Library/Fonts/Supplemental/Arial.ttf", "C:/Windows/Fonts/arial.ttf")
@@ -117,19 +123,52 @@ class _Canvas:
     def text(self, at: tuple[int, int], text: str, font: Font, ink: tuple[int, int, int],
              background: tuple[int, int, int], fit: bool = True) -> None:
         """`text` in `ink` on `background` at `at` (cut to the picture's width when `fit`)."""
-        if fit:
-            text = _fit(self._draw, text, font, WIDTH - 2 * MARGIN)
         base = _index(background, ink)
-        left, top, right, bottom = self._draw.textbbox(at, text, font=font)
+        fill = self._draw.draw.draw_ink(base + SHADES)
+        line = _line(text, font, fit, fill) if isinstance(font, ImageFont.FreeTypeFont) and "\n" not in text else None
+        if line is None:  # Pillow's own font, or several lines: drawn as Pillow draws them
+            if fit:
+                text = _fit(self._draw, text, font, WIDTH - 2 * MARGIN)
+            bounds = self._draw.textbbox(at, text, font=font)
+        else:
+            bounds = (line.box[0] + at[0], line.box[1] + at[1], line.box[2] + at[0], line.box[3] + at[1])
+        left, top, right, bottom = bounds
         box = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
         area = self._image.crop(box)  # the background's pixels under the text take this pair's index
         self._image.paste(area.point(_rebase(background, base)), box)
-        self._draw.text(at, text, font=font, fill=base + SHADES)
+        if line is None:
+            self._draw.text(at, text, font=font, fill=base + SHADES)
+        else:  # what ImageDraw.text does for one line at whole-pixel coordinates, its letters rendered once
+            self._draw.draw.draw_bitmap((at[0] + line.offset[0], at[1] + line.offset[1]), line.mask, fill)
 
     def image(self) -> Image.Image:
         """The picture as a palette image (the indices as they are, the palette attached)."""
         self._image.putpalette(_palette_channels())
         return self._image
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of text (cut to fit) as ImageDraw lays it out at (0, 0): its box, and its letters
+    rendered by FreeType (`mask`, a Pillow core image of coverage) with their offset."""
+
+    box: tuple[float, float, float, float]
+    mask: Any
+    offset: tuple[int, int]
+
+
+_SCRATCH = ImageDraw.Draw(Image.new("L", (1, 1)))  # measures and renders text as a canvas's draw does
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _line(text: str, font: ImageFont.FreeTypeFont, fit: bool, fill: int) -> _Line:
+    """`text` (one line) laid out and rendered as `ImageDraw.text` would in `font`, ink `fill`."""
+    if fit:
+        text = _fit(_SCRATCH, text, font, WIDTH - 2 * MARGIN)
+    box = _SCRATCH.textbbox((0, 0), text, font=font)
+    mask, offset = font.getmask2(text, _SCRATCH.fontmode, None, None, None, 0, "la", fill, (0.0, 0.0),
+                                 stroke_filled=True)
+    return _Line(box, mask, offset)
 
 
 def _index(background: tuple[int, int, int], ink: tuple[int, int, int]) -> int:

@@ -2,7 +2,14 @@
 
 Promise: the raw message is committed (unique on folder+UIDVALIDITY+UID and on its message key)
 before the server is told we saw it. A crash re-fetches and the unique keys absorb it. Messages
-are fetched one at a time, so catching up holds one message in memory, not the backlog. Bad MIME
+are fetched one at a time and stored in groups (group commit): the messages read since the last
+commit are inserted in one transaction, then marked seen in one command. A group ends at
+GROUP_MESSAGES messages, GROUP_BYTES of raw mail (so catching up holds at most that plus one
+message in memory, not the backlog) or once reading it took GROUP_CPU_SECONDS of this thread's
+CPU time (the bound of the queues' group commit, stages/queue.py: a busy machine does not shrink
+the groups), and before a message that cannot be read. When a group's transaction fails (a unique key: a message stored
+already; the database), nothing of it was committed or marked, and each of its messages is
+stored alone, by the paths below, before any is marked seen. Bad MIME
 is stored with its reason and set aside; a message whose storing fails is stored again bare and
 moved to "Needs attention" with the error (if even that fails it is copied there directly), and
 the next message goes on. A reused Message-ID is a duplicate only when the content is the same.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,10 +38,11 @@ from inbox_agent.mailbox.base import StoredMessage
 from inbox_agent.parse import ParsedEmail
 from inbox_agent.progress import catch_up
 from inbox_agent.reading import read_bytes
-from inbox_agent.security.budget import take
+from inbox_agent.security.budget import take, take_many
 from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
 from inbox_agent.stages.actions import leave_for_people
+from inbox_agent.stages.queue import GROUP_CPU_SECONDS
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.payloads import EventPayload, Summary
 from inbox_agent.store.tables import Event, InboundMessage, MailboxCursor, MailboxStart
@@ -42,6 +51,8 @@ MAX_RAW_BYTES = 25 * 1024 * 1024
 _QUOTED_ID = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^>\s]{1,998}>)")
 _RETENTION_EVERY = timedelta(hours=1)
 _UIDS_PER_QUERY = 500
+GROUP_MESSAGES = 20  # messages stored in one transaction and marked seen in one command, at most
+GROUP_BYTES = 2 * 1024 * 1024  # raw mail a group holds in memory before it is stored
 
 
 @dataclass(frozen=True)
@@ -131,15 +142,18 @@ def run_once(rt: Runtime) -> int:
     handled = 0
     top: int | None = None
     uids = _new_uids(rt, folder, uidvalidity, reading.start)
+    group = _Group(rt, folder, uidvalidity)
     with catch_up(f"ingest: {folder}", len(uids), rt.log) as advance:
         for uid in uids:
             stored = rt.mailbox.fetch(folder, uid)
             if stored is not None:
-                _ingest(rt, folder, uidvalidity, stored, backfill=stored.position < reading.first)
-                rt.mailbox.mark_seen(folder, [uid])
+                group.add(stored, backfill=stored.position < reading.first)
                 handled += 1
                 top = max(top or 0, stored.position)
+            if group.full():
+                group.store()
             advance()
+        group.store()
     if top is not None and rt.mailbox.positions_grow:
         reading = rt.reading = Reading(uidvalidity, top + 1, reading.first)
         with rt.db.transaction() as s:
@@ -168,6 +182,66 @@ def _new_uids(rt: Runtime, folder: str, uidvalidity: int, start: int) -> list[st
     return [uid for uid in uids if uid not in known]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A message read and its row built, not stored yet: `summary` as read (before any budget
+    trims the row's), `error` the reason it is set aside (its row then queues no event)."""
+
+    stored: StoredMessage
+    backfill: bool
+    parsed: ParsedEmail
+    summary: Summary
+    row: InboundMessage
+    error: str | None
+
+
+class _Group:
+    """The messages read since the last commit (module docstring: group commit)."""
+
+    def __init__(self, rt: Runtime, folder: str, uidvalidity: int) -> None:
+        self.rt, self.folder, self.uidvalidity = rt, folder, uidvalidity
+        self.reads: list[_Read] = []
+        self.size = 0
+        self.began = 0.0
+
+    def add(self, stored: StoredMessage, backfill: bool) -> None:
+        """Read `stored` into the group; one that cannot be read is stored alone (set aside) after
+        the group so far, so the messages keep their order."""
+        try:
+            read = _read(self.rt, self.folder, self.uidvalidity, stored, backfill)
+        except Exception:  # noqa: BLE001 - its own path below sets it aside with the error
+            self.store()
+            _ingest(self.rt, self.folder, self.uidvalidity, stored, backfill)
+            self.rt.mailbox.mark_seen(self.folder, [stored.uid])
+            return
+        if not self.reads:
+            self.began = time.thread_time()
+        self.reads.append(read)
+        self.size += len(stored.raw)
+
+    def full(self) -> bool:
+        return bool(self.reads) and (len(self.reads) >= GROUP_MESSAGES or self.size >= GROUP_BYTES
+                                     or time.thread_time() - self.began >= GROUP_CPU_SECONDS)
+
+    def store(self) -> None:
+        """Commit the group's messages together, then mark them seen; when the transaction fails,
+        each is stored alone first (its duplicate and set-aside paths)."""
+        reads, self.reads, self.size = self.reads, [], 0
+        if not reads:
+            return
+        try:
+            with self.rt.db.transaction() as s:
+                _add_group(self.rt, s, reads)
+        except Exception:  # noqa: BLE001 - nothing of the group committed: each message alone, as it would be
+            for read in reads:
+                _ingest(self.rt, self.folder, self.uidvalidity, read.stored, read.backfill)
+        else:
+            for read in reads:
+                if read.error:
+                    self.rt.log(f"ingest: message uid {read.stored.uid} set aside: {read.error}")
+        self.rt.mailbox.mark_seen(self.folder, [read.stored.uid for read in reads])
+
+
 def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool) -> None:
     """Store one message; a failure is tried once more as a bare row set aside for people."""
     try:
@@ -185,6 +259,29 @@ def _ingest(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, b
 
 
 def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool = False) -> None:
+    """Store one message in a transaction of its own: a duplicate is recorded as one, a reused
+    Message-ID with other content stored as its own message."""
+    read = _read(rt, folder, uidvalidity, stored, backfill)
+    row, error, parsed, summary = read.row, read.error, read.parsed, read.summary
+    if _insert(rt, row, error is None):
+        if error:
+            rt.log(f"ingest: message uid {stored.uid} set aside: {error}")
+        return
+    key = row.message_key
+    if parsed.message_id is None or _same_content(rt, key, parsed):
+        _record_duplicate(rt, row, key)
+        return
+    rt.log(f"ingest: {key} is reused by a message with other content; stored as its own message")
+    own = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=f"sha256:{parsed.fingerprint}",
+                         message_id=None, raw=row.raw,
+                         summary=summary.model_copy(update={"message_id": None, "message_id_reused": True}),
+                         status=row.status, error=error, received_at=row.received_at)
+    if not _insert(rt, own, error is None):
+        _record_duplicate(rt, own, own.message_key)
+
+
+def _read(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, backfill: bool) -> _Read:
+    """Parse and read `stored`, and build its row (no database work)."""
     now = rt.clock()
     parsed, extraction = read_bytes(stored.raw, rt.config)
     error = parsed.error
@@ -218,35 +315,44 @@ def _store(rt: Runtime, folder: str, uidvalidity: int, stored: StoredMessage, ba
     row = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=key,
                          message_id=parsed.message_id, raw=stored.raw[:MAX_RAW_BYTES], summary=summary,
                          status=WorkStatus.SHUNTED if error else WorkStatus.DONE, error=error, received_at=now)
-    if _insert(rt, row, error is None):
-        if error:
-            rt.log(f"ingest: message uid {stored.uid} set aside: {error}")
-        return
-    if parsed.message_id is None or _same_content(rt, key, parsed):
-        _record_duplicate(rt, row, key)
-        return
-    rt.log(f"ingest: {key} is reused by a message with other content; stored as its own message")
-    own = InboundMessage(folder=folder, uidvalidity=uidvalidity, uid=stored.uid, message_key=f"sha256:{parsed.fingerprint}",
-                         message_id=None, raw=row.raw,
-                         summary=summary.model_copy(update={"message_id": None, "message_id_reused": True}),
-                         status=row.status, error=error, received_at=now)
-    if not _insert(rt, own, error is None):
-        _record_duplicate(rt, own, own.message_key)
+    return _Read(stored, backfill, parsed, summary, row, error)
 
 
 def _insert(rt: Runtime, row: InboundMessage, with_event: bool) -> bool:
     """Commit the row (and its event); False when a unique key says it is already stored."""
     try:
         with rt.db.transaction() as s:
-            _trim_to_budget(rt, s, row)
-            s.add(row)
-            s.flush()
-            if with_event:
-                s.add(Event(kind="message.received", payload=EventPayload(inbound_id=row.id),
-                            status=WorkStatus.PENDING, created_at=row.received_at))
+            _add(rt, s, row, with_event)
     except IntegrityError:
         return False
     return True
+
+
+def _add(rt: Runtime, s: Session, row: InboundMessage, with_event: bool) -> None:
+    """The row (within its sender's budget) and, when `with_event`, its message.received event."""
+    _trim_to_budget(rt, s, row)
+    s.add(row)
+    s.flush()
+    if with_event:
+        s.add(Event(kind="message.received", payload=EventPayload(inbound_id=row.id),
+                    status=WorkStatus.PENDING, created_at=row.received_at))
+
+
+def _add_group(rt: Runtime, s: Session, reads: list[_Read]) -> None:
+    """`_add` for a group's rows, together: their budgets read in one SELECT, the rows inserted in
+    one statement (their ids then go into their events), the events in one more."""
+    rows = [read.row for read in reads]
+    counted = [row for row in rows if row.summary.tracking]
+    if counted:
+        limit = rt.config.security.max_tracking_per_sender_per_day
+        granted = take_many(s, [(f"tracking:{row.summary.sender}", row.received_at, len(row.summary.tracking))
+                                for row in counted], limit)
+        for row, units in zip(counted, granted, strict=True):
+            _trim(row, units)
+    s.add_all(rows)
+    s.flush()
+    s.add_all([Event(kind="message.received", payload=EventPayload(inbound_id=read.row.id), status=WorkStatus.PENDING,
+                     created_at=read.row.received_at) for read in reads if read.error is None])
 
 
 def _trim_to_budget(rt: Runtime, s: Session, row: InboundMessage) -> None:
@@ -255,7 +361,12 @@ def _trim_to_budget(rt: Runtime, s: Session, row: InboundMessage) -> None:
     if not tracking:
         return
     limit = rt.config.security.max_tracking_per_sender_per_day
-    granted = take(s, f"tracking:{row.summary.sender}", row.received_at, len(tracking), limit)
+    _trim(row, take(s, f"tracking:{row.summary.sender}", row.received_at, len(tracking), limit))
+
+
+def _trim(row: InboundMessage, granted: int) -> None:
+    """The row's tracking numbers cut to the `granted` first (the others counted as dropped)."""
+    tracking = row.summary.tracking
     if granted < len(tracking):
         row.summary = row.summary.model_copy(update={
             "tracking": tracking[:granted], "tracking_dropped": row.summary.tracking_dropped + len(tracking) - granted})

@@ -85,6 +85,7 @@ def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) ->
         case = place.case or _open_case(s, inbound, facts, now)
         if case is not None:
             inbound.case_id = event.case_id = case.id
+            event.status = WorkStatus.DONE  # with its case link, in one UPDATE (a failure rolls the item back whole)
             facts = facts.model_copy(update={"has_new_tracking": _remember_message(s, case, inbound.summary)})
             with s.no_autoflush:  # the case's changes go out in one UPDATE with the decision's
                 linked = not inbound.message_id or s.get(CaseMessage, inbound.message_id) is not None

@@ -6,7 +6,7 @@ destination post's own number when known: the playbook uses it to skip asking th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,10 +86,19 @@ class TrackingStatus:
         return (self.last_mile.number if self.last_mile is not None else "") or self.number
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["events"] = [asdict(e) for e in self.events]
-        data["legs"] = [asdict(leg) for leg in self.legs]
-        return data
+        """The view as plain JSON values, fields in declaration order (what `dataclasses.asdict`
+        gives, with lists for the tuples), built field by field: asdict copies the provider's
+        whole raw answer value by value, which made it the tracker's costliest step."""
+        last = self.last_mile
+        return {
+            "provider": self.provider, "number": self.number, "status": self.status,
+            "delivered_at": self.delivered_at, "origin_country": self.origin_country,
+            "destination_country": self.destination_country, "events": [_event_json(e) for e in self.events],
+            "last_mile": {"carrier": last.carrier, "number": last.number} if last is not None else None,
+            "tracking_url": self.tracking_url, "fetched_at": self.fetched_at, "sample": self.sample,
+            "error": self.error, "retry": self.retry, "last_mile_status": self.last_mile_status,
+            "legs": [_leg_json(leg) for leg in self.legs], "raw": _copied(self.raw),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrackingStatus:
@@ -112,6 +121,26 @@ class TrackingStatus:
             legs=tuple(Leg(**leg) for leg in data.get("legs", [])),
             raw=data.get("raw") or {},
         )
+
+
+def _event_json(event: TrackingEvent) -> dict[str, Any]:
+    return {"time": event.time, "location": event.location, "description": event.description,
+            "code": event.code, "source": event.source}
+
+
+def _leg_json(leg: Leg) -> dict[str, Any]:
+    return {"provider": leg.provider, "number": leg.number, "status": leg.status, "error": leg.error,
+            "url": leg.url, "carrier": leg.carrier, "relayed": leg.relayed}
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON value (dicts and lists new, the rest shared: JSON's scalars are immutable),
+    so a caller changing the view never changes the status it came from."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(v) for v in value)
+    return value
 
 
 def iso(value: datetime) -> str:

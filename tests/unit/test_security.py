@@ -9,20 +9,23 @@ import email
 import email.policy
 import email.utils
 import os
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 
 from inbox_agent.config import load_config
 from inbox_agent.errors import ConfigError, UnsendableAddress
 from inbox_agent.parse import parse_email
 from inbox_agent.render.message import BUILDING, build_message, envelope_address, prepare_approved
-from inbox_agent.security.budget import take
+from inbox_agent.security.budget import take, take_many
 from inbox_agent.security.dns import CachedDns
 from inbox_agent.security.secrets import masked_url
 from inbox_agent.security.sender import check_sender
 from inbox_agent.store.database import Database, utcnow
+from inbox_agent.store.tables import Budget
 from tests.support.dkim_keys import dkim_key
 
 SUPPLIER = "supplier@brightleaf.example"
@@ -182,3 +185,25 @@ def test_a_budget_grants_up_to_its_limit(tmp_path: Path) -> None:
         assert take(s, "tracking:eve@evil.example", now, 8, 10) == 2
         assert take(s, "tracking:jamie@example.org", now, 3, 10) == 3
     db.dispose()
+
+
+def test_budgets_taken_together_grant_what_taking_them_one_by_one_grants(database_url: str) -> None:
+    requests = [("tracking:eve@evil.example", 8), ("tracking:jamie@example.org", 3), ("tracking:eve@evil.example", 8),
+                ("tracking:new@example.org", 12), ("tracking:eve@evil.example", 1), ("tracking:jamie@example.org", 7)]
+    now = utcnow()
+    granted = {}
+    for how in ("alone", "together"):
+        db = Database(database_url)
+        db.create()
+        with db.transaction() as s:
+            s.add(Budget(key="tracking:jamie@example.org", day=now.date().isoformat(), used=4))
+            s.add(Budget(key="tracking:eve@evil.example", day=(now - timedelta(days=1)).date().isoformat(), used=10))
+        with db.transaction() as s:
+            granted[how] = ([take(s, key, now, units, 10) for key, units in requests] if how == "alone"
+                            else take_many(s, [(key, now, units) for key, units in requests], 10))
+        with db.transaction() as s:
+            granted[how + " used"] = sorted((b.key, b.day, b.used) for b in s.scalars(select(Budget)))
+            s.execute(delete(Budget))
+        db.dispose()
+    assert granted["alone"] == granted["together"] == [8, 3, 2, 10, 0, 3]
+    assert granted["alone used"] == granted["together used"]
