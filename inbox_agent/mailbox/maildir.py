@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -88,7 +89,7 @@ class MaildirBackend:
                 older.add(key)
                 continue
             found.append((delivered, key))
-        return [key for _, key in sorted(found)]
+        return [key for _, key in sorted(found, key=lambda item: (item[0], _key_order(item[1])))]
 
     def fetch(self, folder: str, uid: str) -> StoredMessage | None:
         box = self._box(folder)
@@ -173,3 +174,12 @@ class MaildirBackend:
 def _make_maildir(path: Path) -> None:
     for sub in ("new", "cur", "tmp"):
         (path / sub).mkdir(parents=True, exist_ok=True)
+
+
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def _key_order(key: str) -> list[str | int]:
+    """A Maildir key as delivery order reads it: its numbers as numbers ("1796058820.M94007P27818Q1"
+    before "1796058820.M100977P27818Q2": the same second, microseconds 94007 before 100977)."""
+    return [int(part) if part.isdigit() else part for part in _NUMBERS.split(key)]
