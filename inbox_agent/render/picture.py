@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -99,6 +100,9 @@ def tracking_image(events: Sequence[TrackingEvent], delivered_at: str | None, po
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
+_LINE_BREAKS = re.compile(r"[^\S\r\n]*[\r\n]+[^\S\r\n]*")  # a line break and the blanks around it
+
+
 class _Canvas:
     """The picture drawn straight as palette indices, on a one-byte-a-pixel ("L") image: pair `k`
     of TEXT_ON owns the indices k * (SHADES + 1) ... k * (SHADES + 1) + SHADES, its background
@@ -122,7 +126,10 @@ class _Canvas:
 
     def text(self, at: tuple[int, int], text: str, font: Font, ink: tuple[int, int, int],
              background: tuple[int, int, int], fit: bool = True) -> None:
-        """`text` in `ink` on `background` at `at` (cut to the picture's width when `fit`)."""
+        """`text` in `ink` on `background` at `at` (cut to the picture's width when `fit`: one line,
+        so a carrier's description holding line breaks is drawn with spaces instead)."""
+        if fit and ("\n" in text or "\r" in text):
+            text = _LINE_BREAKS.sub(" ", text)
         base = _index(background, ink)
         fill = self._draw.draw.draw_ink(base + SHADES)
         line = _line(text, font, fit, fill) if isinstance(font, ImageFont.FreeTypeFont) and "\n" not in text else None

@@ -238,3 +238,15 @@ def test_page_screenshot_without_a_browser_is_simply_absent() -> None:
     assert page_screenshot("https://tools.usps.com/go/TrackConfirmAction?tLabels=1", browser="no-such-browser-here",
                            timeout=5) is None
     assert page_screenshot("file:///etc/passwd") is None
+
+
+def test_a_carrier_description_holding_line_breaks_is_drawn_on_one_line() -> None:
+    """A carrier's scan text may hold line breaks; the picture draws it as the same words on one
+    line (the same pixels as with spaces), never fails on it."""
+    def events(place: str, text: str) -> list[TrackingEvent]:
+        return [TrackingEvent("2026-07-10T14:15:00-07:00", place, text, "01", "USPS")]
+
+    broken = tracking_image(events("LAS VEGAS,\r\nNV", "Delivered,\nIn/At\r\nMailbox"), None, "USPS", "940011",
+                            *_english())
+    spaced = tracking_image(events("LAS VEGAS, NV", "Delivered, In/At Mailbox"), None, "USPS", "940011", *_english())
+    assert broken.tobytes() == spaced.tobytes()
