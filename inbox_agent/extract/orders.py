@@ -174,7 +174,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         else:
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
-    hits += _tracking_row_hits(lower, tracking_numbers, rules)
+    hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
     hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
@@ -532,14 +532,24 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
     return hits
 
 
-def _tracking_row_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
     """The numbers that start a line whose rest gives one of the tracking numbers (a forwarder's
-    "2051 -> LA482915635FR")."""
+    "2051 -> LA482915635FR"); capitals glued before the number ("SB42830 Correos: LS...") are the
+    store's letters, as if labelled."""
     if not tracking_numbers:
         return []
     hits = []
     for m in rules.tracking_row.finditer(f"\n{lower}"):
-        rest = _GROUP_BREAK.sub("", m.group(0)[m.end(1) - m.start(0) :]).upper()
-        if any(t in rest for t in tracking_numbers):
-            hits.append(_Hit(m.start(1) - 1, m.group(1)))
+        rest = _GROUP_BREAK.sub("", m.group(0)[m.end(2) - m.start(0) :]).upper()
+        if not any(t in rest for t in tracking_numbers):
+            continue
+        if not (m.group(1) or m.group(3)):
+            continue  # a bare number then words: a sentence, not a row
+        letters = ""
+        if m.group(1):  # positions in the text are one less: the pattern reads it after a line break
+            written = _letters(text, rules, m.start(1) - 1, m.end(1) - 1)
+            if written is None or not written.isupper():
+                continue
+            letters = written
+        hits.append(_Hit(m.start(2) - 1, m.group(2), letters))
     return hits

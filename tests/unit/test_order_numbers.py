@@ -459,6 +459,9 @@ def test_a_trade_partners_your_number_is_the_stores_order() -> None:
     ("New disputes:\n - Order #3203  $58.40  reason: item not received", [], ["3203"]),
     ("Parcels you flagged:\n\n  61410  LQ827104496DE   zugestellt", ["LQ827104496DE"], ["61410"]),
     ("the total was 3203 $ in the end", [], []),
+    ("Last mile info\nSB42830 Correos: LS206566412ES\nSB42444 Correios: LR193638056BR", ["LS206566412ES", "LR193638056BR"],
+     ["42830", "42444"]),
+    ("\n2051 was delivered, tracking LA482915635FR", ["LA482915635FR"], []),
 ])
 def test_no_dot_kb_letters_prices_after_and_indented_forwarder_rows(text: str, tracking: list[str],
                                                                      orders: list[str]) -> None:
