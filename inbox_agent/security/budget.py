@@ -16,12 +16,7 @@ from inbox_agent.store.tables import Budget
 
 def take(s: Session, key: str, now: datetime, wanted: int, limit: int) -> int:
     """Take up to `wanted` units of `key`'s budget of `limit` for today; returns how many were granted."""
-    day = now.date().isoformat()
-    row = s.get(Budget, (key[:400], day), with_for_update=True)
-    if row is None:
-        row = Budget(key=key[:400], day=day, used=0)
-        s.add(row)
-    return _grant(row, wanted, limit)
+    return take_many(s, [(key, now, wanted)], limit)[0]
 
 
 def take_many(s: Session, wanted: list[tuple[str, datetime, int]], limit: int) -> list[int]:

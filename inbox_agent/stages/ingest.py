@@ -38,7 +38,7 @@ from inbox_agent.mailbox.base import StoredMessage
 from inbox_agent.parse import ParsedEmail
 from inbox_agent.progress import catch_up
 from inbox_agent.reading import read_bytes
-from inbox_agent.security.budget import take, take_many
+from inbox_agent.security.budget import take_many
 from inbox_agent.security.retention import drop_old_raw
 from inbox_agent.security.sender import check_sender
 from inbox_agent.stages.actions import leave_for_people
@@ -231,7 +231,7 @@ class _Group:
             return
         try:
             with self.rt.db.transaction() as s:
-                _add_group(self.rt, s, reads)
+                _add(self.rt, s, [(read.row, read.error is None) for read in reads])
         except Exception:  # noqa: BLE001 - nothing of the group committed: each message alone, as it would be
             for read in reads:
                 _ingest(self.rt, self.folder, self.uidvalidity, read.stored, read.backfill)
@@ -322,46 +322,27 @@ def _insert(rt: Runtime, row: InboundMessage, with_event: bool) -> bool:
     """Commit the row (and its event); False when a unique key says it is already stored."""
     try:
         with rt.db.transaction() as s:
-            _add(rt, s, row, with_event)
+            _add(rt, s, [(row, with_event)])
     except IntegrityError:
         return False
     return True
 
 
-def _add(rt: Runtime, s: Session, row: InboundMessage, with_event: bool) -> None:
-    """The row (within its sender's budget) and, when `with_event`, its message.received event."""
-    _trim_to_budget(rt, s, row)
-    s.add(row)
-    s.flush()
-    if with_event:
-        s.add(Event(kind="message.received", payload=EventPayload(inbound_id=row.id),
-                    status=WorkStatus.PENDING, created_at=row.received_at))
-
-
-def _add_group(rt: Runtime, s: Session, reads: list[_Read]) -> None:
-    """`_add` for a group's rows, together: their budgets read in one SELECT, the rows inserted in
-    one statement (their ids then go into their events), the events in one more."""
-    rows = [read.row for read in reads]
-    counted = [row for row in rows if row.summary.tracking]
+def _add(rt: Runtime, s: Session, rows: list[tuple[InboundMessage, bool]]) -> None:
+    """The rows, each within its sender's daily budget of tracking numbers (their budgets read in
+    one SELECT), inserted together (their ids then go into the events), and the message.received
+    event of each row whose flag says so."""
+    counted = [row for row, _ in rows if row.summary.tracking]
     if counted:
         limit = rt.config.security.max_tracking_per_sender_per_day
         granted = take_many(s, [(f"tracking:{row.summary.sender}", row.received_at, len(row.summary.tracking))
                                 for row in counted], limit)
         for row, units in zip(counted, granted, strict=True):
             _trim(row, units)
-    s.add_all(rows)
+    s.add_all([row for row, _ in rows])
     s.flush()
-    s.add_all([Event(kind="message.received", payload=EventPayload(inbound_id=read.row.id), status=WorkStatus.PENDING,
-                     created_at=read.row.received_at) for read in reads if read.error is None])
-
-
-def _trim_to_budget(rt: Runtime, s: Session, row: InboundMessage) -> None:
-    """At most [security] max_tracking_per_sender_per_day numbers from one sender reach a case."""
-    tracking = row.summary.tracking
-    if not tracking:
-        return
-    limit = rt.config.security.max_tracking_per_sender_per_day
-    _trim(row, take(s, f"tracking:{row.summary.sender}", row.received_at, len(tracking), limit))
+    s.add_all([Event(kind="message.received", payload=EventPayload(inbound_id=row.id), status=WorkStatus.PENDING,
+                     created_at=row.received_at) for row, with_event in rows if with_event])
 
 
 def _trim(row: InboundMessage, granted: int) -> None:
