@@ -192,10 +192,10 @@ def _subject_letters(subject: str, rules: _OrderRules) -> set[str]:
     an invoice, a ticket... nor letters after a word that makes them such ("Invoice INV4821")."""
     found = set()
     for m in _SUBJECT_REFERENCE.finditer(subject):
-        letters = m.group("letters").lower()
+        letters = _letters(subject, rules, m.start("letters"), m.end("letters"))
         before = subject[max(0, m.start() - _BEFORE) : m.start()].lower()
-        if not (rules.not_order_letters.fullmatch(letters) or rules.not_lettered_before.search(before)):
-            found.add(letters)
+        if letters is not None and not rules.not_lettered_before.search(before):
+            found.add(letters.lower())
     return found
 
 
