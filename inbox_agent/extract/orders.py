@@ -110,7 +110,7 @@ def _rules() -> _OrderRules:
         not_lettered_before=_words_before(data["not_store_before"]),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
-            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?$"
+            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?\Z"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(
@@ -133,7 +133,7 @@ def _rules() -> _OrderRules:
 def _words_before(words: str) -> re.Pattern[str]:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
     colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order."""
-    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*$")
+    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*\Z")
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"

@@ -466,3 +466,29 @@ def test_a_trade_partners_your_number_is_the_stores_order() -> None:
 def test_no_dot_kb_letters_prices_after_and_indented_forwarder_rows(text: str, tracking: list[str],
                                                                      orders: list[str]) -> None:
     assert find_order_numbers(text, tracking) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # the order as what is missing or wanted again, bare
+    ("waar blijft 54919?? al 3 weken wachten", ["54919"]),
+    ("where is my 60233? nothing since Monday", ["60233"]),
+    ("can u resend 604331. nothing came", ["604331"]),
+    ("waar blijft kt-22811??", ["22811"]),
+    ("where is 2025 going, what a year", []),
+    ("where is 25 Elm Street exactly?", []),
+    # a line that starts with it and says it is missing, also after a subject line ending in a
+    # word that would make the number something else at the end of its own line
+    ("parcel\n20811 still not here. tracking says delivered", ["20811"]),
+    ("2025 still not here", []),
+    # "num", two groups of three, a year's series
+    ("hi my order num is 1673 , the tracking is stuck", ["1673"]),
+    ("Order 610 536 - tracking shows it was delivered", ["610536"]),
+    ("Bestellung 2026-0412 fehlt", ["20260412"]),
+    ("order placed 2026-04-12, still nothing", []),
+    # capitals glued to five digits or more, as a store writes its references
+    ("I have two orders with you, BR11587 and BR11323.", ["11587", "11323"]),
+    ("container MSKU7712345 arrived", []),
+    ("the gift card BRG289482 does not work", []),
+])
+def test_bare_orders_in_short_mail_and_written_references(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
