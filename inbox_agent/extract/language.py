@@ -14,9 +14,11 @@ text first needs it.
 Most texts settle it before lingua runs, at a tenth of its cost: their function words. A word
 of `CUE_WORDS` counts for its language when no other of the store's languages lists it; a text
 with at least `_CUE_HITS` such words of one language and at most `_CUE_RIVAL_HITS` of any other is
-that language. On the 6,883 labelled training texts the cue settles 4,408 (64%) and is right on
-4,400 of them, where lingua is right on 4,390 of the same; on the dev corpus it settles 54 of
-60, all as lingua does.
+that language; a text of `_SHORT_WORDS` words or fewer ("ok got it", "yep its here") needs
+`_SHORT_CUE_HITS` and none of another language, where lingua's trigrams guess. On the 8,198
+labelled training texts the cue settles 5,425 (66%) and is right on 5,413 of them, where lingua
+is right on 5,370 of the same; the whole reader is right on 98.4% of them (98.1% with three
+words needed whatever the length).
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
 _WORD = re.compile(r"[^\W\d_]+")
 _CUE_HITS = 3
 _CUE_RIVAL_HITS = 1
+_SHORT_WORDS = 6  # a text of this many words or fewer...
+_SHORT_CUE_HITS = 2  # ...is settled by this many function words of one language and none of another
 CUE_WORDS = {
     "en": "the and you my is was have has not please this that it with for of me your but would could thank thanks "
-          "hello hi received yet still where when what did been are will can there any they we our just",
+          "hello hi received yet still where when what did been are will can there any they we our just "
+          "to see from yesterday today regards rgds pls kind got arrived yep yup its here came thx tnx cheers",
     "fr": "le la les des du je mon ma mes vous votre est pas une et pour avec qui colis bonjour merci commande "
           "toujours reçu suis ai au aux ce cette ne mais été très nous sur",
     "de": "ich und der die das nicht ist mein meine meinen sie ihr ihre mit für von zu ein eine den dem noch bitte "
@@ -67,7 +72,11 @@ def _cue(sample: str, codes: tuple[str, ...]) -> str | None:
     words = _cue_words(codes)
     hits = Counter(lang for lang in map(words.get, _WORD.findall(sample.lower())) if lang is not None)
     ranked = hits.most_common(2)
-    if not ranked or ranked[0][1] < _CUE_HITS or (len(ranked) > 1 and ranked[1][1] > _CUE_RIVAL_HITS):
+    if not ranked:
+        return None
+    if len(ranked) == 1 and ranked[0][1] >= _SHORT_CUE_HITS and len(_WORD.findall(sample)) <= _SHORT_WORDS:
+        return ranked[0][0]
+    if ranked[0][1] < _CUE_HITS or (len(ranked) > 1 and ranked[1][1] > _CUE_RIVAL_HITS):
         return None
     return ranked[0][0]
 

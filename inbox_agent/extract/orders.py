@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
@@ -145,6 +146,8 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 # A reference in a subject: capitals glued to the number ("Missing package CF4612"): people title a
 # mail with their order's reference, and its letters then count before any number of the message
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
+# A subject that is nothing but a number ("60301", "Re: #60301"): the order the mail is about
+_SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(\d{4,10})")
 
 
 @lru_cache(maxsize=8)
@@ -175,6 +178,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
+    hits += _subject_number(text, subject, rules)
     hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
@@ -197,6 +201,15 @@ def _subject_letters(subject: str, rules: _OrderRules) -> set[str]:
         if letters is not None and not rules.not_lettered_before.search(before):
             found.add(letters.lower())
     return found
+
+
+def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
+    """The number a subject holds alone, not a year, where the text first gives it."""
+    m = _SUBJECT_NUMBER.fullmatch(subject_topic(subject))
+    if m is None or rules.year.fullmatch(m.group(1)):
+        return []
+    at = text.find(m.group(1))
+    return [_Hit(at, m.group(1))] if at >= 0 else []
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:

@@ -40,3 +40,19 @@ def test_a_word_two_store_languages_share_counts_for_neither() -> None:
     """'pedido' is Spanish and Portuguese: with both in the store it settles nothing."""
     assert _cue("pedido pedido pedido", ("es", "pt")) is None
     assert _cue("pedido pedido pedido", ("es", "en")) == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "settled"),
+    [
+        ("Re: order 2207\nall good got it", "en", "en"),  # two function words in a short text
+        ("Re: Order #3823\nyep it's here", "en", "en"),
+        ("Hi Femke\n\npls see subject. handed over to PostNL yesterday.\n\nRgds\nHelen", "en", "en"),
+        ("got it, merci", None, None),  # one word of each: lingua decides
+    ],
+)
+def test_a_short_text_is_settled_by_two_function_words_of_one_language(
+        text: str, expected: str | None, settled: str | None) -> None:
+    assert _cue(text, CODES) == settled
+    if expected:
+        assert detect_language(text, CODES) == expected

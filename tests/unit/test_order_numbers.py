@@ -492,3 +492,13 @@ def test_no_dot_kb_letters_prices_after_and_indented_forwarder_rows(text: str, t
 ])
 def test_bare_orders_in_short_mail_and_written_references(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("subject, body, orders", [
+    ("60301", "where is it?? been 3 wks", ["60301"]),
+    ("Re: #60302", "any news?", ["60302"]),
+    ("2025", "the year in review", []),
+    ("Parcel 60303 update", "nothing here", []),
+])
+def test_a_subject_that_is_only_a_number_names_the_order(subject: str, body: str, orders: list[str]) -> None:
+    assert find_order_numbers(f"{subject}\n{body}", [], subject=subject) == orders
