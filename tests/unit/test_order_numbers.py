@@ -502,3 +502,15 @@ def test_bare_orders_in_short_mail_and_written_references(text: str, orders: lis
 ])
 def test_a_subject_that_is_only_a_number_names_the_order(subject: str, body: str, orders: list[str]) -> None:
     assert find_order_numbers(f"{subject}\n{body}", [], subject=subject) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Amazon order 302-4418826-7710958 arrived empty", ["30244188267710958"]),
+    ("Bought it on eBay, 12-11873-40925, never came", ["121187340925"]),
+    ("eBay item 394417295561, case 5191148820", []),
+    ("Order 40841NL shows delivered", ["40841"]),
+    ("a encomenda 40866-PT chegou riscada", ["40866"]),
+    ("order 5000mm of cable", []),
+])
+def test_marketplace_groups_and_a_country_after_the_number(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
