@@ -232,10 +232,11 @@ def test_a_store_prefix_makes_its_bare_references_count() -> None:
     assert find_order_numbers(text, [], "BP") == ["2051", "2052", "2053", "20544"]
     # without the setting, "#BP 2053" shows the message's own letters, and they count everywhere
     assert find_order_numbers(text, []) == ["2051", "2052", "2053", "20544"]
-    # with no label anywhere only the setting makes them count
+    # with no label anywhere only the setting makes four digits count; capitals glued to five or
+    # more are a store's reference by their style alone
     unlabelled = "| BP2051 | shipped |\nBP20544 too; not BPX2055 nor ABP2056"
     assert find_order_numbers(unlabelled, [], "BP") == ["2051", "20544"]
-    assert find_order_numbers(unlabelled, []) == []
+    assert find_order_numbers(unlabelled, []) == ["20544"]
 
 
 @pytest.mark.parametrize("role, subject, text, intent", [
