@@ -133,8 +133,9 @@ def _rules() -> _OrderRules:
 
 def _words_before(words: str) -> re.Pattern[str]:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
-    colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order."""
-    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*\Z")
+    colon or a '#' after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #"): what makes the next
+    number no order."""
+    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.#]?[^\S\n]*\Z")
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -146,8 +147,10 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 # A reference in a subject: capitals glued to the number ("Missing package CF4612"): people title a
 # mail with their order's reference, and its letters then count before any number of the message
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
-# A subject that is nothing but a number ("60301", "Re: #60301"): the order the mail is about
-_SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(\d{4,10})")
+# A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
+# "elc748"; not a word such as "Case 41894"):
+# the order the mail is about, and its letters are the store's
+_SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 
 
 @lru_cache(maxsize=8)
@@ -204,12 +207,19 @@ def _subject_letters(subject: str, rules: _OrderRules) -> set[str]:
 
 
 def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
-    """The number a subject holds alone, not a year, where the text first gives it."""
+    """The number a subject holds alone (not a year, nor three digits without letters), where the
+    text first gives it, with its letters (not those of a ticket, an invoice...)."""
     m = _SUBJECT_NUMBER.fullmatch(subject_topic(subject))
-    if m is None or rules.year.fullmatch(m.group(1)):
+    if m is None or rules.year.fullmatch(m["number"]) or (not m["letters"] and len(m["number"]) < 4):
         return []
-    at = text.find(m.group(1))
-    return [_Hit(at, m.group(1))] if at >= 0 else []
+    letters = ""
+    if m["letters"]:
+        written = _letters(m.string, rules, m.start("letters"), m.end("letters"))
+        if written is None:
+            return []
+        letters = written
+    at = text.find(m["number"])
+    return [_Hit(at, m["number"], letters)] if at >= 0 else []
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
@@ -271,7 +281,7 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         if number == 2 and m.group(1):
             written = _letters(text, rules, m.start(1), m.end(1))
             spaced = lower[m.end(1) : m.start(number)].isspace()
-            if written is None or (spaced and not written.isupper()):
+            if written is None or (spaced and not written.isupper()) or _coded(lower, m.end(number)):
                 continue
             if reference and rules.not_letters_before.search(before):
                 continue
@@ -282,6 +292,13 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         if not reference:
             hits += _series(lower, m.end(number), len(digits), rules)
     return hits
+
+
+def _coded(lower: str, end: int) -> bool:
+    """Whether letters follow the number ending at `end` (maybe after a dash): with letters before
+    it, a code such as a tracking number ("NB482917038BR"), not the store's reference."""
+    rest = lower[end : end + 2]
+    return rest[:1].isalpha() or (rest[:1] == "-" and rest[1:].isalpha())
 
 
 def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:

@@ -514,3 +514,25 @@ def test_a_subject_that_is_only_a_number_names_the_order(subject: str, body: str
 ])
 def test_marketplace_groups_and_a_country_after_the_number(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("[Ticket #DG-118204] We received your request", []),
+    ("INVOICE #DG-559120: domain renewal", []),
+    ("Reference: US-77310-ZX", []),
+    ("Royal Mail Group Ltd, registered in England and Wales, no. 4138203.", []),
+    ("Sua encomenda NB482917038BR foi taxada", []),
+    ("I have two orders with you, 100004702 (cushion covers) and 100004709 (jute rug).",
+     ["100004702", "100004709"]),
+    ("The order number on my receipt is 8958. I paid by card.", ["8958"]),
+])
+def test_codes_tickets_and_footers_beside_lists_and_labels(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("subject, body, orders", [
+    ("elc748", "came today, ty", ["748"]),
+    ("Re: Case 41894", "my actual order is #1191", ["1191"]),
+])
+def test_a_subject_that_is_only_a_reference_names_the_order(subject: str, body: str, orders: list[str]) -> None:
+    assert find_order_numbers(f"{subject}\n{body}", [], subject=subject) == orders
