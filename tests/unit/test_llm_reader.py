@@ -75,7 +75,8 @@ def chat() -> Iterator[FakeChat]:
     fake.server.server_close()
 
 
-def _config(url: str, budget: int = 10, threshold: float = 0.999) -> Config:
+def _config(url: str, budget: int = 10, threshold: float = 1.0) -> Config:
+    """A config whose local reader is never sure enough alone (`threshold` 1.0), so the LLM is asked."""
     llm = LlmConfig(enabled=True, base_url=url, model="local", timeout_seconds=5, attempts=2, daily_budget=budget)
     return Config(reading=ReadingConfig(min_confidence=threshold, llm=llm))
 
