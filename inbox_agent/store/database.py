@@ -93,6 +93,18 @@ class Database:
         self.engine.dispose()
 
 
+def reserved_id(s: Session, table: type[Base]) -> int | None:
+    """A new row's id taken from its table's sequence before the row is written, on PostgreSQL
+    (None on SQLite, whose INSERT gives it): a row holding its own id (a message's header and
+    proof) is then written in one INSERT, not an INSERT and an UPDATE. An id taken by a
+    transaction that rolls back is skipped, as an INSERT's own would be."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    sequence = s.connection().scalar(text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"),
+                                     {"table": table.__tablename__})
+    return int(sequence)
+
+
 def _create_schema(connection: Connection) -> None:
     Base.metadata.create_all(connection)
     existing = inspect(connection)
