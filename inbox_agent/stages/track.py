@@ -134,8 +134,8 @@ def _cases(s: Session, intents: list[Intent]) -> list[object]:
     more (kept in the session's `KNOWN_NUMBERS`: `record` adds a last-mile number only once,
     without a SELECT per intent)."""
     case_ids = {i.case_id for i in intents if i.case_id is not None}
-    s.info[KNOWN_NUMBERS] = set(s.execute(select(CaseNumber.number, CaseNumber.case_id)
-                                          .where(CaseNumber.case_id.in_(case_ids))).tuples())
+    rows = s.execute(select(CaseNumber.number, CaseNumber.case_id).where(CaseNumber.case_id.in_(case_ids)))
+    s.info[KNOWN_NUMBERS] = {(number, case_id) for number, case_id in rows}
     return list(s.scalars(select(Case).where(Case.id.in_(case_ids))))
 
 
