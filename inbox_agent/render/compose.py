@@ -30,6 +30,7 @@ from inbox_agent.render.picture import png_bytes, tracking_image
 from inbox_agent.render.screenshot import page_screenshot
 from inbox_agent.render.templates import picture_words, render, status_words
 from inbox_agent.stages.runtime import Runtime
+from inbox_agent.store.database import reserved_id
 from inbox_agent.store.payloads import IntentPayload, Summary
 from inbox_agent.store.tables import Case, InboundMessage, Intent
 from inbox_agent.tracking.status import TrackingStatus
@@ -44,9 +45,10 @@ def party_of(template: str) -> str:
 
 def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, now: datetime,
                   reminder_count: int = 0) -> Intent:
-    existing = s.scalar(select(Intent).where(Intent.idempotency_key == key))
-    if existing is not None:
-        return existing
+    """The reply intent of `template` for `case`, added to the session. `key` names the decision's
+    action (its event, its place): the event is handled once (done in the same transaction), and
+    the key's unique index refuses a second intent of one action whatever happens, so it is not
+    looked up first."""
     store = rt.config.store
     party = party_of(template)
     recipient = case.customer if party == "customer" else _party_address(rt, case, party)
@@ -68,12 +70,15 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
     rendered = render(rt.config.paths.templates, template, languages, context, cid if wants_picture else None)
     picture = tracking_png_for(view, rendered.language) if wants_picture and view is not None else None
     message_id = new_message_id(store.support_address.rsplit("@", 1)[-1])
-    intent = Intent(kind="reply", case_id=case.id, idempotency_key=key, template=template,
-                    mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
+    # its id goes into the message (our header, the proof): taken before the INSERT where the
+    # database can, so the row goes out once, message included; on SQLite the INSERT gives it
+    intent = Intent(id=reserved_id(s, Intent), kind="reply", case_id=case.id, idempotency_key=key,
+                    template=template, mode=rt.config.replies.mode_for(template), status=OutboxStatus.PENDING,
                     recipients=[recipient], payload=IntentPayload(language=rendered.language, party=party),
                     message_id=message_id, created_at=now, updated_at=now)
-    s.add(intent)
-    s.flush()  # its id goes into the message (our header, the proof), written with it below
+    if intent.id is None:
+        s.add(intent)
+        s.flush()
     tag = case_tag(case.id, facts.tag_token)
     answers_a_thread = bool(summary.subject) or party == "customer"
     # our own words: never a sender's subject
@@ -88,6 +93,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
         html=html, picture=picture, picture_cid=cid if picture else None,
         attachments=_page_screenshot(rt, context) if picture else (), proof=proof,
     )
+    s.add(intent)
     return intent
 
 

@@ -141,8 +141,10 @@ class _Canvas:
             bounds = (line.box[0] + at[0], line.box[1] + at[1], line.box[2] + at[0], line.box[3] + at[1])
         left, top, right, bottom = bounds
         box = (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
-        area = self._image.crop(box)  # the background's pixels under the text take this pair's index
-        self._image.paste(area.point(_rebase(background, base)), box)
+        # the background's pixels under the text take this pair's index: the table applied by the
+        # core image itself (`Image.point` would round each of its 256 values again on every call)
+        area = self._image.crop(box)
+        self._image.paste(area.im.point(_rebase(background, base), None), box)
         if line is None:
             self._draw.text(at, text, font=font, fill=base + SHADES)
         else:  # what ImageDraw.text does for one line at whole-pixel coordinates, its letters rendered once

@@ -30,6 +30,13 @@ from inbox_agent.store.tables import Case, DecisionLog, Event, InboundMessage, I
 
 DISPUTE_TIMER = "dispute_warning"
 REASON_HEADER = "X-Inbox-Agent-Reason"
+WITHOUT_TIMERS = "cases_without_timers"  # Session.info: ids of the cases opened in this transaction, no timer started
+
+
+def opened(s: Session, case: Case) -> None:
+    """`case` was opened in this transaction: it has no timer until `_start_timer` gives it one,
+    so cancelling its timers needs no DELETE (a new case is opened by every complaint)."""
+    s.info.setdefault(WITHOUT_TIMERS, set()).add(case.id)
 
 
 def case_facts(rt: Runtime, case: Case) -> Facts:
@@ -124,6 +131,7 @@ def _note(rt: Runtime, case_id: int | None, key: str, raw: bytes, now: datetime)
 def _start_timer(rt: Runtime, s: Session, case: Case, name: str, now: datetime) -> None:
     due = _dispute_due(rt, case, now) if name == DISPUTE_TIMER else now + timedelta(
         hours=rt.config.playbook.timers[name])
+    s.info.get(WITHOUT_TIMERS, set()).discard(case.id)
     timer = s.scalar(select(Timer).where(Timer.case_id == case.id, Timer.name == name))
     if timer is None:
         s.add(Timer(case_id=case.id, name=name, due_at=due, fired=False))
@@ -146,9 +154,10 @@ def _dispute_due(rt: Runtime, case: Case, now: datetime) -> datetime:
 
 
 def _cancel(s: Session, case: Case, name: str) -> None:
-    where = [Timer.case_id == case.id] + ([] if name == "all" else [Timer.name == name])
-    # the deleted rows are taken out of the session by their ids, not by testing every row it holds
-    s.execute(delete(Timer).where(*where).execution_options(synchronize_session="fetch"))
+    if case.id not in s.info.get(WITHOUT_TIMERS, set()):
+        where = [Timer.case_id == case.id] + ([] if name == "all" else [Timer.name == name])
+        # the deleted rows are taken out of the session by their ids, not by testing every row it holds
+        s.execute(delete(Timer).where(*where).execution_options(synchronize_session="fetch"))
     counts = dict(case.facts.timer_counts)
     for timer in list(counts) if name == "all" else [name]:
         counts.pop(timer, None)

@@ -33,6 +33,7 @@ from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.status import TrackingStatus
 
 ROUND_SIZE = 40  # intents looked up together: one 17TRACK batch when each holds one number
+KNOWN_NUMBERS = "known_numbers"  # Session.info: the (number, case id) pairs the round's cases have
 
 
 def run_once(rt: Runtime) -> int:
@@ -103,19 +104,39 @@ def record(rt: Runtime, s: Session, intent_id: int, statuses: dict[str, Tracking
     assert case is not None
     views = {n: replace(st, raw={}) for n, st in statuses.items()}  # the case keeps no raw answer
     case.facts = case.facts.model_copy(update={"tracking": {**case.facts.tracking, **views}})
+    known: set[tuple[str, int]] | None = s.info.get(KNOWN_NUMBERS)
+    added = []
     for view in views.values():
         last_mile = view.last_mile.number if view.last_mile is not None else None
-        if last_mile and s.get(CaseNumber, (last_mile, case.id)) is None:
+        pair = (last_mile or "", case.id)
+        if last_mile and pair not in added and not _has_number(s, known, pair):
+            added.append(pair)
             s.add(CaseNumber(number=last_mile, case_id=case.id, customer=case.customer))
     intent.status, intent.updated_at = OutboxStatus.DONE, now
     intent.last_error = "; ".join(waiting)[:2000] or None
     s.add(Event(kind="tracking.updated", case_id=case.id, payload=EventPayload(numbers=list(views)),
                 status=WorkStatus.PENDING, created_at=now))
+    if known is not None and added:
+        s.flush()  # written first: the round's list learns only numbers its transaction holds
+        known.update(added)
+
+
+def _has_number(s: Session, known: set[tuple[str, int]] | None, pair: tuple[str, int]) -> bool:
+    """Whether the case has the number: in the round's list, or asked of the database when no
+    round made one (on SQLite an item has a transaction of its own, stages/queue.py)."""
+    if known is not None:
+        return pair in known
+    return s.get(CaseNumber, pair) is not None
 
 
 def _cases(s: Session, intents: list[Intent]) -> list[object]:
-    """The cases of a round's intents, in one SELECT."""
-    return list(s.scalars(select(Case).where(Case.id.in_({i.case_id for i in intents if i.case_id is not None}))))
+    """The cases of a round's intents, in one SELECT, and the numbers they already have, in one
+    more (kept in the session's `KNOWN_NUMBERS`: `record` adds a last-mile number only once,
+    without a SELECT per intent)."""
+    case_ids = {i.case_id for i in intents if i.case_id is not None}
+    rows = s.execute(select(CaseNumber.number, CaseNumber.case_id).where(CaseNumber.case_id.in_(case_ids)))
+    s.info[KNOWN_NUMBERS] = {(number, case_id) for number, case_id in rows}
+    return list(s.scalars(select(Case).where(Case.id.in_(case_ids))))
 
 
 QUEUE = Queue("track", Intent, (Intent.kind == "track", Intent.status == OutboxStatus.PENDING), None,

@@ -24,6 +24,7 @@ from inbox_agent.security.secrets import masked_url
 from inbox_agent.store.tables import Base
 
 SCHEMA_LOCK = 0x1B0C5C4E  # the advisory lock held while the schema is made (any fixed number)
+NEXT_ID = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")  # PostgreSQL: a table's next id
 
 
 def utcnow() -> datetime:
@@ -91,6 +92,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def reserved_id(s: Session, table: type[Base]) -> int | None:
+    """A new row's id taken from its table's sequence before the row is written, on PostgreSQL
+    (None on SQLite, whose INSERT gives it): a row that holds its own id (a reply's header and
+    proof) or that others point at before it is complete (a new case) is then written in one
+    INSERT, not an INSERT and an UPDATE. An id taken by a transaction that rolls back is skipped,
+    as an INSERT's own would be."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    return int(s.connection().scalar(NEXT_ID, {"table": table.__tablename__}))
 
 
 def _create_schema(connection: Connection) -> None:

@@ -40,9 +40,10 @@ from inbox_agent.mailbox.imap import ImapBackend
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.orders import model as order_model
 from inbox_agent.orders.book import build_order_book
-from inbox_agent.playbook import Facts
+from inbox_agent.playbook import Decision, Facts
 from inbox_agent.samples import sample_complaint
 from inbox_agent.stages import draft, ingest, order_lookup, process, send, timers, track
+from inbox_agent.stages.actions import apply_decision, opened
 from inbox_agent.stages.order_lookup import lookup_intent
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
@@ -101,6 +102,37 @@ def test_process_runner_turns_one_event_into_a_case_and_its_intents(tmp_path: Pa
         assert case.tracking_numbers == [order_model.Parcel(number=NUMBER, carrier="china_post")]
         assert [(i.kind, i.status) for i in s.scalars(select(Intent))] == [("track", OutboxStatus.PENDING)]
     assert process.QUEUE.run_once(rt) == 0
+    rt.db.dispose()
+
+
+def test_the_timers_of_a_case_opened_in_the_transaction_are_cancelled_there_and_later(
+        tmp_path: Path, database_url: str) -> None:
+    """A case opened in this transaction has no timer row until one is started: a cancel there
+    removes the timers started before it, keeps those started after, and a later transaction's
+    cancel removes the stored ones."""
+    clock = Clock()
+    rt = _runtime(tmp_path, database_url, clock)
+    actions = (("cancel", "all"), ("timer", "customer_followup"), ("cancel", "all"), ("timer", "customer_close"),
+               ("timer", "distributor_reminder"), ("cancel", "distributor_reminder"))
+    with rt.db.transaction() as s:
+        case = Case(state="new", customer="a@example.org", language="en", opened_at=clock())
+        event = Event(kind="message.received", status=WorkStatus.PENDING, created_at=clock())
+        s.add_all([case, event])
+        s.flush()
+        opened(s, case)
+        apply_decision(rt, s, case, event, Decision("test", "new", "tracking", actions), None, Facts(), clock())
+        case_id = case.id
+    with rt.db.transaction() as s:
+        assert [t.name for t in s.scalars(select(Timer))] == ["customer_close"]
+        case = s.get(Case, case_id)
+        assert case is not None
+        later = Event(kind="timer.expired", case_id=case_id, status=WorkStatus.PENDING, created_at=clock())
+        s.add(later)
+        s.flush()
+        apply_decision(rt, s, case, later, Decision("test", "tracking", "tracking", (("cancel", "all"),)), None,
+                       Facts(), clock())
+    with rt.db.transaction() as s:
+        assert list(s.scalars(select(Timer))) == []
     rt.db.dispose()
 
 

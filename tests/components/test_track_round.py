@@ -18,7 +18,7 @@ from inbox_agent.stages import track
 from inbox_agent.stages.runtime import Runtime
 from inbox_agent.store.database import Database
 from inbox_agent.store.payloads import IntentPayload
-from inbox_agent.store.tables import Case, Event, Intent
+from inbox_agent.store.tables import Case, CaseNumber, Event, Intent
 from inbox_agent.tracking.cache import DatabaseCache
 from inbox_agent.tracking.tracker import build_tracker
 from tests.support.carriers import SEVENTEEN_KEY, FakeCarriers, Parcel
@@ -31,12 +31,12 @@ WAIT_LIMIT = 30.0  # seconds: a bound on the test, not a measurement
 
 
 def _runtime(tmp_path: Path, numbers: list[str], budgets: bool = False, rate: float | None = None,
-             burst: int | None = None) -> tuple[Runtime, FakeCarriers]:
+             burst: int | None = None, url: str | None = None) -> tuple[Runtime, FakeCarriers]:
     fakes = FakeCarriers()
     for i, number in enumerate(numbers):
         fakes.add(Parcel(number, last_mile=f"94001112062064{i:08d}"))
     config = Config(store=StoreConfig(support_address="support@store.example"),
-                    database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'db.sqlite'}"),
+                    database=DatabaseConfig(url=url or f"sqlite:///{tmp_path / 'db.sqlite'}"),
                     tracking=TrackingConfig(seventeen_track=TrackingProvider(
                         api_key_env="T17", base_url="http://carriers.test/track/v2.2", rate_per_second=rate,
                         burst=burst)))
@@ -81,6 +81,27 @@ def test_a_round_of_intents_shares_its_17track_calls(tmp_path: Path) -> None:
         assert [v.last_mile.number if v.last_mile else None for v in views] == [
             f"94001112062064{i:08d}" for i in range(COMPLAINTS)]
         assert {v.last_mile_status for v in views} == {"delivered"}
+
+
+def test_a_round_keeps_each_last_mile_number_once_per_case(tmp_path: Path, database_url: str) -> None:
+    """The round's cases' numbers are read once: a last-mile number is added to its case once,
+    whether two of the round's intents bring it or the case had it already."""
+    numbers = [f"LP{i:014d}" for i in range(3)]
+    rt, _ = _runtime(tmp_path, numbers, url=database_url)
+    _add_intents(rt.db, numbers)
+    with rt.db.transaction() as s:
+        s.add(Intent(kind="track", case_id=1, idempotency_key="track:again", payload=IntentPayload(numbers=[numbers[0]]),
+                     status=OutboxStatus.PENDING, created_at=NOW, updated_at=NOW))
+        s.add(CaseNumber(number="9400111206206400000001", case_id=2, customer="c1@example.org"))
+    try:
+        assert track.run_once(rt) == 4
+    finally:
+        rt.tracker.close()
+    with rt.db.transaction() as s:
+        assert {(i.status, i.last_error) for i in s.scalars(select(Intent))} == {(OutboxStatus.DONE, None)}
+        pairs = sorted((n.case_id, n.number) for n in s.scalars(select(CaseNumber)))
+        assert pairs == [(1, "9400111206206400000000"), (2, "9400111206206400000001"), (3, "9400111206206400000002")]
+    rt.db.dispose()
 
 
 def test_intents_arriving_while_a_round_waits_for_the_budget_join_that_round(tmp_path: Path) -> None:
