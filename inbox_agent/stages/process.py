@@ -36,7 +36,6 @@ from inbox_agent.stages.actions import apply_decision, case_facts, leave_for_peo
 from inbox_agent.stages.queue import Queue
 from inbox_agent.stages.reply_context import in_context
 from inbox_agent.stages.runtime import Runtime
-from inbox_agent.store.database import reserved_id
 from inbox_agent.store.payloads import CaseFacts, SenderCheck, Summary
 from inbox_agent.store.tables import Case, CaseMessage, CaseNumber, Event, InboundMessage, Intent
 
@@ -280,15 +279,13 @@ def _open_case(s: Session, inbound: InboundMessage, facts: Facts, now: datetime)
         return None
     if facts.intent not in {i.value for i in CUSTOMER_INTENTS}:
         return None
-    # its id taken first where the database can: the case is then written once, with what the
-    # message and the decision make of it, when the item's rows are flushed (the unit of work
-    # writes a case before the rows that point at it); on SQLite the INSERT gives the id now
-    case = Case(id=reserved_id(s, Case), state="new", version=1, customer=summary.sender,
-                language=summary.language or "", subject=summary.subject, order_numbers=[], tracking_numbers=[],
+    # written at once: the rows that point at it follow in this transaction, and the unit of work
+    # orders INSERTs by relationships, which these tables do not declare
+    case = Case(state="new", version=1, customer=summary.sender, language=summary.language or "",
+                subject=summary.subject, order_numbers=[], tracking_numbers=[],
                 facts=CaseFacts(customer_name=summary.from_name, tag_token=new_tag_token()), opened_at=now)
     s.add(case)
-    if case.id is None:
-        s.flush()
+    s.flush()
     opened(s, case)
     return case
 
