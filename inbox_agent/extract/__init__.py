@@ -59,6 +59,7 @@ class Extraction:
 class _ColdRules:
     patterns: CaselessSet
     purchase: Caseless
+    quoted: re.Pattern[str]  # a phrase in quotation marks: mentioned, not said
     trade_voice: CaselessSet  # a trade partner's or a platform's words to the store
 
 
@@ -66,7 +67,11 @@ class _ColdRules:
 def _cold_rules() -> _ColdRules:
     data = load_rules_file("cold_senders.yaml")
     return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]),
-                      CaselessSet([caseless(p) for p in data["trade_voice"]]))
+                      re.compile(data["quoted"]), CaselessSet([caseless(p) for p in data["trade_voice"]]))
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
 
 
 def load_readers(reading: ReadingConfig) -> None:
@@ -87,7 +92,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_words = f"{parsed.subject}\n{parsed.new_text}"
     new_lower = new_words.lower()
     cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
-    buyer_words = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)]
+    said = cold.quoted.sub(_blank, new_words)
+    buyer_words = [m.group(0) for m in cold.purchase.finditer(said, said.lower())]
     purchase = buyer_words + [t.number for t in tracking]
     trade = [] if buyer_words else [cold.trade_voice.members[i].pattern.pattern[:40] + "..."
                                     for i, _ in cold.trade_voice.searches(new_words, new_lower)]
@@ -97,8 +103,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold_sender = len(cold_hits) - len(trade) >= 2
     role = classify_role(parsed.from_address, parties, bool(machine), cold_sender, purchase, bool(parsed.bulk),
                          bool(trade))
-    if role is Role.UNKNOWN and cold_sender:
-        orders = ()  # a cold sales pitch never names one of our orders; its "ref #" numbers are its own
+    if role is Role.UNKNOWN and (cold_sender or parsed.bulk):
+        orders = ()  # a cold pitch or a stranger's newsletter never names one of our orders: its numbers are its own
     elif role is Role.CUSTOMER and not purchase and not orders:
         stranger = store_stranger_model(reading).probability(parsed.subject, parsed.new_text)
         if stranger >= STRANGER_PROBABILITY:

@@ -21,6 +21,7 @@ from inbox_agent.extract.checksums import ALGORITHMS
 from inbox_agent.extract.prefilter import PatternFilter
 from inbox_agent.rules import load_rules_file, rules_dir
 
+_S10 = "s10"  # the UPU S10 format's id: its carrier is the operator its country suffix names
 _PCRE_GROUP = re.compile(r"\(\?<(?![=!])")
 
 
@@ -141,7 +142,11 @@ class FormatBook:
 
     def choose(self, found: list[Identified], hint: str) -> Identified:
         """The best of several formats accepting one number (non-empty `found`, best first):
-        the first whose courier is named in `hint`, else the first."""
+        the first whose courier is named in `hint`, else the first. A UPU S10 number is its
+        issuing post's whatever the words around it ("LX662017356DE ... DHL delivered" is
+        Deutsche Post's): its suffix names the operator."""
+        if found[0].format.id == _S10:
+            return found[0]
         if hint and len(found) > 1:
             lowered = hint.lower()
             for item in found:
@@ -151,7 +156,7 @@ class FormatBook:
         return found[0]
 
     def carrier_of(self, fmt: NumberFormat, match: re.Match[str]) -> str:
-        if fmt.id == "s10":
+        if fmt.id == _S10:
             country = fmt.group(match, "CountryCode")
             service = fmt.group(match, "ServiceType")
             for c, pattern, carrier in self.s10_services:

@@ -251,3 +251,13 @@ def test_a_store_prefix_makes_its_bare_references_count() -> None:
 def test_the_reader_gets_plain_messages_right(role: Role, subject: str, text: str, intent: Intent) -> None:
     reading = classify_intent(role, False, text, subject, False, (False, False), ReadingConfig())
     assert reading.intent is intent and reading.guesses[0][0] is intent
+
+
+def test_a_strangers_newsletter_quoting_a_buyers_words_is_no_customer() -> None:
+    raw = (b"From: Parcel News <hello@parcel-news.example>\r\nTo: support@store.example\r\n"
+           b"Subject: 5 ways to cut 'where is my order' tickets\r\nMessage-ID: <n1@parcel-news.example>\r\n"
+           b"List-Unsubscribe: <https://parcel-news.example/unsub>\r\nPrecedence: bulk\r\n\r\n"
+           b"Parcel Weekly #212. Stores that send delay emails see fewer tickets about order #1001.\r\n")
+    _, extraction = read_bytes(raw, Config())
+    assert extraction is not None
+    assert extraction.role is Role.UNKNOWN and extraction.order_numbers == ()

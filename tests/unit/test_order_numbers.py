@@ -536,3 +536,15 @@ def test_codes_tickets_and_footers_beside_lists_and_labels(text: str, orders: li
 ])
 def test_a_subject_that_is_only_a_reference_names_the_order(subject: str, body: str, orders: list[str]) -> None:
     assert find_order_numbers(f"{subject}\n{body}", [], subject=subject) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Suivi dit livré. Rien reçu. Cde 3378.", ["3378"]),
+    ("Bella, order 8127730612208843 for our customer (our ref 5563) is still not received.",
+     ["8127730612208843", "5563"]),
+    ("Last mile for 27795 (AE 3019928110452286): PostNL", ["27795", "3019928110452286"]),
+    ("RE: last mile no. 20417 / 20433", ["20417", "20433"]),
+    ("Parcelwise Weekly #212, our newsletter", []),
+])
+def test_a_forwarders_last_mile_our_ref_and_abbreviations(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders

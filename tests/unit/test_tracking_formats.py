@@ -66,6 +66,8 @@ def test_loader_rejects_a_broken_file(tmp_path: Path) -> None:
         ("EMS EV620471858CN", {("EV620471858CN", "china_ems")}),
         ("call +1 614 555 0188 or order 8187440293165527", set()),
         ("RB123456786US has a wrong check digit", set()),
+        # an S10 number is its issuing post's, whatever carrier the words around it name
+        ("LX662017356DE\nboth DHL delivered", {("LX662017356DE", "deutsche_post")}),
     ],
 )
 def test_free_text_numbers(text: str, expected: set[tuple[str, str]]) -> None:
