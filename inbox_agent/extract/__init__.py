@@ -71,6 +71,7 @@ def _cold_rules() -> _ColdRules:
 
 
 def _blank(m: re.Match[str]) -> str:
+    """Spaces in place of a match, so positions in the text stay."""
     return " " * len(m.group(0))
 
 

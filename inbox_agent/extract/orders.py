@@ -148,8 +148,7 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 # mail with their order's reference, and its letters then count before any number of the message
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
 # A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
-# "elc748"; not a word such as "Case 41894"):
-# the order the mail is about, and its letters are the store's
+# "elc748"; not a word such as "Case 41894"): the order the mail is about, its letters the store's
 _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 
 
