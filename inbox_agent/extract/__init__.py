@@ -8,7 +8,6 @@ intent again with the case's context (extract/context.py), which a lone message 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -132,7 +131,7 @@ def _written_numbers(new_words: str, tracking: Sequence[tuple[str, str]],
                      orders: Sequence[str]) -> tuple[bool, tuple[bool, bool]]:
     """Whether the newest text (with the subject) states a last-mile (destination) tracking number,
     and whether the message holds a tracking number and the newest text an order number."""
-    compact_new = re.sub(r"[\s\-]", "", new_words)
+    compact_new = "".join(new_words.replace("-", "").split())  # without blanks (\s: str.split's) and dashes
     origin = load_format_book().origin_carriers
     upper_new = compact_new.upper()
     new_last_mile = any(number in upper_new and carrier not in origin for number, carrier in tracking)

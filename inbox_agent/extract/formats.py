@@ -60,7 +60,7 @@ class NumberFormat:
         m = self.pattern.fullmatch(candidate)
         if m is None:
             return None
-        groups = {k: re.sub(r"\s", "", v) for k, v in m.groupdict().items() if v is not None}
+        groups = {k: _unblanked(v) for k, v in m.groupdict().items() if v is not None}
         if self.checksum is not None:
             serial = groups.get("SerialNumber", "")
             if self.prepend_if and re.search(self.prepend_if["matches_regex"], serial):
@@ -76,7 +76,7 @@ class NumberFormat:
 
     def group(self, match: re.Match[str], name: str) -> str:
         value = match.groupdict().get(name)
-        return re.sub(r"\s", "", value) if value else ""
+        return _unblanked(value) if value else ""
 
     def trackable(self, match: re.Match[str]) -> str:
         """The number as carriers track it: the USPS `420`+ZIP routing prefix removed."""
@@ -114,7 +114,7 @@ class FormatBook:
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
         best first: strong formats, then formats with a check digit, then the rest."""
-        compact = re.sub(r"\s", "", text).upper()
+        compact = _unblanked(text).upper()
         forms = dict.fromkeys((compact, compact.replace("-", "")))
         possible = {form: self._possible(form) for form in forms}
         found: list[Identified] = []
@@ -219,6 +219,12 @@ def _format(spec: dict[str, Any], courier: dict[str, Any], source: str, strong: 
         strong=fid in strong,
         source=source,
     )
+
+
+def _unblanked(text: str) -> str:
+    """`text` without its blanks: what `re.sub(r"\\s", "", text)` gives (str.split and the regex
+    \\s know the same whitespace), a few times faster on the short candidates read here."""
+    return "".join(text.split())
 
 
 def _yaml(path: Path) -> Any:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.extract.prefilter import GuardedPattern
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
@@ -55,8 +56,8 @@ class _OrderRules:
     patterns: CaselessSet
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
-    not_store_before: re.Pattern[str]
-    not_lettered_before: re.Pattern[str]  # the same before the store's own letters
+    not_store_before: GuardedPattern
+    not_lettered_before: GuardedPattern  # the same before the store's own letters
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -67,7 +68,7 @@ class _OrderRules:
     label_numbered: re.Pattern[str]
     year: re.Pattern[str]
     series_next: re.Pattern[str]
-    store_reference: re.Pattern[str]
+    store_reference: GuardedPattern
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
@@ -122,7 +123,7 @@ def _rules() -> _OrderRules:
         label_numbered=re.compile(data["label_numbered"]),
         year=re.compile(data["year"]),
         series_next=re.compile(expand(data["series_next"])),
-        store_reference=re.compile(data["store_reference"]),
+        store_reference=GuardedPattern(re.compile(data["store_reference"])),
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
@@ -130,10 +131,12 @@ def _rules() -> _OrderRules:
     )
 
 
-def _words_before(words: str) -> re.Pattern[str]:
+def _words_before(words: str) -> GuardedPattern:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
-    colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order."""
-    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*\Z")
+    colon after it ("ticket", "Ticketnummer:", "invoice no."): what makes the next number no order.
+    RE2 is asked first: the words are many, and most texts before a number hold none of them."""
+    return GuardedPattern(
+        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.]?[^\S\n]*\Z"))
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"

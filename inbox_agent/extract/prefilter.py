@@ -119,6 +119,23 @@ class PatternFilter:
         return sorted(found)
 
 
+class GuardedPattern:
+    """One Python pattern that RE2 is asked about first: a text in which its RE2 filter finds no
+    possible match is not searched by Python's `re` at all. The filter never misses, so the
+    answers are always the pattern's own; only a text that may match pays for the Python search.
+    Worth it for a large pattern (a long list of words) searched in many texts it rarely matches."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self._filter = PatternFilter([pattern], lowered=False)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._filter.may_match(text) else None
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        return list(self.pattern.finditer(text)) if self._filter.may_match(text) else []
+
+
 def _as_is(pattern: re.Pattern[str]) -> str:
     translated = to_re2(pattern.pattern, pattern.flags)
     return f"(?i){translated}" if pattern.flags & re.IGNORECASE else translated

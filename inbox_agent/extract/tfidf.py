@@ -20,6 +20,7 @@ import numpy as np
 _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
 _TOKEN = re.compile(r"\w+")  # scikit-learn's (?u)\b\w+\b: a longest run of word characters has \b at both ends
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
 _FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
 _SUBLINEAR_KEPT = 4096  # counts whose sublinear tf (1 + log) is looked up rather than computed
@@ -132,8 +133,13 @@ _FOLDED = _FoldedCharacters()
 
 def fold_accents(text: str) -> str:
     """`text` with its accents removed (NFKD, combining marks dropped), as scikit-learn's
-    strip_accents="unicode" does."""
-    return text if text.isascii() else text.translate(_FOLDED)
+    strip_accents="unicode" does. ASCII folds to itself, so only the runs of other characters
+    are translated (a character at a time, `str.translate` is slow on a long text)."""
+    return text if text.isascii() else _NON_ASCII.sub(_folded_run, text)
+
+
+def _folded_run(run: re.Match[str]) -> str:
+    return run.group(0).translate(_FOLDED)
 
 
 def word_grams(text: str, longest: int) -> list[str]:
