@@ -22,6 +22,7 @@ from inbox_agent.extract.prefilter import PatternFilter
 from inbox_agent.rules import load_rules_file, rules_dir
 
 _PCRE_GROUP = re.compile(r"\(\?<(?![=!])")
+_ALL_IN_ONE_SET = 1_000  # more than any format book holds
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,11 @@ def load_format_book(base: Path | None = None) -> FormatBook:
     services = tuple(
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
-    prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False)
-    strong_starts = PatternFilter([f.pattern for f in formats if f.strong], start=True, lowered=False)
+    # one RE2 set each: a candidate is short (at most a few dozen characters), so a DFA over all
+    # the formats stays small, and one pass over a candidate costs what one of a dozen did
+    prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False, per_set=_ALL_IN_ONE_SET)
+    strong_starts = PatternFilter([f.pattern for f in formats if f.strong], start=True, lowered=False,
+                                  per_set=_ALL_IN_ONE_SET)
     return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter,
                       frozenset(meta.get("origin_carriers", [])), strong_starts)
 

@@ -46,6 +46,9 @@ _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
 _GROUP_BREAK = re.compile(r"[\s-]")  # between the groups of a number written "100 920 114"
+_DIGIT_RUN = re.compile(r"\d\d{3,}")  # where a store reference's number may be (4 digits or more)
+_REFERENCE_LETTERS = 5  # a store reference's letters: 2 to 5 (orders.yaml's `store_reference`)
+_REFERENCE_MIN_LETTERS = 2
 _TABLE_RULE = re.compile(r"[\s|:+=]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
@@ -68,7 +71,7 @@ class _OrderRules:
     label_numbered: re.Pattern[str]
     year: re.Pattern[str]
     series_next: re.Pattern[str]
-    store_reference: GuardedPattern
+    store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
@@ -123,7 +126,7 @@ def _rules() -> _OrderRules:
         label_numbered=re.compile(data["label_numbered"]),
         year=re.compile(data["year"]),
         series_next=re.compile(expand(data["series_next"])),
-        store_reference=GuardedPattern(re.compile(data["store_reference"])),
+        store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
@@ -522,7 +525,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
     postcode ("CH-8001", "TX 78704"), and not after a word that makes them a ticket's, an invoice's
     or the writer's own ("our ref PO-88412")."""
     hits = []
-    for m in rules.store_reference.finditer(lower):
+    for m in _store_references(lower, rules.store_reference):
         written = _letters(text, rules, m.start(1), m.end(1))
         if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
             continue
@@ -533,6 +536,26 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
+
+
+def _store_references(lower: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """The matches of `pattern` (orders.yaml's `store_reference`) in `lower`, as `finditer` gives
+    them, trying it only where one can start: its number is a run of digits (found by a scan in C)
+    right after the letters, maybe with a dash or a blank between, and the letters start it (none
+    may come before them). Prose has few such runs; trying the pattern at every letter cost more
+    than anything else in reading the order numbers."""
+    found = []
+    for digits in _DIGIT_RUN.finditer(lower):
+        letters_end = digits.start()
+        before = lower[letters_end - 1 : letters_end]
+        if before == "-" or (before.isspace() and before != "\n"):
+            letters_end -= 1
+        start = letters_end
+        while start > 0 and letters_end - start < _REFERENCE_LETTERS and "a" <= lower[start - 1] <= "z":
+            start -= 1
+        if letters_end - start >= _REFERENCE_MIN_LETTERS and (m := pattern.match(lower, start)) is not None:
+            found.append(m)
+    return found
 
 
 def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:

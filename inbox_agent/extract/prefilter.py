@@ -56,11 +56,12 @@ class PatternFilter:
     """The indices of the patterns of a list that may match a text (a superset, never fewer)."""
 
     def __init__(self, patterns: Sequence[re.Pattern[str]], *, whole: bool = False, start: bool = False,
-                 lowered: bool = True) -> None:
+                 lowered: bool = True, per_set: int = _PATTERNS_PER_SET) -> None:
         """`whole`: a pattern must match the whole text (fullmatch), not somewhere in it.
         `start`: a pattern must match at the text's start, not necessarily to its end (so the
         patterns that may fullmatch some prefix of the text).
-        `lowered`: texts given to `candidates` are lower-cased (see the module docstring)."""
+        `lowered`: texts given to `candidates` are lower-cased (see the module docstring).
+        `per_set`: patterns per RE2 set (more for short texts, whose DFAs stay small)."""
         self._count = len(patterns)
         self._always: list[int] = []
         translated: list[tuple[int, str]] = []
@@ -70,8 +71,8 @@ class PatternFilter:
             except _Untranslatable:
                 self._always.append(index)
         self._sets: list[tuple[Any, list[int]]] = []
-        for first in range(0, len(translated), _PATTERNS_PER_SET):
-            self._add_set(translated[first : first + _PATTERNS_PER_SET], whole, start)
+        for first in range(0, len(translated), per_set):
+            self._add_set(translated[first : first + per_set], whole, start)
 
     def _add_set(self, members: list[tuple[int, str]], whole: bool, start: bool) -> None:
         """One RE2 set over `members`. A pattern RE2 refuses is always run; so is every member
@@ -131,9 +132,6 @@ class GuardedPattern:
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self._filter.may_match(text) else None
-
-    def finditer(self, text: str) -> list[re.Match[str]]:
-        return list(self.pattern.finditer(text)) if self._filter.may_match(text) else []
 
 
 def _as_is(pattern: re.Pattern[str]) -> str:

@@ -197,15 +197,13 @@ _ORDER_PIECES = ["ticket", "invoice", "rechnung", "store", "no.", "nr", "number"
 @given(st.lists(st.sampled_from(_ORDER_PIECES), max_size=14).map("".join))
 def test_a_guarded_pattern_answers_as_the_pattern_alone(text: str) -> None:
     rules = order_rules()
-    for guarded in (rules.not_store_before, rules.not_lettered_before, rules.store_reference):
+    for guarded in (rules.not_store_before, rules.not_lettered_before):
         found = guarded.search(text)
         alone = guarded.pattern.search(text)
         assert (found and found.span()) == (alone and alone.span()), text
-        assert [m.span() for m in guarded.finditer(text)] == [m.span() for m in guarded.pattern.finditer(text)]
 
 
 def test_a_guarded_pattern_skips_a_text_that_cannot_match() -> None:
     rules = order_rules()
     assert rules.not_store_before.search("my ticket no. ") is not None
     assert rules.not_store_before.search("hello, my order ") is None
-    assert [m.group(2) for m in rules.store_reference.finditer("about px-30422 and wx-32051")] == ["30422", "32051"]
