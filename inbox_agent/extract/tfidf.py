@@ -110,10 +110,12 @@ class TfidfStack:
 
     def _tf(self, counts: np.ndarray) -> np.ndarray:
         """Sublinear term frequencies, 1 + log(count): looked up for the usual small counts (the
-        table holds the very values numpy's log gives), computed for a text repeating a gram more."""
-        if counts.size and counts.max() >= _SUBLINEAR_KEPT:
+        table holds the very values numpy's log gives), computed for a text repeating a gram more
+        (a count past the table's end fails the look-up; counts are positive, so none wraps)."""
+        try:
+            return self._sublinear[counts]
+        except IndexError:
             return np.log(counts.astype(np.float64)) + 1.0
-        return self._sublinear[counts]
 
 
 class _FoldedCharacters(dict[int, str]):
