@@ -101,11 +101,11 @@ class TfidfStack:
         counts.pop(None, None)  # the unknown grams
         size = len(counts)
         columns = np.fromiter(counts, dtype=np.int64, count=size)
-        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf[columns]
+        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf.take(columns)
         if size:
             block_of = np.searchsorted(self._ends, columns, side="right")
             norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
-            tfidf /= norms[block_of]
+            tfidf /= norms.take(block_of)
         return columns, tfidf
 
     def _tf(self, counts: np.ndarray) -> np.ndarray:
@@ -113,7 +113,7 @@ class TfidfStack:
         table holds the very values numpy's log gives), computed for a text repeating a gram more
         (a count past the table's end fails the look-up; counts are positive, so none wraps)."""
         try:
-            return self._sublinear[counts]
+            return self._sublinear.take(counts)
         except IndexError:
             return np.log(counts.astype(np.float64)) + 1.0
 
