@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inbox_agent.extract import _cold_rules as cold_rules
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.extract.lexicon import load_lexicon
 from inbox_agent.extract.orders import _rules as order_rules
@@ -84,8 +85,8 @@ def _rule_texts(corpus: Path) -> list[str]:
     return texts
 
 
-def test_lexicon_and_order_sets_agree_with_running_every_pattern(corpus: Path) -> None:
-    sets = [_lexicon_set(), order_rules().patterns]
+def test_lexicon_order_and_cold_sets_agree_with_running_every_pattern(corpus: Path) -> None:
+    sets = [_lexicon_set(), order_rules().patterns, cold_rules().screen]
     for text in _rule_texts(corpus):
         lower = text.lower()
         for group in sets:
