@@ -97,9 +97,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     buyer = len(cold.patterns)  # the purchase words' place in the screen, the trade voice after them
     buyer_words = [m.group(0) for m in cold.purchase.finditer(new_words, new_lower)] if buyer in possible else []
     purchase = buyer_words + [t.number for t in tracking]
-    trade = [] if buyer_words else [p[:40] + "..." for p in cold.hits(cold.trade_voice, buyer + 1, possible, new_words,
-                                                                      new_lower)]
-    cold_hits += [f"trade voice: {t}" for t in trade]
+    trade = [] if buyer_words else cold.hits(cold.trade_voice, buyer + 1, possible, new_words, new_lower)
+    cold_hits += [f"trade voice: {t[:40]}..." for t in trade]
     content_type = parsed.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     machine = machine_markers(parsed.headers, parsed.from_address, content_type)
     cold_sender = len(cold_hits) - len(trade) >= 2
