@@ -57,17 +57,25 @@ class Extraction:
 
 @dataclass(frozen=True)
 class _ColdRules:
-    patterns: CaselessSet
+    patterns: tuple[Caseless, ...]
     purchase: Caseless
     quoted: re.Pattern[str]  # a phrase in quotation marks: mentioned, not said
-    trade_voice: CaselessSet  # a trade partner's or a platform's words to the store
+    trade_voice: tuple[Caseless, ...]  # a trade partner's or a platform's words to the store
+    screen: CaselessSet  # all of them, in this order: one RE2 pass over a text names those worth running
+
+    def hits(self, members: tuple[Caseless, ...], first: int, possible: set[int], text: str, lower: str) -> list[str]:
+        """The patterns of `members` (screen indices from `first` on) that match `text`."""
+        return [m.pattern.pattern for i, m in enumerate(members, first) if i in possible and m.search(text, lower)]
 
 
 @lru_cache(maxsize=1)
 def _cold_rules() -> _ColdRules:
     data = load_rules_file("cold_senders.yaml")
-    return _ColdRules(CaselessSet([caseless(p) for p in data["patterns"]]), caseless(data["purchase_words"]),
-                      re.compile(data["quoted"]), CaselessSet([caseless(p) for p in data["trade_voice"]]))
+    patterns = tuple(caseless(p) for p in data["patterns"])
+    purchase = caseless(data["purchase_words"])
+    trade_voice = tuple(caseless(p) for p in data["trade_voice"])
+    return _ColdRules(patterns, purchase, re.compile(data["quoted"]), trade_voice,
+                      CaselessSet([*patterns, purchase, *trade_voice]))
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -92,13 +100,14 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold = _cold_rules()
     new_words = f"{parsed.subject}\n{parsed.new_text}"
     new_lower = new_words.lower()
-    cold_hits = [cold.patterns.members[i].pattern.pattern for i, _ in cold.patterns.searches(new_words, new_lower)]
-    said = cold.quoted.sub(_blank, new_words)
-    buyer_words = [m.group(0) for m in cold.purchase.finditer(said, said.lower())]
+    possible = set(cold.screen.candidates(new_words, new_lower))
+    cold_hits = cold.hits(cold.patterns, 0, possible, new_words, new_lower)
+    buyer = len(cold.patterns)  # the purchase words' place in the screen, the trade voice after them
+    said = cold.quoted.sub(_blank, new_words) if buyer in possible else ""
+    buyer_words = [m.group(0) for m in cold.purchase.finditer(said, said.lower())] if said else []
     purchase = buyer_words + [t.number for t in tracking]
-    trade = [] if buyer_words else [cold.trade_voice.members[i].pattern.pattern[:40] + "..."
-                                    for i, _ in cold.trade_voice.searches(new_words, new_lower)]
-    cold_hits += [f"trade voice: {t}" for t in trade]
+    trade = [] if buyer_words else cold.hits(cold.trade_voice, buyer + 1, possible, new_words, new_lower)
+    cold_hits += [f"trade voice: {t[:40]}..." for t in trade]
     content_type = parsed.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     machine = machine_markers(parsed.headers, parsed.from_address, content_type)
     cold_sender = len(cold_hits) - len(trade) >= 2
@@ -139,7 +148,7 @@ def _written_numbers(new_words: str, tracking: Sequence[tuple[str, str]],
                      orders: Sequence[str]) -> tuple[bool, tuple[bool, bool]]:
     """Whether the newest text (with the subject) states a last-mile (destination) tracking number,
     and whether the message holds a tracking number and the newest text an order number."""
-    compact_new = re.sub(r"[\s\-]", "", new_words)
+    compact_new = "".join(new_words.replace("-", "").split())  # without blanks (\s: str.split's) and dashes
     origin = load_format_book().origin_carriers
     upper_new = compact_new.upper()
     new_last_mile = any(number in upper_new and carrier not in origin for number, carrier in tracking)

@@ -111,7 +111,7 @@ class IntentModel:
         known = np.flatnonzero(clue_values)
         index = np.concatenate([columns, known + self.grams.width])
         row = np.concatenate([values, clue_values[known]])
-        scores = row @ self.weights[index] + self.intercepts
+        scores = row @ self.weights.take(index, axis=0) + self.intercepts  # take: fancy indexing's rows, faster
         logits = self.calibration.coef @ scores + self.calibration.intercept
         exp = np.exp(logits - logits.max())
         probs = exp / exp.sum()

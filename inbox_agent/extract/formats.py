@@ -23,6 +23,7 @@ from inbox_agent.rules import load_rules_file, rules_dir
 
 _S10 = "s10"  # the UPU S10 format's id: its carrier is the operator its country suffix names
 _PCRE_GROUP = re.compile(r"\(\?<(?![=!])")
+_ALL_IN_ONE_SET = 1_000  # more than any format book holds
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class NumberFormat:
         m = self.pattern.fullmatch(candidate)
         if m is None:
             return None
-        groups = {k: re.sub(r"\s", "", v) for k, v in m.groupdict().items() if v is not None}
+        groups = {k: _unblanked(v) for k, v in m.groupdict().items() if v is not None}
         if self.checksum is not None:
             serial = groups.get("SerialNumber", "")
             if self.prepend_if and re.search(self.prepend_if["matches_regex"], serial):
@@ -77,7 +78,7 @@ class NumberFormat:
 
     def group(self, match: re.Match[str], name: str) -> str:
         value = match.groupdict().get(name)
-        return re.sub(r"\s", "", value) if value else ""
+        return _unblanked(value) if value else ""
 
     def trackable(self, match: re.Match[str]) -> str:
         """The number as carriers track it: the USPS `420`+ZIP routing prefix removed."""
@@ -115,7 +116,7 @@ class FormatBook:
     def candidates(self, text: str) -> list[Identified]:
         """Every format that accepts the number as written (spaces, dashes and case tolerated),
         best first: strong formats, then formats with a check digit, then the rest."""
-        compact = re.sub(r"\s", "", text).upper()
+        compact = _unblanked(text).upper()
         forms = dict.fromkeys((compact, compact.replace("-", "")))
         possible = {form: self._possible(form) for form in forms}
         found: list[Identified] = []
@@ -180,8 +181,11 @@ def load_format_book(base: Path | None = None) -> FormatBook:
     services = tuple(
         (s["country"], re.compile(s["service"]), s["carrier"]) for s in meta.get("s10_services", [])
     )
-    prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False)
-    strong_starts = PatternFilter([f.pattern for f in formats if f.strong], start=True, lowered=False)
+    # one RE2 set each: a candidate is short (at most a few dozen characters), so a DFA over all
+    # the formats stays small, and one pass over a candidate costs what one of a dozen did
+    prefilter = PatternFilter([f.pattern for f in formats], whole=True, lowered=False, per_set=_ALL_IN_ONE_SET)
+    strong_starts = PatternFilter([f.pattern for f in formats if f.strong], start=True, lowered=False,
+                                  per_set=_ALL_IN_ONE_SET)
     return FormatBook(tuple(formats), meta.get("carriers", {}), meta.get("s10_countries", {}), services, prefilter,
                       frozenset(meta.get("origin_carriers", [])), strong_starts)
 
@@ -224,6 +228,12 @@ def _format(spec: dict[str, Any], courier: dict[str, Any], source: str, strong: 
         strong=fid in strong,
         source=source,
     )
+
+
+def _unblanked(text: str) -> str:
+    """`text` without its blanks: what `re.sub(r"\\s", "", text)` gives (str.split and the regex
+    \\s know the same whitespace), a few times faster on the short candidates read here."""
+    return "".join(text.split())
 
 
 def _yaml(path: Path) -> Any:

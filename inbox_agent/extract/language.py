@@ -32,6 +32,8 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 _SAMPLE_CHARS = 160
 _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
 _WORD = re.compile(r"[^\W\d_]+")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word to judge
+_BLANK = re.compile(r"\s")
 _CUE_HITS = 3
 _CUE_RIVAL_HITS = 1
 _SHORT_WORDS = 6  # a text of this many words or fewer...
@@ -81,10 +83,24 @@ def _cue(sample: str, codes: tuple[str, ...]) -> str | None:
     return ranked[0][0]
 
 
+def _cleaned(text: str) -> str:
+    """The start of `text` (`4 * _SAMPLE_CHARS` characters) without links, addresses and codes,
+    its blanks collapsed; or only as much of that start as decides the sample: a start cut at a
+    blank (none of them spans one) that still holds more than `_SAMPLE_CHARS` characters and a word,
+    which the whole start begins with. Most texts are decided by half the start."""
+    head = text[: 4 * _SAMPLE_CHARS]
+    blank = _BLANK.search(head, 2 * _SAMPLE_CHARS)
+    if blank is not None:
+        start = " ".join(_URLS.sub(" ", head[: blank.start()]).split())
+        if len(start) > _SAMPLE_CHARS and _LETTERS.search(start):
+            return start
+    return " ".join(_URLS.sub(" ", head).split())
+
+
 def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
     """ISO 639-1 code of `text`, or None when there are no words to judge."""
-    cleaned = " ".join(_URLS.sub(" ", text[: 4 * _SAMPLE_CHARS]).split())  # the start is enough
-    if not re.search(r"[^\W\d_]{2,}", cleaned):
+    cleaned = _cleaned(text)  # the start is enough
+    if not _LETTERS.search(cleaned):
         return None
     if len(codes) == 1:
         return codes[0]

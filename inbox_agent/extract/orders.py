@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.extract.prefilter import GuardedPattern
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import load_rules_file
 
@@ -46,6 +47,9 @@ _TABLE_ROWS = 50  # rows below a header cell that its column label reaches
 _CELL_BREAK = re.compile(r"[\t|]")
 _QUOTE_MARKS = re.compile(r"(?:>[^\S\n]*)+")
 _GROUP_BREAK = re.compile(r"[\s-]")  # between the groups of a number written "100 920 114"
+_DIGIT_RUN = re.compile(r"\d\d{3,}")  # where a store reference's number may be (4 digits or more)
+_REFERENCE_LETTERS = 5  # a store reference's letters: 2 to 5 (orders.yaml's `store_reference`)
+_REFERENCE_MIN_LETTERS = 2
 _TABLE_RULE = re.compile(r"[\s|:+=]*-[\s|:+=-]*")  # "|---|:--|" under a plain-text table's header
 
 
@@ -56,8 +60,8 @@ class _OrderRules:
     patterns: CaselessSet
     references: range  # indices of the reference patterns in `patterns`
     marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
-    not_store_before: re.Pattern[str]
-    not_lettered_before: re.Pattern[str]  # the same before the store's own letters
+    not_store_before: GuardedPattern
+    not_lettered_before: GuardedPattern  # the same before the store's own letters
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -131,11 +135,13 @@ def _rules() -> _OrderRules:
     )
 
 
-def _words_before(words: str) -> re.Pattern[str]:
+def _words_before(words: str) -> GuardedPattern:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
     colon or a '#' after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #"): what makes the next
-    number no order."""
-    return re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.#]?[^\S\n]*\Z")
+    number no order. RE2 is asked first: the words are many, and most texts before a number hold
+    none of them."""
+    return GuardedPattern(
+        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.#]?[^\S\n]*\Z"))
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -548,7 +554,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
     postcode ("CH-8001", "TX 78704"), and not after a word that makes them a ticket's, an invoice's
     or the writer's own ("our ref PO-88412")."""
     hits = []
-    for m in rules.store_reference.finditer(lower):
+    for m in _store_references(lower, rules.store_reference):
         written = _letters(text, rules, m.start(1), m.end(1))
         if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
             continue
@@ -559,6 +565,26 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
+
+
+def _store_references(lower: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """The matches of `pattern` (orders.yaml's `store_reference`) in `lower`, as `finditer` gives
+    them, trying it only where one can start: its number is a run of digits (found by a scan in C)
+    right after the letters, maybe with a dash or a blank between, and the letters start it (none
+    may come before them). Prose has few such runs; trying the pattern at every letter cost more
+    than anything else in reading the order numbers."""
+    found = []
+    for digits in _DIGIT_RUN.finditer(lower):
+        letters_end = digits.start()
+        before = lower[letters_end - 1 : letters_end]
+        if before == "-" or (before.isspace() and before != "\n"):
+            letters_end -= 1
+        start = letters_end
+        while start > 0 and letters_end - start < _REFERENCE_LETTERS and "a" <= lower[start - 1] <= "z":
+            start -= 1
+        if letters_end - start >= _REFERENCE_MIN_LETTERS and (m := pattern.match(lower, start)) is not None:
+            found.append(m)
+    return found
 
 
 def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:

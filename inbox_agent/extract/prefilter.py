@@ -1,7 +1,7 @@
 """Which of many patterns can match a text, found in one pass with RE2's pattern set.
 
 Searching a text with a hundred Python patterns costs a hundred scans. RE2's `Set` runs a
-dozen at once (one lazily built DFA, linear in the text), so the rules engines ask a few sets
+couple of dozen at once (one lazily built DFA, linear in the text), so the rules engines ask a few sets
 first and then run Python's `re` only on the few patterns they name, for the match itself.
 
 Invariant: the filter never misses. Each pattern is rewritten into an RE2 pattern that matches
@@ -24,9 +24,13 @@ from typing import Any
 import re2
 
 _TOKEN = re.compile(r"\\.|.", re.DOTALL)
-# Patterns per RE2 set: one DFA over a hundred phrase patterns has so many states that a new
-# text costs a millisecond to build them; sets of a dozen stay small (tens of microseconds).
-_PATTERNS_PER_SET = 12
+# Patterns per RE2 set: one DFA over a hundred phrase patterns has so many states that it
+# outgrows RE2's memory and rebuilds them for every text (a third of a millisecond a text). Sets
+# of two dozen stay within it: over the 8,198 training texts read in turn, the lexicon's 122
+# phrases cost a new text 11 us in sets of 24 against 14 us in sets of 12 (6 passes instead of
+# 11; a text seen before, 7 us against 12), and ~20% more in the first thousands of texts, while
+# their DFAs fill; sets of 40 cost more again, sets of 60 thrash.
+_PATTERNS_PER_SET = 24
 _ANY = r"(?s:.)"
 _RANGE_KEPT = 2  # "{3,5}" is kept, "{0,30}" is opened
 _EXACT_REPEAT_MAX = 24  # longer exact counts are lowered (still a wider filter)
@@ -56,11 +60,12 @@ class PatternFilter:
     """The indices of the patterns of a list that may match a text (a superset, never fewer)."""
 
     def __init__(self, patterns: Sequence[re.Pattern[str]], *, whole: bool = False, start: bool = False,
-                 lowered: bool = True) -> None:
+                 lowered: bool = True, per_set: int = _PATTERNS_PER_SET) -> None:
         """`whole`: a pattern must match the whole text (fullmatch), not somewhere in it.
         `start`: a pattern must match at the text's start, not necessarily to its end (so the
         patterns that may fullmatch some prefix of the text).
-        `lowered`: texts given to `candidates` are lower-cased (see the module docstring)."""
+        `lowered`: texts given to `candidates` are lower-cased (see the module docstring).
+        `per_set`: patterns per RE2 set (more for short texts, whose DFAs stay small)."""
         self._count = len(patterns)
         self._always: list[int] = []
         translated: list[tuple[int, str]] = []
@@ -70,8 +75,8 @@ class PatternFilter:
             except _Untranslatable:
                 self._always.append(index)
         self._sets: list[tuple[Any, list[int]]] = []
-        for first in range(0, len(translated), _PATTERNS_PER_SET):
-            self._add_set(translated[first : first + _PATTERNS_PER_SET], whole, start)
+        for first in range(0, len(translated), per_set):
+            self._add_set(translated[first : first + per_set], whole, start)
 
     def _add_set(self, members: list[tuple[int, str]], whole: bool, start: bool) -> None:
         """One RE2 set over `members`. A pattern RE2 refuses is always run; so is every member
@@ -117,6 +122,20 @@ class PatternFilter:
         for built, slots in self._sets:
             found += [slots[i] for i in built.Match(encoded) or ()]
         return sorted(found)
+
+
+class GuardedPattern:
+    """One Python pattern that RE2 is asked about first: a text in which its RE2 filter finds no
+    possible match is not searched by Python's `re` at all. The filter never misses, so the
+    answers are always the pattern's own; only a text that may match pays for the Python search.
+    Worth it for a large pattern (a long list of words) searched in many texts it rarely matches."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self._filter = PatternFilter([pattern], lowered=False)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self._filter.may_match(text) else None
 
 
 def _as_is(pattern: re.Pattern[str]) -> str:

@@ -52,7 +52,7 @@ class StrangerModel:
         """How likely the sender of this text is a stranger rather than a buyer (0..1)."""
         whole = model_text(subject, text)
         columns, values = self.grams.row([whole] * len(_BLOCKS))
-        return 1.0 / (1.0 + math.exp(-(self.intercept + float(values @ self.weights[columns]))))
+        return 1.0 / (1.0 + math.exp(-(self.intercept + float(values @ self.weights.take(columns)))))
 
     def plain(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The model as a JSON-ready part and named arrays (extract/model_cache.py stores them)."""

@@ -20,6 +20,7 @@ import numpy as np
 _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
 _TOKEN = re.compile(r"\w+")  # scikit-learn's (?u)\b\w+\b: a longest run of word characters has \b at both ends
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
 _FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
 _SUBLINEAR_KEPT = 4096  # counts whose sublinear tf (1 + log) is looked up rather than computed
@@ -100,19 +101,21 @@ class TfidfStack:
         counts.pop(None, None)  # the unknown grams
         size = len(counts)
         columns = np.fromiter(counts, dtype=np.int64, count=size)
-        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf[columns]
+        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf.take(columns)
         if size:
             block_of = np.searchsorted(self._ends, columns, side="right")
             norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
-            tfidf /= norms[block_of]
+            tfidf /= norms.take(block_of)
         return columns, tfidf
 
     def _tf(self, counts: np.ndarray) -> np.ndarray:
         """Sublinear term frequencies, 1 + log(count): looked up for the usual small counts (the
-        table holds the very values numpy's log gives), computed for a text repeating a gram more."""
-        if counts.size and counts.max() >= _SUBLINEAR_KEPT:
+        table holds the very values numpy's log gives), computed for a text repeating a gram more
+        (a count past the table's end fails the look-up; counts are positive, so none wraps)."""
+        try:
+            return self._sublinear.take(counts)
+        except IndexError:
             return np.log(counts.astype(np.float64)) + 1.0
-        return self._sublinear[counts]
 
 
 class _FoldedCharacters(dict[int, str]):
@@ -132,8 +135,13 @@ _FOLDED = _FoldedCharacters()
 
 def fold_accents(text: str) -> str:
     """`text` with its accents removed (NFKD, combining marks dropped), as scikit-learn's
-    strip_accents="unicode" does."""
-    return text if text.isascii() else text.translate(_FOLDED)
+    strip_accents="unicode" does. ASCII folds to itself, so only the runs of other characters
+    are translated (a character at a time, `str.translate` is slow on a long text)."""
+    return text if text.isascii() else _NON_ASCII.sub(_folded_run, text)
+
+
+def _folded_run(run: re.Match[str]) -> str:
+    return run.group(0).translate(_FOLDED)
 
 
 def word_grams(text: str, longest: int) -> list[str]:

@@ -117,7 +117,7 @@ def _parse(raw: bytes, fingerprint: str) -> ParsedEmail:
     if not raw.strip():
         return _broken(fingerprint, "empty message")
     msg: email.message.Message = mailparser.parse_from_bytes(raw).message
-    raw_headers = {k.lower(): _FOLD.sub("", str(v)).replace("\x00", "") for k, v in msg.items()}
+    raw_headers = {k.lower(): _unfolded(str(v)).replace("\x00", "") for k, v in msg.items()}
     headers = {k: _header_text(v) for k, v in raw_headers.items()}
     if not any(h in headers for h in ("from", "subject", "message-id", "content-type", "date")):
         return _broken(fingerprint, "not an email: no From, Subject, Message-ID or Content-Type header")
@@ -186,6 +186,11 @@ def plain_mailbox(raw_value: str) -> tuple[str, str] | None:
         return None
     quoted, phrase, angled, bare = m.groups()
     return (quoted if quoted is not None else " ".join((phrase or "").split())), angled or bare
+
+
+def _unfolded(value: str) -> str:
+    """A header value on one line (its folds removed); most values have none to remove."""
+    return _FOLD.sub("", value) if "\n" in value else value
 
 
 def _sender_problem(raw_value: str, senders: list[tuple[str, str]]) -> str:

@@ -17,8 +17,11 @@ from inbox_agent.rules import load_rules_file
 _REPLY_LANGUAGES = ["en", "de", "fr", "it", "es", "nl", "pt", "sv", "pl"]
 # What a reply header or signature the library could cut looks like: a line ending in ":" that
 # holds a date, a time or an address, or a "--" line. Without one the library has nothing to do,
-# and skipping it halves the cost of reading a message.
-_HISTORY_HINT = re.compile(r"(?m)^[^\n]*(?:\d|@)[^\n]*:[^\S\n]*$|^[^\S\n]*-{2,}")
+# and skipping it halves the cost of reading a message. The lines ending in ":" are few, so they
+# are found first and only they are searched for a digit or an "@" (`_history_hint`).
+_LINE_END_COLON = re.compile(r"(?m):[^\S\n]*$")
+_DIGIT_OR_AT = re.compile(r"[\d@]")
+_DASH_LINE = re.compile(r"(?m)^[^\S\n]*-{2,}")
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +33,15 @@ def _markers() -> re.Pattern[str]:
 @lru_cache(maxsize=1)
 def _reply_parser() -> EmailReplyParser:
     return EmailReplyParser(languages=list(_REPLY_LANGUAGES))
+
+
+def _history_hint(text: str) -> bool:
+    """Whether a line of `text` ends in ":" with a digit or an "@" before it, or starts with "--"
+    (the hint above; the same answer as `(?m)^[^\\n]*(?:\\d|@)[^\\n]*:[^\\S\\n]*$|^[^\\S\\n]*-{2,}`)."""
+    for colon in _LINE_END_COLON.finditer(text):
+        if _DIGIT_OR_AT.search(text, text.rfind("\n", 0, colon.start()) + 1, colon.start()):
+            return True
+    return _DASH_LINE.search(text) is not None
 
 
 def newest_text(text: str) -> str:
@@ -44,7 +56,7 @@ def newest_text(text: str) -> str:
         cut = min(cut, quote.start())
     head = text[:cut]
     reply = head
-    if _HISTORY_HINT.search(head):
+    if _history_hint(head):
         try:
             reply = _reply_parser().parse_reply(head) or head
         except Exception:  # noqa: BLE001 - a library failure must not lose the text

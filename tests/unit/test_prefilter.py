@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inbox_agent.extract import _cold_rules as cold_rules
 from inbox_agent.extract.formats import load_format_book
 from inbox_agent.extract.lexicon import load_lexicon
 from inbox_agent.extract.orders import _rules as order_rules
@@ -84,8 +85,8 @@ def _rule_texts(corpus: Path) -> list[str]:
     return texts
 
 
-def test_lexicon_and_order_sets_agree_with_running_every_pattern(corpus: Path) -> None:
-    sets = [_lexicon_set(), order_rules().patterns]
+def test_lexicon_order_and_cold_sets_agree_with_running_every_pattern(corpus: Path) -> None:
+    sets = [_lexicon_set(), order_rules().patterns, cold_rules().screen]
     for text in _rule_texts(corpus):
         lower = text.lower()
         for group in sets:
@@ -187,3 +188,23 @@ def test_no_random_pattern_is_missed(pattern: str, ignore_case: bool, text: str)
         assert group.candidates(text, lower) == [0], (pattern, text)
     if compiled.search(lower):
         assert PatternFilter([compiled]).candidates(lower) == [0], (pattern, text)
+
+
+_ORDER_PIECES = ["ticket", "invoice", "rechnung", "store", "no.", "nr", "number", "ref", "#", ":", "order", "dispute",
+                 "px-", "wx", "ab", "30422", "2051", "1043", "ch-8001", " ", "\n", "\t", "-", ".", "é", "İ"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ORDER_PIECES), max_size=14).map("".join))
+def test_a_guarded_pattern_answers_as_the_pattern_alone(text: str) -> None:
+    rules = order_rules()
+    for guarded in (rules.not_store_before, rules.not_lettered_before):
+        found = guarded.search(text)
+        alone = guarded.pattern.search(text)
+        assert (found and found.span()) == (alone and alone.span()), text
+
+
+def test_a_guarded_pattern_skips_a_text_that_cannot_match() -> None:
+    rules = order_rules()
+    assert rules.not_store_before.search("my ticket no. ") is not None
+    assert rules.not_store_before.search("hello, my order ") is None
