@@ -47,7 +47,7 @@ class IntentFit:
 
     def __init__(self) -> None:
         self.chars = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=2, dtype=np.float32)
-        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), strip_accents="unicode",
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), strip_accents="unicode", min_df=2,
                                      token_pattern=_TOKEN_PATTERN, sublinear_tf=True, dtype=np.float32)
         self.subject_words = TfidfVectorizer(analyzer="word", strip_accents="unicode", token_pattern=_TOKEN_PATTERN,
                                              sublinear_tf=True, dtype=np.float32)
