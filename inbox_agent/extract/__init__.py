@@ -113,7 +113,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold_sender = len(cold_hits) - len(trade) >= 2
     role = classify_role(parsed.from_address, parties, bool(machine), cold_sender, purchase, bool(parsed.bulk),
                          bool(trade))
-    if role is Role.UNKNOWN and (cold_sender or parsed.bulk):
+    if role is Role.UNKNOWN and (cold_sender or (parsed.bulk and not trade)):
         orders = ()  # a cold pitch or a stranger's newsletter never names one of our orders: its numbers are its own
     elif role is Role.CUSTOMER and not purchase and not orders:
         stranger = store_stranger_model(reading).probability(parsed.subject, parsed.new_text)

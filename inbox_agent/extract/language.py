@@ -41,7 +41,7 @@ _SHORT_CUE_HITS = 2  # ...is settled by this many function words of one language
 CUE_WORDS = {
     "en": "the and you my is was have has not please this that it with for of me your but would could thank thanks "
           "hello hi received yet still where when what did been are will can there any they we our just "
-          "to see from yesterday today regards rgds pls kind got arrived yep yup its here came thx tnx cheers",
+          "to see from yesterday today regards rgds pls got arrived yep yup its here came thx tnx cheers",
     "fr": "le la les des du je mon ma mes vous votre est pas une et pour avec qui colis bonjour merci commande "
           "toujours reçu suis ai au aux ce cette ne mais été très nous sur",
     "de": "ich und der die das nicht ist mein meine meinen sie ihr ihre mit für von zu ein eine den dem noch bitte "

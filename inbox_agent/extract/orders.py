@@ -137,11 +137,11 @@ def _rules() -> _OrderRules:
 
 def _words_before(words: str) -> GuardedPattern:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
-    colon or a '#' after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #"): what makes the next
-    number no order. RE2 is asked first: the words are many, and most texts before a number hold
-    none of them."""
+    colon or a '#' after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #"), which may end the
+    line before the number's ("Your ticket number:" above "#48213"): what makes the next number no
+    order. RE2 is asked first: the words are many, and most texts before a number hold none of them."""
     return GuardedPattern(
-        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?[^\S\n]*[:.#]?[^\S\n]*\Z"))
+        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?(?:[^\S\n]*[:.#]?|[^\S\n]*[:#][^\S\n]*\n)[^\S\n]*\Z"))
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -223,8 +223,8 @@ def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
         if written is None:
             return []
         letters = written
-    at = text.find(m["number"])
-    return [_Hit(at, m["number"], letters)] if at >= 0 else []
+    at = re.search(rf"(?<!\d){m['number']}(?!\d)", text)
+    return [_Hit(at.start(), m["number"], letters)] if at else []
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:

@@ -93,7 +93,7 @@ def compose_reply(rt: Runtime, s: Session, case: Case, template: str, key: str, 
         html=html, picture=picture, picture_cid=cid if picture else None,
         attachments=_page_screenshot(rt, context) if picture else (), proof=proof,
     )
-    s.add(intent)
+    s.add(intent)  # its one INSERT on PostgreSQL (on SQLite it was added above; adding again changes nothing)
     return intent
 
 

@@ -97,9 +97,8 @@ class Database:
 def reserved_id(s: Session, table: type[Base]) -> int | None:
     """A new row's id taken from its table's sequence before the row is written, on PostgreSQL
     (None on SQLite, whose INSERT gives it): a row that holds its own id (a reply's header and
-    proof) or that others point at before it is complete (a new case) is then written in one
-    INSERT, not an INSERT and an UPDATE. An id taken by a transaction that rolls back is skipped,
-    as an INSERT's own would be."""
+    proof) is then written in one INSERT, not an INSERT and an UPDATE. An id taken by a
+    transaction that rolls back is skipped, as an INSERT's own would be."""
     if s.get_bind().dialect.name != "postgresql":
         return None
     return int(s.connection().scalar(NEXT_ID, {"table": table.__tablename__}))

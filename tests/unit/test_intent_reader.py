@@ -4,6 +4,7 @@ confidence in the parse contract, grouped cross-validation and `inbox-agent lear
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -261,3 +262,13 @@ def test_a_strangers_newsletter_quoting_a_buyers_words_is_no_customer() -> None:
     _, extraction = read_bytes(raw, Config())
     assert extraction is not None
     assert extraction.role is Role.UNKNOWN and extraction.order_numbers == ()
+
+
+def test_an_inch_mark_is_no_quotation() -> None:
+    """A phrase in quotation marks is mentioned, not said; the double quote of an inch is no quote."""
+    from inbox_agent.rules import load_rules_file
+
+    quoted = re.compile(load_rules_file("cold_senders.yaml")["quoted"])
+    assert quoted.search("cut 'where is my order' tickets") and quoted.search('5 ways to cut "my order" mails')
+    assert not quoted.search('the 55" TV and my order of the 32" one')
+    assert not quoted.search("I don't know where my order is, it's late")

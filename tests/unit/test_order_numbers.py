@@ -548,3 +548,26 @@ def test_a_subject_that_is_only_a_reference_names_the_order(subject: str, body: 
 ])
 def test_a_forwarders_last_mile_our_ref_and_abbreviations(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text", [
+    "Your ticket number:\n#48213",
+    "order number is not on the page, my zip is 90210",
+    "Order number? My account is 55123",
+    "ordered 4090ti, 2000lm and 500ft of cable",
+    "Where is my 1500 euros refund?",
+    "Where is 1600 Pennsylvania Ave?",
+    "Can you resend 5000 units",
+    "2280 Still Creek Dr",
+    "5000 is still too expensive",
+    "Flight LH12345 delayed",
+    "PO12345 attached",
+    "Call us: 30-12345-67890",
+    "the last mile for 3000 parcels a day",
+])
+def test_look_alikes_of_the_bare_and_written_order_rules(text: str) -> None:
+    assert find_order_numbers(text, []) == []
+
+
+def test_a_single_letter_after_a_dash_stays_with_the_order() -> None:
+    assert find_order_numbers("my order is 4521-B", []) == ["4521"]
