@@ -7,22 +7,26 @@ is a year, a house number or a price as often as an order. The families that pre
 - a cell or line holding only an order label, with the number in the next cell, on the next line,
   or below it in the table's column ("Order | 3042", "Order number:\\n3042", "Re: Order ID\\n3042",
   a header row), a line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043"),
-  and a plural order word, a comma and a list ("I have 2 orders, 3042 and 3043");
+  the order field of a comma-separated export ("order_id,created_at\\n3042,2025-03-12"),
+  and a plural order word, a comma and a list ("I have 2 orders, 3042 and 3043", "two orders, KT-3042 and 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
   "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
   "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
-- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR");
+- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR"), or names
+  the number it gives one for ("Correos number for 2051 is NX309182745BR");
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
-  after a return or complaint word ("Reso BP2051"); references with other letters then count only
-  when labelled themselves (a refund's "réf. RB-77120" beside "commande BP-2051").
-Ticket, case, issue, request, subscription and invoice
-numbers (and a bare "#" number after one in its sentence), years (also under a label that names no
-number: "Order\\n2025"), dates, amounts, phone numbers and numbers that are part of a tracking
-number (or follow a tracking word) are never orders; nor are 16 digits glued to letters (a
-carrier's code "JVGL0612345678901234").
+  after a return, complaint, parcel or tracking word ("Reso BP2051", "lost parcel BP2051");
+  references with other letters then count only when labelled themselves (a refund's "réf.
+  RB-77120" beside "commande BP-2051").
+Ticket, case, issue, request, subscription, invoice, delivery-note and notice-card numbers (and a
+bare "#" number after one in its sentence, or a number the message names as a ticket's that is
+elsewhere only behind '#' or a reference word), waybills' letters ("WB8111947002"), years (also
+under a label that names no number: "Order\\n2025"), dates, amounts, phone numbers and numbers
+that are part of a tracking number (or follow a tracking word) are never orders; nor are 16 digits
+glued to letters (a carrier's code "JVGL0612345678901234").
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from inbox_agent.extract.patterns import CaselessSet, caseless
+from inbox_agent.extract.patterns import Caseless, CaselessSet, caseless
 from inbox_agent.extract.prefilter import GuardedPattern
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import load_rules_file
@@ -59,7 +63,7 @@ class _OrderRules:
     # (only asked whether it can match: the label itself is found by `cell_label`)
     patterns: CaselessSet
     references: range  # indices of the reference patterns in `patterns`
-    marketplace: int  # index of the marketplace pattern, then the cell label's, then the list label's
+    marketplace: int  # index of the marketplace pattern, then the cell label's, the list label's, the CSV header's
     not_store_before: GuardedPattern
     not_lettered_before: GuardedPattern  # the same before the store's own letters
     order_word: re.Pattern[str]
@@ -74,9 +78,11 @@ class _OrderRules:
     series_next: re.Pattern[str]
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
+    tracking_for: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
+    named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class _Hit:
     number: str
     letters: str = ""  # the store's letters written against a labelled number, as written
     style: str = ""  # the letters of a number that counts for its reference style alone ("RB-77120", "réf. RB-77120")
+    marked: bool = False  # found behind '#', 'n°' or a reference word only, with no order word
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +115,7 @@ def _rules() -> _OrderRules:
             caseless(rf"\d(?<![\d.,]\d)(?<![^\W\d_]\d){data['marketplace_rest']}(?![\d.,]\d|[^\W\d_])"),
             caseless(rf"[\t|\n]{label}[\t|\n]"),
             caseless(data["list_label"]),
+            caseless(data["csv_header"]),
         ]),
         references=range(stores, stores + references),
         marketplace=stores + references,
@@ -129,9 +137,12 @@ def _rules() -> _OrderRules:
         series_next=re.compile(expand(data["series_next"])),
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
+        tracking_for=re.compile(expand(data["tracking_for"])),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
+        named_not_order=caseless(
+            rf"(?<![^\W\d_])(?:{data['named_not_order_words']}){data['named_not_order_rest']}"),
     )
 
 
@@ -179,6 +190,9 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         if index == rules.marketplace + 2:
             hits += _list_hits(text, lower, lined, rules)
             continue
+        if index == rules.marketplace + 3:
+            hits += _csv_hits(text, lower, lined, rules)
+            continue
         matches = rules.patterns.members[index].finditer(text, lower)
         if index == rules.marketplace:
             hits += _marketplace_hits(lower, matches, rules)
@@ -186,6 +200,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
+    hits += _tracking_for_hits(lower, tracking_numbers, rules)
     hits += _subject_number(text, subject, rules)
     hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
@@ -194,6 +209,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
+    hits = _without_ticket_numbers(text, lower, hits, rules)
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
@@ -235,6 +251,17 @@ def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
     if not labelled:
         return hits
     return [h for h in hits if not h.style or h.style.lower() in labelled]
+
+
+def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
+    """`hits` without the numbers the message names as a ticket's, a case's or a request's that are
+    found only behind a mark ('#', 'n°') or a reference word: "[Ticket #62836]" and "keep the
+    reference #62836" name one ticket. A number also found after an order word stays an order."""
+    marked = {h.number for h in hits if h.marked} - {h.number for h in hits if not h.marked}
+    if not marked:
+        return hits
+    named = {m.group(m.re.groups) for m in rules.named_not_order.finditer(text, lower)}
+    return [h for h in hits if h.number not in named or h.number not in marked]
 
 
 def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:
@@ -293,7 +320,7 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
             letters = written if written.isupper() else ""
         digits = _GROUP_BREAK.sub("", m.group(number))
         styled = reference or lower.startswith(_MARKS, m.start())  # a reference word or '#', no order word
-        hits.append(_Hit(m.start(number), digits, letters, letters if styled else ""))
+        hits.append(_Hit(m.start(number), digits, letters, letters if styled else "", styled))
         if not reference:
             hits += _series(lower, m.end(number), len(digits), rules)
     return hits
@@ -502,6 +529,27 @@ def _list_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_H
     return hits
 
 
+def _csv_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_Hit]:
+    """The orders in the order field of the lines under each comma-separated header that has one
+    (`lined` as in `_cell_hits`), up to the first line with another count of fields."""
+    hits = []
+    for header in rules.patterns.members[rules.marketplace + 3].finditer(lined, lined):
+        column = header.group(1).count(",")
+        fields = column + 1 + header.group(2).count(",")
+        position = header.end() - 1  # the line break that ends the header, in `lower`
+        for _ in range(_TABLE_ROWS):
+            start = position + 1
+            end = _line_end(lower, start)
+            cells = lower[start:end].split(",")
+            if start >= len(lower) or len(cells) != fields:
+                break
+            cell_start = start + sum(len(c) + 1 for c in cells[:column])
+            stripped = cells[column].lstrip()
+            hits += _cell_number(text, _Cell(cell_start + len(cells[column]) - len(stripped), stripped.rstrip()), rules)
+            position = end
+    return hits
+
+
 def _listed(text: str, lower: str, position: int, rules: _OrderRules) -> list[_Hit]:
     """Orders on the lines from `position` on, one a line, maybe behind a bullet, up to the
     first line that is not one."""
@@ -607,4 +655,24 @@ def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules
                 continue
             letters = written
         hits.append(_Hit(m.start(2) - 1, m.group(2), letters))
+    return hits
+
+
+def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+    """The numbers a line that gives a tracking number names it for ("Correos number for 604571 is
+    NX309182745BR"): the orders the tracking numbers belong to. Each line is looked at once, however
+    many such numbers it has."""
+    if not tracking_numbers:
+        return []
+    hits = []
+    line_end = -1
+    giving = False  # whether the line up to `line_end` gives a tracking number
+    for m in rules.tracking_for.finditer(lower):
+        if m.start() > line_end:
+            line_start = lower.rfind("\n", line_end + 1, m.start()) + 1 or line_end + 1
+            line_end = _line_end(lower, m.end())
+            line = _GROUP_BREAK.sub("", lower[line_start:line_end]).upper()
+            giving = any(t in line for t in tracking_numbers)
+        if giving and not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
+            hits.append(_Hit(m.start(1), m.group(1)))
     return hits

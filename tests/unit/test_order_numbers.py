@@ -228,9 +228,16 @@ _RUN = " " * 5000
     # line of dashes that is no '|---|' rule (it ends in a letter)
     ("| order " * 2000 + "|\n| " + "30446 | " * 2000 + "\n", ["30446"]),
     ("| order |\n" + "-" * 20000 + "x\n| 30447 |\n", []),
+    # thousands of comma fields before an order field, and an export of thousands of rows
+    ("a," * 5000 + "order,b\n" + "x," * 5000 + "30448,5\n", ["30448"]),
+    ("order_id,zip\n" + "30449,75011\n" * 5000, ["30449"]),
 ])
 def test_hostile_runs_and_tables_are_read_in_one_pass(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+def test_a_line_of_thousands_of_numbers_given_a_tracking_number_is_read_once() -> None:
+    assert find_order_numbers("LV123456785CN " + "for 30450 " * 5000, ["LV123456785CN"]) == ["30450"]
 
 
 @pytest.mark.parametrize("text, orders", [
@@ -571,3 +578,68 @@ def test_look_alikes_of_the_bare_and_written_order_rules(text: str) -> None:
 
 def test_a_single_letter_after_a_dash_stays_with_the_order() -> None:
     assert find_order_numbers("my order is 4521-B", []) == ["4521"]
+
+
+def test_a_comma_separated_exports_order_field() -> None:
+    export = ("Orders not shipped yet:\n\ncreated,order_id,qty,zip\n"
+              "2025-04-02 10:00,KT-60310,2,75011\n3 April 2025,nr. 60311,1,10115\n2025-04-04,60312,1,90210\n\n"
+              "Job 70001, run 2025-04-05.")
+    assert find_order_numbers(export, []) == ["60310", "60311", "60312"]
+    # a line with another count of fields ends the table; a header without an order field is none
+    assert find_order_numbers("order id,zip\n60313,75011\nnote,60314,extra\n", []) == ["60313"]
+    assert find_order_numbers("sku,qty,zip\n60315,2,75011\n", []) == []
+
+
+@pytest.mark.parametrize("text, orders", [
+    # the first of a count's list behind the store's letters
+    ("I placed two orders by mistake, KT-60320 and 60321 (the same lamp).", ["60320", "60321"]),
+    # a store's word after an order word names the order's store
+    ('Buyer note: "pedido tienda #60322 - sin precio"', ["60322"]),
+    ("Votre commande boutique n° 60323", ["60323"]),
+    # an order word cut by a hyphen at the line's end
+    ("es geht um meine Bestell-\nnummer 60324 vom 16.05.", ["60324"]),
+    # a cell behind "nr."
+    ("Your ref | Weight\nnr. 60325 | 2kg\n", ["60325"]),
+])
+def test_lists_qualified_orders_split_words_and_marked_cells(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text", [
+    # "ord" inside a word is no abbreviation
+    "eBay: item sold, sales record 6033, see the report 6034",
+    # a delivery note's, a notice card's and a waybill's numbers
+    "Pallet 2 of 6, delivery note DN603350.",
+    "Card no. 60336, collect it at the post office",
+    "Avis n°60337 : votre colis vous attend",
+    "Waybill | Tracking\nWB6033812345 | RB227827893CN\n",
+    # a ticket's number, also behind '#' or a reference word elsewhere in the message
+    "[Ticket #60339] received\nPlease keep the reference #60339 in the subject.",
+    "Shop 60340 is closed on Sundays",
+])
+def test_look_alikes_of_the_b9_and_b10_rules(text: str) -> None:
+    tracking = ["RB227827893CN"] if "RB227827893CN" in text else []
+    assert find_order_numbers(text, tracking) == []
+
+
+def test_a_ticket_number_named_after_an_order_word_stays_an_order() -> None:
+    assert find_order_numbers("[Ticket #60341]\nMy order #60341... no, order 60341 is late", []) == ["60341"]
+
+
+@pytest.mark.parametrize("text, tracking, orders", [
+    # the number a tracking number is given for, in its line
+    ("Correos number for 60350 is NX309182745BR.", ["NX309182745BR"], ["60350"]),
+    ("Tracking for 2025: NX309182745BR", ["NX309182745BR"], []),
+    ("NX309182745BR for 3000 pieces", ["NX309182745BR"], []),
+    ("Number for 60351 is pending. Yours: NX309182745BR", ["NX309182745BR"], ["60351"]),
+    ("Number for 60352 is pending.\nYours: NX309182745BR", ["NX309182745BR"], []),
+])
+def test_the_order_a_tracking_number_is_given_for(text: str, tracking: list[str], orders: list[str]) -> None:
+    assert find_order_numbers(text, tracking) == orders
+
+
+def test_a_parcel_word_before_the_store_letters_of_a_subject_names_the_orders_parcel() -> None:
+    subject = "Re: lost parcel LF60360"
+    assert find_order_numbers(f"{subject}\nThe claim for LF60360 was refused.", [], subject=subject) == ["60360"]
+    # a bare parcel number is still none
+    assert find_order_numbers("Your parcel 60361 is on its way", []) == []
