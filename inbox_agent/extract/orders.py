@@ -99,7 +99,7 @@ def _rules() -> _OrderRules:
     data = load_rules_file("orders.yaml")
 
     def expand(pattern: str) -> str:
-        for name in ("order", "no", "ref", "store", "digits", "end", "range_end", "ends"):
+        for name in ("order", "no", "ref", "store", "digits", "year_series", "end", "range_end", "ends"):
             pattern = pattern.replace("{" + name + "}", data["pieces"][name])
         return pattern
 
@@ -310,7 +310,7 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         if lower.startswith(_MARKS, m.start()) and _sibling_not_order(lower, m.start(), rules):
             continue
         letters = ""
-        if number == 2 and m.group(1):
+        if number == 2 and m.group(1) and not rules.order_word.fullmatch(m.group(1)):  # not "order cmd 20501"
             written = _letters(text, rules, m.start(1), m.end(1))
             spaced = lower[m.end(1) : m.start(number)].isspace()
             if written is None or (spaced and not written.isupper()) or _coded(lower, m.end(number)):
@@ -565,7 +565,7 @@ def _listed(text: str, lower: str, position: int, rules: _OrderRules) -> list[_H
             if written is None:
                 break
             letters = written if written.isupper() else ""
-        hits.append(_Hit(m.start(2), m.group(2), letters))
+        hits.append(_Hit(m.start(2), _GROUP_BREAK.sub("", m.group(2)), letters))
         position = end + 1
     return hits
 
@@ -593,7 +593,7 @@ def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
         if written is None:
             return []
         letters = written if written.isupper() else ""
-    return [_Hit(cell.start + m.start(2), m.group(2), letters)]
+    return [_Hit(cell.start + m.start(2), _GROUP_BREAK.sub("", m.group(2)), letters)]
 
 
 def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:

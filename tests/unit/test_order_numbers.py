@@ -643,3 +643,17 @@ def test_a_parcel_word_before_the_store_letters_of_a_subject_names_the_orders_pa
     assert find_order_numbers(f"{subject}\nThe claim for LF60360 was refused.", [], subject=subject) == ["60360"]
     # a bare parcel number is still none
     assert find_order_numbers("Your parcel 60361 is on its way", []) == []
+
+
+@pytest.mark.parametrize("text, orders", [
+    # an abbreviation glued to the number, or after an order word
+    ("rien reçu. cmd60370. merci", ["60370"]),
+    ("my order cmd 60371 still says awaiting payment", ["60371"]),
+    # a year's series after the reader's reference and in a reference column; a date is none
+    ("Uw referentie 2026-0372: PostNL barcode", ["20260372"]),
+    ("your ref\tlast mile\tkg\n2026-0373\tLZ393342900US\t0.42\n2025-0374\tRQ999405992DE\t0.88\n",
+     ["20260373", "20250374"]),
+    ("Your ref 2025-03-12: see the label", []),
+])
+def test_glued_abbreviations_and_a_years_series_after_a_reference(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
