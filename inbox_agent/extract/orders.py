@@ -78,7 +78,7 @@ class _OrderRules:
     series_next: re.Pattern[str]
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
-    tracking_for: re.Pattern[str]
+    tracking_for: GuardedPattern
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
@@ -137,7 +137,7 @@ def _rules() -> _OrderRules:
         series_next=re.compile(expand(data["series_next"])),
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
-        tracking_for=re.compile(expand(data["tracking_for"])),
+        tracking_for=GuardedPattern(re.compile(expand(data["tracking_for"]))),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),

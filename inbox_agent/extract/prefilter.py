@@ -137,6 +137,9 @@ class GuardedPattern:
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self._filter.may_match(text) else None
 
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        return list(self.pattern.finditer(text)) if self._filter.may_match(text) else []
+
 
 def _as_is(pattern: re.Pattern[str]) -> str:
     translated = to_re2(pattern.pattern, pattern.flags)
