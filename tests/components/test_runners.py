@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 
 import httpx
@@ -622,3 +623,24 @@ def test_two_workers_recording_the_inbox_first_start_at_once_agree_on_it(tmp_pat
 def _begin_together(rt: Runtime, together: threading.Barrier) -> ingest.Reading:
     together.wait()
     return ingest.begin(rt)
+
+
+def test_a_reply_decided_on_the_message_that_opens_its_case_answers_that_message(
+        tmp_path: Path, database_url: str) -> None:
+    """The message is linked to its case in the item's own transaction, not yet written when the
+    reply is composed: the reply answers it all the same (In-Reply-To and References name it)."""
+    rt = _runtime(tmp_path, database_url, Clock())
+    complaint = sample_complaint(SUPPORT, order_only=True)
+    rt.mailbox.append("INBOX", complaint)
+    assert ingest.run_once(rt) == 1
+
+    assert process.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        reply = s.scalars(select(Intent).where(Intent.kind == "reply")).one()
+        assert reply.raw is not None
+        answer = message_from_bytes(reply.raw)
+    original = message_from_bytes(complaint)
+    assert answer["In-Reply-To"] == original["Message-ID"]
+    assert answer["References"] == original["Message-ID"]
+    rt.db.dispose()
