@@ -19,7 +19,7 @@ class ReplyContext(StrEnum):
     KIT_SENT = "kit_sent"  # the post office's contact details and tracking (or the follow-up on them)
     ACK_SENT = "ack_sent"  # "we are looking into it"
     NOT_SHIPPED_SENT = "not_shipped_sent"  # the order has not shipped yet
-    ASKED_ORDER_NUMBER = "asked_order_number"  # which order, or its number again
+    ASKED_ORDER_NUMBER = "asked_order_number"  # which order, its number again, or its tracking number
     SUPPLIER_ASKED = "supplier_asked"  # a request (or reminder) to the supplier
     DISTRIBUTOR_ASKED = "distributor_asked"  # a request (or reminder) for the last-mile number
     REFUND_ANNOUNCED = "refund_announced"  # the customer was told of the refund
@@ -33,6 +33,7 @@ CONTEXT_OF_TEMPLATE: dict[str, ReplyContext] = {
     "customer_ack": ReplyContext.ACK_SENT,
     "customer_not_shipped": ReplyContext.NOT_SHIPPED_SENT,
     "customer_ask_order_number": ReplyContext.ASKED_ORDER_NUMBER,
+    "customer_ask_tracking_number": ReplyContext.ASKED_ORDER_NUMBER,
     "customer_which_order": ReplyContext.ASKED_ORDER_NUMBER,
     "customer_order_not_found": ReplyContext.ASKED_ORDER_NUMBER,
     "supplier_dnr_request": ReplyContext.SUPPLIER_ASKED,

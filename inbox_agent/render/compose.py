@@ -168,10 +168,19 @@ def _main_view(case: Case) -> TrackingStatus | None:
 
 def _latest_from(s: Session, case: Case, party: str) -> Summary | None:
     """What the party's latest message on this case says, to answer on its thread (its summary
-    alone: the raw messages are not read)."""
-    summaries = s.scalars(select(InboundMessage.summary).where(InboundMessage.case_id == case.id)
-                          .order_by(InboundMessage.id.desc()))
-    return next((summary for summary in summaries if summary.sender_role == party), None)
+    alone: the raw messages are not read). The messages in the session count as they are there
+    (a message linked to the case by this transaction, not yet written), so the query need not
+    flush the session's changes first: they go out in the item's one flush."""
+    with s.no_autoflush:
+        summaries = {at: summary for at, summary in s.execute(
+            select(InboundMessage.id, InboundMessage.summary).where(InboundMessage.case_id == case.id))}
+    for held in s.identity_map.values():
+        if isinstance(held, InboundMessage):
+            if held.case_id == case.id:
+                summaries[held.id] = held.summary
+            else:
+                summaries.pop(held.id, None)
+    return next((summaries[at] for at in sorted(summaries, reverse=True) if summaries[at].sender_role == party), None)
 
 
 def _party_address(rt: Runtime, case: Case, party: str) -> str:

@@ -13,6 +13,7 @@ carries a random token, so only the people we wrote to can answer in our thread.
 
 from __future__ import annotations
 
+import binascii
 import email.utils
 import random
 import re
@@ -33,6 +34,8 @@ from inbox_agent.mailbox.base import INTERNAL_HEADER
 _BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))  # as the email generator writes its random number
 _LINE_END = re.compile(r"\r\n|\r|\n")  # the email generator's own split of a body into lines
 _CASE_TAG = re.compile(r"\[#C-(\d+)(?:-([0-9a-z]+))?\]")
+_ONE_LINE_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space between them
+BASE64_LINE = 76  # characters of a base64 body line: RFC 2045's most, what the email package writes
 MAX_REFERENCE = 900  # a longer identifier cannot share a header line with its name: left out
 _IDENTIFIERS = ("message-id", "in-reply-to", "references")
 
@@ -96,6 +99,9 @@ class BuildingPolicy(Compat32):
     def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() in (*_IDENTIFIERS, "subject"):
             return OUTGOING.fold(name, value).encode("ascii")
+        if (isinstance(value, str) and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+                and _ONE_LINE_VALUE.fullmatch(value)):
+            return f"{name}: {value}{self.linesep}".encode("ascii")  # what folding gives a line that fits
         return super().fold_binary(name, value)
 
 
@@ -190,11 +196,30 @@ def build_message(
         if picture is not None and picture_cid:
             html_part = msg.get_body(preferencelist=("html",))
             assert isinstance(html_part, EmailMessage)
-            html_part.add_related(picture, maintype="image", subtype="png", cid=f"<{picture_cid}>",
-                                  filename="tracking-history.png", disposition="inline")
+            if html_part.get_content_type() != "multipart/related":
+                html_part.make_related()
+            html_part.attach(png_part(picture, "inline", "tracking-history.png", cid=f"<{picture_cid}>"))
     for filename, data in attachments:
-        msg.add_attachment(data, maintype="image", subtype="png", filename=filename)
+        if msg.get_content_type() != "multipart/mixed":
+            msg.make_mixed()
+        msg.attach(png_part(data, "attachment", filename))
     return serialized(msg)
+
+
+def png_part(data: bytes, disposition: str, filename: str, cid: str | None = None) -> EmailMessage:
+    """An image/png part, as `add_related` or `add_attachment` make it, its base64 encoded in one
+    pass: the email package encodes and decodes each 76-character line apart (~800 for a picture)."""
+    part = EmailMessage(policy=BUILDING)
+    part["Content-Type"] = "image/png"
+    part["Content-Transfer-Encoding"] = "base64"
+    part["Content-Disposition"] = disposition
+    part.set_param("filename", filename, header="Content-Disposition")
+    if cid is not None:
+        part["Content-ID"] = cid
+    part["MIME-Version"] = "1.0"
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    part.set_payload("".join(encoded[at:at + BASE64_LINE] + "\n" for at in range(0, len(encoded), BASE64_LINE)))
+    return part
 
 
 class _WholeBodyGenerator(BytesGenerator):

@@ -25,6 +25,7 @@ from inbox_agent.rules import load_rules_file
 
 CUSTOMER_TEMPLATES = ("customer_ack", "customer_post_office_kit", "customer_followup", "customer_supplier_contacted",
                       "customer_refund_confirmed", "customer_reship", "customer_solved", "customer_ask_order_number",
+                      "customer_ask_tracking_number",
                       "customer_tracking_status", "customer_which_order", "customer_order_not_found",
                       "customer_order_other_address", "customer_not_shipped")
 PARTNER_TEMPLATES = ("distributor_last_mile_request", "distributor_reminder", "supplier_dnr_request",

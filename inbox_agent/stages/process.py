@@ -2,8 +2,8 @@
 
 `decide()` is pure; this stage gathers its facts, applies the decision (stages/actions.py) and
 commits everything together, so a crash repeats the step with the same result. The queue loop
-is the shared one (stages/queue.py), the events of a round committed together (each in a
-SAVEPOINT, so one that fails is rolled back alone): an event that fails `[retry.process]
+is the shared one (stages/queue.py), the events of a round committed together (one that
+fails is rolled back alone): an event that fails `[retry.process]
 attempts` times (3) is set aside (shunted) with its error and processing goes on.
 
 Trust (docs/security.md): a message joins a case by thread or tag only when its sender is the
@@ -54,7 +54,7 @@ def run_once(rt: Runtime) -> int:
 
 
 def handle_event(rt: Runtime, s: Session, event_id: int, _share: None = None) -> None:
-    """One event, inside the round's transaction (stages/queue.py: a SAVEPOINT of its own)."""
+    """One event, inside the round's transaction (stages/queue.py)."""
     event = s.get(Event, event_id)
     if event is None or event.status != WorkStatus.PENDING:
         return

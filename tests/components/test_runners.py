@@ -15,11 +15,13 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import event as engine_events
 from sqlalchemy import select, text
 
 from inbox_agent.config import (
@@ -170,8 +172,13 @@ def test_process_runner_rolls_back_a_failing_event_alone_and_commits_the_rest_of
         poison_id = poison.id
     rt.mailbox.append("INBOX", sample_complaint(SUPPORT, sender="second@example.org", number=s10(2)))
     assert ingest.run_once(rt) == 1
+    savepoints = _savepoints(rt)
 
     assert process.QUEUE.run_once(rt) == 3
+
+    # on PostgreSQL the round was tried whole, rolled back at the failure, and handled again with
+    # a SAVEPOINT per item; on SQLite each item has a transaction of its own
+    assert len(savepoints) == (3 if rt.db.is_postgresql else 0)
 
     with rt.db.transaction() as s:
         events = {e.id: e for e in s.scalars(select(Event))}
@@ -183,6 +190,35 @@ def test_process_runner_rolls_back_a_failing_event_alone_and_commits_the_rest_of
         assert sorted(c.customer for c in s.scalars(select(Case))) == ["first@example.org", "second@example.org"]
         assert [i.kind for i in s.scalars(select(Intent))] == ["track", "track"]
     rt.db.dispose()
+
+
+def test_a_round_that_does_not_fail_commits_its_items_together_without_a_savepoint_each(
+        tmp_path: Path, database_url: str) -> None:
+    rt = _runtime(tmp_path, database_url, Clock())
+    for index in range(3):
+        rt.mailbox.append("INBOX", sample_complaint(SUPPORT, sender=f"c{index}@example.org", number=s10(index + 1)))
+    assert ingest.run_once(rt) == 3
+    savepoints = _savepoints(rt)
+
+    assert process.QUEUE.run_once(rt) == 3
+
+    assert savepoints == []
+    with rt.db.transaction() as s:
+        assert {e.status for e in s.scalars(select(Event))} == {WorkStatus.DONE}
+        assert [i.kind for i in s.scalars(select(Intent))] == ["track"] * 3
+    rt.db.dispose()
+
+
+def _savepoints(rt: Runtime) -> list[str]:
+    """The SAVEPOINT statements the database is sent from now on."""
+    seen: list[str] = []
+
+    def statement(_conn: object, _cursor: object, text: str, *_: object) -> None:
+        if text.startswith("SAVEPOINT"):
+            seen.append(text)
+
+    engine_events.listen(rt.db.engine, "before_cursor_execute", statement)
+    return seen
 
 
 def test_process_runner_waits_the_backoff_before_a_retry(tmp_path: Path) -> None:
@@ -622,3 +658,24 @@ def test_two_workers_recording_the_inbox_first_start_at_once_agree_on_it(tmp_pat
 def _begin_together(rt: Runtime, together: threading.Barrier) -> ingest.Reading:
     together.wait()
     return ingest.begin(rt)
+
+
+def test_a_reply_decided_on_the_message_that_opens_its_case_answers_that_message(
+        tmp_path: Path, database_url: str) -> None:
+    """The message is linked to its case in the item's own transaction, not yet written when the
+    reply is composed: the reply answers it all the same (In-Reply-To and References name it)."""
+    rt = _runtime(tmp_path, database_url, Clock())
+    complaint = sample_complaint(SUPPORT, order_only=True)
+    rt.mailbox.append("INBOX", complaint)
+    assert ingest.run_once(rt) == 1
+
+    assert process.run_once(rt) == 1
+
+    with rt.db.transaction() as s:
+        reply = s.scalars(select(Intent).where(Intent.kind == "reply")).one()
+        assert reply.raw is not None and reply.template == "customer_ask_tracking_number"  # it gave its order
+        answer = message_from_bytes(reply.raw)
+    original = message_from_bytes(complaint)
+    assert answer["In-Reply-To"] == original["Message-ID"]
+    assert answer["References"] == original["Message-ID"]
+    rt.db.dispose()
