@@ -34,6 +34,10 @@ _UNGATED_WINDOWS = 3  # a start with more windows than this first asks whether a
 _PREFIX_LETTERS = 4
 _SUFFIX_LETTERS = 3
 _INNER_LETTERS = 2  # LaserShip writes "1LS CX VE00 58631Y"
+# A bare digit run without a check digit is not read across pieces that are all this long:
+# "1007802 1007955" are two numbers side by side (orders, references), not one written in pieces
+# ("5108 7693037816" is DHL eCommerce's own way of writing one).
+_WEAK_PIECE = 6
 # A piece of a number holds a digit or is a short prefix/suffix: a word (letters only, longer
 # than any prefix) never is, so runs stop at words ("CN4471 est indiqué" is no number).
 _PIECE = rf"(?:[A-Za-z0-9]*[0-9][A-Za-z0-9]*|[A-Za-z]{{1,{_PREFIX_LETTERS}}}(?![A-Za-z0-9]))"
@@ -184,6 +188,7 @@ class _Reader:
         inner = [0, 0]  # inner[j - i]: the longest group of letters only strictly between i and j
         for k in range(i + 1, end - 1):
             inner.append(max(inner[-1], letters[k]))
+        shortest = list(accumulate((lengths[k + 1] - lengths[k] for k in range(i, end)), min))  # [j - i]: of i..j
         any_format = False
         loose: tuple[Identified, int] | None = None  # a window only a format without check digit accepts
         for j in range(end - 1, i - 1, -1):
@@ -199,6 +204,8 @@ class _Reader:
             after = self.text[groups.ends[j] : groups.ends[j] + _CONTEXT_CHARS]
             identified = self.book.choose(found, f"{before} {after}")
             if not identified.format.strong:
+                if identified.format.checksum is None and j > i and shortest[j - i] >= _WEAK_PIECE:
+                    continue
                 context = self.context(before) if context is None else context
                 if not context:
                     continue

@@ -36,6 +36,15 @@ def test_words_are_never_pieces_of_a_tracking_number(text: str, numbers: list[st
     assert [f.number for f in find_tracking_numbers(text)] == numbers
 
 
+@pytest.mark.parametrize("text, numbers", [
+    ("Tracking update 1007802 1007955 1007988", []),  # orders side by side: no 14-digit number of two
+    ("tracking numbers 5108 7693037816 and 5108 7693037817", ["51087693037816", "51087693037817"]),
+    ("tracking 51087693037816", ["51087693037816"]),
+])
+def test_numbers_side_by_side_are_not_one_without_a_check_digit(text: str, numbers: list[str]) -> None:
+    assert [f.number for f in find_tracking_numbers(text)] == numbers
+
+
 @pytest.mark.parametrize("text, found", [
     ("Het pakket (3SDFC0123456789) staat als bezorgd.", [("3SDFC0123456789", "postnl")]),
     ("Die Sendung 00340434511539026190 wurde laut DHL zugestellt.", [("00340434511539026190", "dhl")]),
