@@ -31,6 +31,14 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 _SAMPLE_CHARS = 160
 _URLS = re.compile(r"https?://\S+|\S+@\S+|\b[A-Z0-9]{8,}\b")
+# Carriers' and posts' names, capitalised, say nothing of the writer's language ("RM278610274BR
+# via Correios" in an English table); written in lower case they are words of the text ("fui a
+# correos", "la poste dit livré") and stay. Only names that are no common word are listed.
+_CARRIERS = re.compile(
+    r"\b(?:Poste Italiane|La Poste|Colissimo|Chronopost|Correos(?: Express)?|Correios|CTT|PostNL|bpost|"
+    r"Deutsche Post|DHL(?: Paket| Express| eCommerce)?|Royal Mail|Parcelforce|Canada Post|Postes Canada|"
+    r"Australia Post|NZ Post|An Post|PostNord|Swiss Post|Japan Post|China Post|China EMS|Cainiao|YunExpress|"
+    r"Yanwen|SF Express|USPS|FedEx|GLS|DPD|Evri|SEUR|Nacex|Mondial Relay)\b")
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word to judge
 _BLANK = re.compile(r"\s")
@@ -99,7 +107,9 @@ def _cleaned(text: str) -> str:
 
 def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
     """ISO 639-1 code of `text`, or None when there are no words to judge."""
-    cleaned = _cleaned(text)  # the start is enough
+    cleaned = _cleaned(_CARRIERS.sub(" ", text[: 4 * _SAMPLE_CHARS]))  # the start is enough
+    if not _LETTERS.search(cleaned):
+        cleaned = _cleaned(text)  # nothing but carriers' names: they are all there is to judge
     if not _LETTERS.search(cleaned):
         return None
     if len(codes) == 1:

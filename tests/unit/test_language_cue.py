@@ -56,3 +56,20 @@ def test_a_short_text_is_settled_by_two_function_words_of_one_language(
     assert _cue(text, CODES) == settled
     if expected:
         assert detect_language(text, CODES) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dear Ilse,\n\n1007802: YT2576818435371454 / Poste Italiane RI317784305IT\n"
+         "1007955: 4PX3074061782658CN / Correios RM278610274BR\nBest\nKowloon Express", "en"),
+        ("sorry for delay. LM = LE409188278DE (DHL/Deutsche Post). Status delivered 02.10.", "en"),
+        ("fui a correos y dicen que esta entregado. yo no tengo nada", "es"),  # in lower case, a word of the text
+    ],
+)
+def test_carriers_names_do_not_name_the_writers_language(text: str, expected: str) -> None:
+    assert detect_language(text, CODES) == expected
+
+
+def test_a_text_of_names_only_is_judged_on_them() -> None:
+    assert detect_language("Colissimo", CODES) is not None
