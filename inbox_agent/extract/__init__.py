@@ -61,6 +61,8 @@ class _ColdRules:
     purchase: Caseless
     quoted: re.Pattern[str]  # a phrase in quotation marks: mentioned, not said
     trade_voice: tuple[Caseless, ...]  # a trade partner's or a platform's words to the store
+    sender_local: re.Pattern[str]  # a From local part naming a department, not a person
+    no_reply_local: re.Pattern[str]  # a machine's no-reply local part the policy's list does not name
     screen: CaselessSet  # all of them, in this order: one RE2 pass over a text names those worth running
 
     def hits(self, members: tuple[Caseless, ...], first: int, possible: set[int], text: str, lower: str) -> list[str]:
@@ -75,7 +77,8 @@ def _cold_rules() -> _ColdRules:
     purchase = caseless(data["purchase_words"])
     trade_voice = tuple(caseless(p) for p in data["trade_voice"])
     return _ColdRules(patterns, purchase, re.compile(data["quoted"]), trade_voice,
-                      CaselessSet([*patterns, purchase, *trade_voice]))
+                      re.compile(data["sender_local"], re.IGNORECASE),
+                      re.compile(data["no_reply_local"], re.IGNORECASE), CaselessSet([*patterns, purchase, *trade_voice]))
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -102,6 +105,12 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     new_lower = new_words.lower()
     possible = set(cold.screen.candidates(new_words, new_lower))
     cold_hits = cold.hits(cold.patterns, 0, possible, new_words, new_lower)
+    local = parsed.from_address.rsplit("@", 1)[0]
+    if cold.sender_local.search(local):
+        cold_hits.append(f"sender {local}@ names a department")
+    no_reply = bool(cold.no_reply_local.search(local))
+    if no_reply:
+        cold_hits.append(f"sender {local}@ is a no-reply address")
     buyer = len(cold.patterns)  # the purchase words' place in the screen, the trade voice after them
     said = cold.quoted.sub(_blank, new_words) if buyer in possible else ""
     buyer_words = [m.group(0) for m in cold.purchase.finditer(said, said.lower())] if said else []
@@ -110,9 +119,9 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     cold_hits += [f"trade voice: {t[:40]}..." for t in trade]
     content_type = parsed.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     machine = machine_markers(parsed.headers, parsed.from_address, content_type)
-    cold_sender = len(cold_hits) - len(trade) >= 2
+    cold_sender = len(cold_hits) - len(trade) - no_reply >= 2
     role = classify_role(parsed.from_address, parties, bool(machine), cold_sender, purchase, bool(parsed.bulk),
-                         bool(trade))
+                         bool(trade), no_reply)
     if role is Role.UNKNOWN and (cold_sender or (parsed.bulk and not trade)):
         orders = ()  # a cold pitch or a stranger's newsletter never names one of our orders: its numbers are its own
     elif role is Role.CUSTOMER and not purchase and not orders:

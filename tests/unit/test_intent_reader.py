@@ -226,6 +226,32 @@ def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: s
         assert extraction.intent is Intent.OTHER
 
 
+@pytest.mark.parametrize("sender, subject, body, role", [
+    # a promotion, a company's register number, a prize, a job nobody asked for, a button's words
+    ("hello@shop.example", "Weekend sale", "Dit weekend -30% op alle jassen. Gebruik code JAS30 bij het afrekenen. "
+     "Shop BV, KvK 81234567", "unknown"),
+    ("hello@shop.example", "Gewinnspiel", "Herzlichen Glückwunsch, Sie haben ein iPhone gewonnen! Hier klicken.", "unknown"),
+    ("recruiting@jobs.example", "Lavoro", "Lavoro da casa, nessuna esperienza richiesta, guadagno fino a 300€ al giorno.",
+     "unknown"),
+    ("ana.ruiz@mail.example", "¡Premio!", "Has ganado un móvil por solo 1,95 €. Haz clic aquí antes de las 23:59.",
+     "unknown"),
+    # a department's address and one family; a department's address alone, or one family alone, is no stranger
+    ("nieuws@shop.example", "Zomer", "Hallo! Nieuwe zomercollectie binnen. Uitschrijven? Zie onderaan.", "unknown"),
+    ("promo@parts.example", "Promo estate", "Promo estate: -25% su tutti i tergicristalli fino al 31/07.", "unknown"),
+    ("billing.jane@mail.example", "my lamp", "Hi, where is my lamp? Order 3899.", "customer"),
+    ("jane@mail.example", "code", "Hi, which discount code can I use for my next order?", "customer"),
+    # a no-reply address the policy's list does not name is a machine's, whatever it says
+    ("workspace-noreply@mail.example", "Invoice", "Your workspace invoice is available.", "unknown"),
+    ("naoresponda@correios.example", "Objeto entregue", "Seu objeto NA123456785BR foi entregue.", "unknown"),
+    ("nolan.noreply@webmail.example", "my lamp", "Where is my lamp? Order 3899.", "customer"),
+])
+def test_strangers_are_known_by_their_words_and_their_address(sender: str, subject: str, body: str,
+                                                              role: str) -> None:
+    raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <s@sender.example>\r\n\r\n{body}\r\n"
+    _, extraction = read_bytes(raw.encode(), Config())
+    assert extraction is not None and extraction.role.value == role
+
+
 def test_a_store_prefix_makes_its_bare_references_count() -> None:
     from inbox_agent.extract.orders import find_order_numbers
 
