@@ -8,10 +8,14 @@ is a year, a house number or a price as often as an order. The families that pre
   or below it in the table's column ("Order | 3042", "Order number:\\n3042", "Re: Order ID\\n3042",
   a header row), a line naming orders with them listed below ("Orders concerned:\\n- 3042\\n- 3043"),
   the order field of a comma-separated export ("order_id,created_at\\n3042,2025-03-12"),
+  a number whose store letters were cut onto a line of their own ("Order ref:\\nBB\\n3042"),
   and a plural order word, a comma and a list ("I have 2 orders, 3042 and 3043", "two orders, KT-3042 and 3043");
 - after an order's number, the next ones of a series as long as it ("orders 3042 and 3043",
   "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
-  "3042? or 3024?"); after an order word, a number written in groups ("100 920 114");
+  "3042? or 3024?"; a range ends above its start); after an order word, a number written in
+  groups ("100 920 114") or cut by the line's end ("order no. 104\\n9527");
+- a number asked about bare ("where is 3042", "did 3042 ship yet?"), or as a note to write on a
+  parcel ("write '3042 resend' on the box");
 - a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR"), or names
   the number it gives one for ("Correos number for 2051 is NX309182745BR");
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
@@ -23,7 +27,8 @@ is a year, a house number or a price as often as an order. The families that pre
   RB-77120" beside "commande BP-2051").
 Ticket, case, issue, request, subscription, invoice, delivery-note and notice-card numbers (and a
 bare "#" number after one in its sentence, or a number the message names as a ticket's that is
-elsewhere only behind '#' or a reference word), waybills' letters ("WB8111947002"), years (also
+elsewhere only behind '#' or a reference word), licences, a return authorisation's number with the
+store's letters ("RMA-CL-7741"), "REF-" references, waybills' letters ("WB8111947002"), years (also
 under a label that names no number: "Order\\n2025"), dates, amounts, phone numbers and numbers
 that are part of a tracking number (or follow a tracking word) are never orders; nor are 16 digits
 glued to letters (a carrier's code "JVGL0612345678901234").
@@ -72,10 +77,12 @@ class _OrderRules:
     not_marketplace_before: re.Pattern[str]
     cell_label: re.Pattern[str]
     cell_number: re.Pattern[str]
+    cell_letters: re.Pattern[str]
     list_item: re.Pattern[str]
     label_numbered: re.Pattern[str]
     year: re.Pattern[str]
     series_next: re.Pattern[str]
+    series_range: re.Pattern[str]
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
     tracking_for: GuardedPattern
@@ -131,10 +138,12 @@ def _rules() -> _OrderRules:
         ),
         cell_label=re.compile(rf"[\t|\n]{label}(?=[\t|\n]|$)"),
         cell_number=re.compile(cell_number),
+        cell_letters=re.compile(data["cell_letters"]),
         list_item=re.compile(rf"(?:>[^\S\n]*)*[^\S\n]*{cell_number}{expand('{end}')}(?:{data['list_rest']})?"),
         label_numbered=re.compile(data["label_numbered"]),
         year=re.compile(data["year"]),
         series_next=re.compile(expand(data["series_next"])),
+        series_range=re.compile(data["series_range"]),
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
         tracking_for=GuardedPattern(re.compile(expand(data["tracking_for"]))),
@@ -148,11 +157,12 @@ def _rules() -> _OrderRules:
 
 def _words_before(words: str) -> GuardedPattern:
     """One of `words` (each starting a word) at the end of a text, maybe with a number word and a
-    colon or a '#' after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #"), which may end the
+    colon, a '#' or a dash after it ("ticket", "Ticketnummer:", "invoice no.", "Ticket #", the
+    "RMA-" of "RMA-CL-7741": a return's number with the store's letters), which may end the
     line before the number's ("Your ticket number:" above "#48213"): what makes the next number no
     order. RE2 is asked first: the words are many, and most texts before a number hold none of them."""
     return GuardedPattern(
-        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?(?:[^\S\n]*[:.#]?|[^\S\n]*[:#][^\S\n]*\n)[^\S\n]*\Z"))
+        re.compile(rf"(?<![^\W\d_])(?:{words})s?(?:[^\S\n]*(?:number|no|nr|n[°º]|id|ref))?(?:[^\S\n]*[:.#-]?|[^\S\n]*[:#][^\S\n]*\n)[^\S\n]*\Z"))
 
 
 _LETTERED_NUMBER = r"[^\S\n]?[-#]?[^\S\n]?(?P<number>\d{3,10})(?![\d.,]\d|-?[A-Za-z0-9])"
@@ -209,7 +219,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
-    hits = _without_ticket_numbers(text, lower, hits, rules)
+    hits = _without_ticket_numbers(text, lower, _longest_at_each_place(hits), rules)
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
@@ -251,6 +261,16 @@ def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
     if not labelled:
         return hits
     return [h for h in hits if not h.style or h.style.lower() in labelled]
+
+
+def _longest_at_each_place(hits: list[_Hit]) -> list[_Hit]:
+    """`hits` without a number read shorter where another reading of the same place is longer:
+    the patterns that join a number written in groups or cut by the line's end ("order no. 104"
+    then "9527") read its whole, others only its first part ("no. 104")."""
+    longest: dict[int, int] = {}
+    for h in hits:
+        longest[h.position] = max(longest.get(h.position, 0), len(h.number))
+    return [h for h in hits if len(h.number) == longest[h.position]]
 
 
 def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
@@ -322,7 +342,7 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         styled = reference or lower.startswith(_MARKS, m.start())  # a reference word or '#', no order word
         hits.append(_Hit(m.start(number), digits, letters, letters if styled else "", styled))
         if not reference:
-            hits += _series(lower, m.end(number), len(digits), rules)
+            hits += _series(lower, m.end(number), digits, rules)
     return hits
 
 
@@ -346,17 +366,22 @@ def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:
     return False
 
 
-def _series(lower: str, end: int, width: int, rules: _OrderRules) -> list[_Hit]:
-    """The orders of a series after the one ending at `end` ("2215 and 2216", "2215/2216"): each
-    as long as the first (`width` digits), as a store's order numbers are, and no year after one
-    that is not year-shaped ("Bestellung 6022 und 2025 Katalog")."""
+def _series(lower: str, end: int, first: str, rules: _OrderRules) -> list[_Hit]:
+    """The orders of a series after the one ending at `end` (`first`, its digits: "2215 and 2216",
+    "2215/2216"): each as long as the first, as a store's order numbers are, no year after one
+    that is not year-shaped ("Bestellung 6022 und 2025 Katalog"), and a range's end above its start
+    ("orders 2210 to 2214"; "change order 4508 to 4412 Oak Hollow Dr" names an address)."""
     hits = []
-    years = bool(rules.year.fullmatch(lower, end - width, end))
+    years = bool(rules.year.fullmatch(first))
+    previous = first
     m = rules.series_next.match(lower, end)
-    while m is not None and len(digits := _GROUP_BREAK.sub("", m.group(1))) == width and (
+    while m is not None and len(digits := _GROUP_BREAK.sub("", m.group(1))) == len(first) and (
             years or not rules.year.fullmatch(digits)):
+        if digits <= previous and rules.series_range.search(lower, end, m.start(1)):
+            break
         hits.append(_Hit(m.start(1), digits))
-        m = rules.series_next.match(lower, m.end())
+        previous, end = digits, m.end()
+        m = rules.series_next.match(lower, end)
     return hits
 
 
@@ -509,11 +534,14 @@ def _cell_hits(text: str, lower: str, lined: str, rules: _OrderRules) -> list[_H
             first = below.next_filled[0] if below else None
             if below is not None and first is not None:
                 found = _cell_number(text, below.cells[first], rules)
+                cut = not found and len(below.cells) == 1
+                if cut:
+                    found = _cut_number(text, rows, below, rules)
                 numbered = rules.label_numbered.search(label.group(0))
                 if found and not numbered and rules.year.fullmatch(found[0].number):
                     found = []  # "Order" then "2025": a year
                 hits += found
-                if found and len(below.cells) == 1:
+                if found and not cut and len(below.cells) == 1:
                     hits += _listed(text, lower, below.end + 1, rules)
         if row.filled >= 2:
             hits += _column_hits(text, rows, row, column, rules)
@@ -581,6 +609,21 @@ def _column_hits(text: str, rows: _Rows, header: _Row, column: int, rules: _Orde
             break
         hits += _cell_number(text, row.cells[column], rules)
     return hits
+
+
+def _cut_number(text: str, rows: _Rows, letters_row: _Row, rules: _OrderRules) -> list[_Hit]:
+    """The number on the line under a row that holds only the store's letters, as written in
+    capitals ("BB" then "523477" under "Order ref:"): a reference cut after its letters."""
+    m = rules.cell_letters.fullmatch(letters_row.cells[0].text)
+    if m is None:
+        return []
+    cell = letters_row.cells[0]
+    letters = _letters(text, rules, cell.start + m.start(1), cell.start + m.end(1))
+    number_row = rows.below(letters_row.end, blank_lines=0)
+    if letters is None or not letters.isupper() or number_row is None or len(number_row.cells) != 1:
+        return []
+    found = _cell_number(text, number_row.cells[0], rules)
+    return [_Hit(h.position, h.number, letters) for h in found if not h.letters]
 
 
 def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
@@ -660,8 +703,9 @@ def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules
 
 def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
     """The numbers a line that gives a tracking number names it for ("Correos number for 604571 is
-    NX309182745BR"): the orders the tracking numbers belong to. Each line is looked at once, however
-    many such numbers it has."""
+    NX309182745BR"): the orders the tracking numbers belong to, whatever the words before "for"
+    name ("The resend case for 604377 ship today, tracking LP00699102284417": the case is the
+    order's). Each line is looked at once, however many such numbers it has."""
     if not tracking_numbers:
         return []
     hits = []
@@ -673,6 +717,6 @@ def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRul
             line_end = _line_end(lower, m.end())
             line = _GROUP_BREAK.sub("", lower[line_start:line_end]).upper()
             giving = any(t in line for t in tracking_numbers)
-        if giving and not rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
+        if giving:
             hits.append(_Hit(m.start(1), m.group(1)))
     return hits

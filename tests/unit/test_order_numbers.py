@@ -657,3 +657,43 @@ def test_a_parcel_word_before_the_store_letters_of_a_subject_names_the_orders_pa
 ])
 def test_glued_abbreviations_and_a_years_series_after_a_reference(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    # an order word misspelt, its past participle, a bracket before the label
+    ("ordr 60380 not arrived yet??", ["60380"]),
+    ("hoesje besteld 60381, nog geen track en trace", ["60381"]),
+    ("re: my order (ref 60382) - has it shipped?", ["60382"]),
+    # the store's letters cut from the number by the line's end, or alone on a line under the label
+    ("order no. CL-\n60383 - the lid doesn't fit", ["60383"]),
+    ("Order ref:\nBB\n60384\nDelivery address: 9 Rosewood Close", ["60384"]),
+    ("Order\n#FF\n60385\n— wrong print", ["60385"]),
+    ("Order\nplease\n60386", []),
+    # a number cut by the line's end after three digits
+    ("Hi, order no. 603\n87 (the form cut it off)", ["60387"]),
+    ("Order 60388\n60389 is fine", ["60388"]),
+    # a note to write on the parcel, a bare number asked whether it shipped
+    ("Just write '60390 resend' on the new box", ["60390"]),
+    ("hey did 60391 ship yet?", ["60391"]),
+    ("did 2025 ship anything new?", []),
+    # a range ends above its start: "to" before an address is none
+    ("Can you change the shipping address on order #60392 to 4412 Oak Hollow Dr?", ["60392"]),
+    ("orders 60393 to 60395", ["60393", "60395"]),
+])
+def test_b11_rules(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+@pytest.mark.parametrize("text", [
+    # a return authorisation with the store's letters, a refund's "REF-" reference, a licence
+    "RMA-CL-60396 has been issued for the cracked slicer.",
+    "Le confirmamos el reembolso de 12,95 € con referencia REF-60397.",
+    "Mine is licence no. 60398 (state of MN).",
+])
+def test_look_alikes_of_the_b11_rules(text: str) -> None:
+    assert find_order_numbers(text, [], "CL") == []
+
+
+def test_the_words_before_for_do_not_unmake_the_order_a_tracking_number_is_given_for() -> None:
+    text = "The resend case for 60399 ship today, tracking LP00699102284417."
+    assert find_order_numbers(text, ["LP00699102284417"]) == ["60399"]
