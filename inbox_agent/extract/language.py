@@ -107,7 +107,8 @@ def _cleaned(text: str) -> str:
 
 def detect_language(text: str, codes: tuple[str, ...]) -> str | None:
     """ISO 639-1 code of `text`, or None when there are no words to judge."""
-    cleaned = _cleaned(_CARRIERS.sub(" ", text[: 4 * _SAMPLE_CHARS]))  # the start is enough
+    # the start is enough; links first, so that a name inside one does not cut it
+    cleaned = _cleaned(_CARRIERS.sub(" ", _URLS.sub(" ", text[: 4 * _SAMPLE_CHARS])))
     if not _LETTERS.search(cleaned):
         cleaned = _cleaned(text)  # nothing but carriers' names: they are all there is to judge
     if not _LETTERS.search(cleaned):

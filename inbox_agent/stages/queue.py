@@ -10,14 +10,15 @@ an item set aside gets) and implements only the handling of one item, in one of 
   round's items instead of one each. The items are first tried without a SAVEPOINT each (two
   statements an item fewer); when anything fails, the whole transaction is rolled back and its
   items are handled again, each in a SAVEPOINT of its own, so a failing item is rolled back
-  alone and the others commit (an item's handling reads and writes only the database: handling
-  it twice gives what handling it once does). A transaction holds at most `GROUP_CPU_SECONDS` of the worker's work
-  (CPU time, so a busy machine does not shrink the groups to one item), then commits and the next
-  one begins: a result waits that long at most before other workers and stages see it. On SQLite
-  each item has a transaction of its own: its driver commits at a SAVEPOINT's release when no
-  statement had begun a transaction, and SQLite takes one writer at a time anyway. The I/O such
-  a round needs is done before, for all its items at once, by `prepare` (track: one lookup for
-  the round's numbers).
+  alone and the others commit (an item's handling writes only to the database, so handling it
+  twice gives what handling it once does; only its log lines, and a post office's page drawn for
+  a kit when `[kit] page_screenshot` is on, happen twice). A transaction holds at most
+  `GROUP_CPU_SECONDS` of the worker's work (CPU time, so a busy machine does not shrink the
+  groups to one item), then commits and the next one begins: a result waits that long at most
+  before other workers and stages see it. On SQLite each item has a transaction of its own: its
+  driver commits at a SAVEPOINT's release when no statement had begun a transaction, and SQLite
+  takes one writer at a time anyway. The I/O such a round needs is done before, for all its
+  items at once, by `prepare` (track: one lookup for the round's numbers).
 Either way the runner never holds a transaction across the network, and a crash before a commit
 leaves the items claimed: they come back when the claim runs out, as any crashed work does.
 

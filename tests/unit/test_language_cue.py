@@ -65,6 +65,8 @@ def test_a_short_text_is_settled_by_two_function_words_of_one_language(
          "1007955: 4PX3074061782658CN / Correios RM278610274BR\nBest\nKowloon Express", "en"),
         ("sorry for delay. LM = LE409188278DE (DHL/Deutsche Post). Status delivered 02.10.", "en"),
         ("fui a correos y dicen que esta entregado. yo no tengo nada", "es"),  # in lower case, a word of the text
+        ("Hallo, ich habe nichts bekommen: https://tools.example/USPS/track?tLabels=9400111899223334445561 zeigt "
+         "zugestellt", "de"),  # a name inside a link goes with the link
     ],
 )
 def test_carriers_names_do_not_name_the_writers_language(text: str, expected: str) -> None:
