@@ -16,10 +16,12 @@ from tests.support.wait import until
 WORKER = """
 import os, sys
 from inbox_agent.store.database import Database
+parent = os.getppid()
 db = Database(sys.argv[1])
 open(sys.argv[2], "w").close()
 while not os.path.exists(sys.argv[3]):  # the start line: every process is ready, none has begun
-    pass
+    if os.getppid() != parent:  # the test is gone (killed): nobody will open the line
+        sys.exit(1)
 db.create()
 """
 
