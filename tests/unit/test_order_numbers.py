@@ -107,6 +107,11 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
     ("Question about model LX-2040\nDoes it fit a E27 socket?", []),
     ("New arrivals SS-2025\nOur spring collection is here.", []),
     ("Re: Quote QT-50245\nPlease find our offer.", []),
+    # two or three capitals glued to four digits: a store's reference, wherever it stands
+    ("Re: refund\nWe refund AliExpress order 8123456789012345 (your KB3044) today.", ["8123456789012345", "3044"]),
+    ("Re: no llegó\nMi pedido es la KB3051, sigue sin llegar.", ["3051"]),
+    ("Re: parcel\nKB3063, the two cushions, never came.", ["3063"]),
+    ("Model XR1000 in stock\nFlight LH3044 lands at 9.", []),
 ])
 def test_references_in_the_subject(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
