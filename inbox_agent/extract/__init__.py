@@ -26,7 +26,7 @@ from inbox_agent.extract.role import classify_role
 from inbox_agent.extract.stranger import STRANGER_PROBABILITY, store_stranger_model
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
 from inbox_agent.parse.automated import machine_markers
-from inbox_agent.parse.message import ParsedEmail
+from inbox_agent.parse.message import ParsedEmail, subject_words
 from inbox_agent.rules import load_rules_file
 
 
@@ -133,7 +133,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
     if content_type != "multipart/report":  # a delivery report's words are the server's, in no one's language
-        sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{parsed.subject_topic}\n{parsed.new_text}"
+        sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{subject_words(parsed.subject)}\n{parsed.new_text}"
         language = detect_language(sample, languages)
     why = {
         "intent": read.why,

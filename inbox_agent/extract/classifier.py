@@ -40,7 +40,7 @@ from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tfidf import Analyzer, TfidfStack
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.extract.training import TrainingExample
-from inbox_agent.parse.message import subject_topic
+from inbox_agent.parse.message import subject_topic, subject_words
 from inbox_agent.rules import rules_dir
 
 KIND = "intent"
@@ -166,7 +166,7 @@ _CLUE_NAMES = [*(f"lexicon {i.value}" for i in INTENTS), *(f"subject lexicon {i.
 def model_texts(subject: str, text: str) -> tuple[str, str, str]:
     """The text each TF-IDF block reads: the start of the body (the subject's topic and the
     newest text) for the character grams, the body for the words, the topic ("-" if none)."""
-    topic = subject_topic(subject)
+    topic = subject_words(subject)
     body = f"{topic}\n{text[:_MAX_TEXT]}"
     return body[:_CHAR_TEXT], body, topic or "-"
 
@@ -179,7 +179,7 @@ def read_subject(subject: str, context: ReplyContext | None) -> str:
 
 def lexicon_scores(text: str, subject: str) -> tuple[Score, Score]:
     """The lexicon's scores for the newest text and for the subject."""
-    body, topic = score([(text[:_MAX_TEXT], 1.0), (subject_topic(subject), 1.0)])
+    body, topic = score([(text[:_MAX_TEXT], 1.0), (subject_words(subject), 1.0)])
     return body, topic
 
 

@@ -51,6 +51,7 @@ _SUBJECT_PREFIX = re.compile(
     r"automatische antwort|réponse automatique|respuesta automática|risposta automatica)\s*:\s*)+",
     re.IGNORECASE,
 )
+CASE_TAG = re.compile(r"\[#C-(\d+)(?:-([0-9a-z]+))?\]")  # our case tag in a subject: `[#C-<id>-<token>]`
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,12 @@ class ParsedEmail:
 def subject_topic(subject: str) -> str:
     """`subject` without its reply/forward prefixes ("Re: AW: TR: x" -> "x")."""
     return _SUBJECT_PREFIX.sub("", subject).strip()
+
+
+def subject_words(subject: str) -> str:
+    """The sender's words in `subject`: its topic without our case tags, whose random token
+    says nothing of the message ("Re: Your parcel [#C-12-9f3a61c2]" -> "Your parcel")."""
+    return " ".join(CASE_TAG.sub(" ", subject_topic(subject)).split())
 
 
 def parse_email(raw: bytes) -> ParsedEmail:

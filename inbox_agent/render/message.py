@@ -30,10 +30,10 @@ from io import BytesIO
 
 from inbox_agent.errors import UnsendableAddress
 from inbox_agent.mailbox.base import INTERNAL_HEADER
+from inbox_agent.parse.message import CASE_TAG
 
 _BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))  # as the email generator writes its random number
 _LINE_END = re.compile(r"\r\n|\r|\n")  # the email generator's own split of a body into lines
-_CASE_TAG = re.compile(r"\[#C-(\d+)(?:-([0-9a-z]+))?\]")
 _ONE_LINE_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, one space between them
 BASE64_LINE = 76  # characters of a base64 body line: RFC 2045's most, what the email package writes
 MAX_REFERENCE = 900  # a longer identifier cannot share a header line with its name: left out
@@ -123,14 +123,14 @@ def new_tag_token() -> str:
 
 def case_tag_in_subject(subject: str) -> tuple[int, str] | None:
     """(case id, token) of the first tag in `subject`; a tag without a token is no tag."""
-    found = _CASE_TAG.search(subject)
+    found = CASE_TAG.search(subject)
     return (int(found.group(1)), found.group(2)) if found and found.group(2) else None
 
 
 def reply_subject(original: str, tag: str) -> str:
     """`Re: <original> <tag>`, without stacking prefixes or tags."""
     subject = one_line(original)
-    subject = _CASE_TAG.sub("", subject).strip()
+    subject = CASE_TAG.sub("", subject).strip()
     if not re.match(r"(?i)^re\s*:", subject):
         subject = f"Re: {subject}" if subject else "Re:"
     return f"{subject} {tag}"

@@ -16,7 +16,7 @@ import pytest
 from inbox_agent.config import Config, PartiesConfig, ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.errors import ConfigError
-from inbox_agent.extract.classifier import Clues, IntentModel, intent_key, ranked_intents, trained_model
+from inbox_agent.extract.classifier import Clues, IntentModel, intent_key, model_texts, ranked_intents, trained_model
 from inbox_agent.extract.evaluation import cross_validate
 from inbox_agent.extract.fitting import IntentFit
 from inbox_agent.extract.formats import load_format_book
@@ -298,3 +298,15 @@ def test_an_inch_mark_is_no_quotation() -> None:
     assert quoted.search("cut 'where is my order' tickets") and quoted.search('5 ways to cut "my order" mails')
     assert not quoted.search('the 55" TV and my order of the 32" one')
     assert not quoted.search("I don't know where my order is, it's late")
+
+
+def test_our_case_tag_in_a_subject_is_not_read() -> None:
+    """A reply's subject carries our case tag, whose token is random: the reader reads the
+    subject's words without it, so two customers' same answer reads the same."""
+    text = "Toujours pas."
+    plain = model_texts("Re: Votre colis : comment le faire retrouver par USPS", text)
+    assert model_texts("Re: Votre colis : comment le faire retrouver par USPS [#C-12-9f3a61c2]", text) == plain
+    assert model_texts("Re: [#C-7-0b1e44aa] Votre colis : comment le faire retrouver par USPS", text) == plain
+    readings = {classify_intent(Role.CUSTOMER, False, text, f"Re: Votre colis [#C-{n}-{token}]", False, (False, False),
+                                ReadingConfig()).confidence for n, token in ((3, "00ff13aa"), (41, "9c2e7d10"))}
+    assert len(readings) == 1
