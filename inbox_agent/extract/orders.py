@@ -649,7 +649,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
         written = _letters(text, rules, m.start(1), m.end(1))
         if written is None or not written.isupper() or rules.postcode_letters.fullmatch(m.group(1)):
             continue
-        if lower[m.end(1)] != "-" and rules.spaced_postcode_letters.fullmatch(m.group(1)):
+        if lower[m.end(1)].isspace() and rules.spaced_postcode_letters.fullmatch(m.group(1)):  # "NH 03101", not "NH3282"
             continue
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before) or rules.not_letters_before.search(before):

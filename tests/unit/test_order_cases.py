@@ -2,8 +2,8 @@
 policy: every case of tests/data/order_cases_stores.yaml read from a real MIME message. The set
 is scored as a whole by benchmarks/order_cases.py (precision, recall, F1, held-out third apart).
 
-The first four batches are read right case by case. The fifth to eleventh (several stores each,
-written by outside authors, "-b5-" to "-b11-" in their ids) keep wording no rule reads yet (a bare
+The first four batches are read right case by case. The fifth to twelfth (several stores each,
+written by outside authors, "-b5-" to "-b12-" in their ids) keep wording no rule reads yet (a bare
 "for 3899", a number before its order word) and labels that contradict each other (the eighth
 batch's store sells on Amazon and eBay and counts their order numbers, the ninth's and tenth's
 authors count them as no orders): each is held to the F1 its tuning part and its held-out third
@@ -25,6 +25,7 @@ OUTSIDE_FIGURES = {
     "-b9-": (0.97, 0.97),  # reached 0.979 and 0.974 (blind on arrival: 0.927 and 0.932)
     "-b10-": (0.97, 0.99),  # reached 0.973 and 0.992 (blind on arrival: 0.794 and 0.891)
     "-b11-": (0.99, 0.94),  # reached 1.000 and 0.945 (blind on arrival: 0.937 and 0.945)
+    "-b12-": (0.95, 0.93),  # reached 0.958 and 0.937 (blind on arrival: 0.915 and 0.871)
 }
 EARLIER = [c for c in CASES if not any(mark in c.id for mark in OUTSIDE_FIGURES)]
 

@@ -112,6 +112,12 @@ def test_a_label_with_its_number_on_the_next_line_or_after_a_bar(text: str, orde
     ("Re: no llegó\nMi pedido es la KB3051, sigue sin llegar.", ["3051"]),
     ("Re: parcel\nKB3063, the two cushions, never came.", ["3063"]),
     ("Model XR1000 in stock\nFlight LH3044 lands at 9.", []),
+    # a US state's letters glued to the number are no ZIP code ("NH 03101" is one)
+    ("Re: cushion\nAbout NH3282: the cover is missing.", ["3282"]),
+    ("Address\nConcord, NH 03301", []),
+    # a forwarder's manifest, a helpdesk's incident ("incidencia") are no orders
+    ("Manifest MF-643946\nLast-mile numbers for manifest MF-028061 below.", []),
+    ("Re: pedido\nEl pedido 42903 no ha llegado. Mi número de incidencia es #53444.", ["42903"]),
 ])
 def test_references_in_the_subject(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
