@@ -483,6 +483,9 @@ def test_a_trade_partners_your_number_is_the_stores_order() -> None:
     ("Last mile as below:\n31302 - Canada Post RR718040450CA\n30961 - USPS 9400111679863218267988",
      ["RR718040450CA", "9400111679863218267988"], ["31302", "30961"]),
     ("\n2 - 3 days more for LA482915635FR", ["LA482915635FR"], []),
+    ("Handed over today:\n41207 (YT2506321874502931) -> La Poste LA482915635FR", ["YT2506321874502931", "LA482915635FR"],
+     ["41207"]),
+    ("\n250 (grams) sent with LA482915635FR", ["LA482915635FR"], []),
 ])
 def test_no_dot_kb_letters_prices_after_and_indented_forwarder_rows(text: str, tracking: list[str],
                                                                      orders: list[str]) -> None:
