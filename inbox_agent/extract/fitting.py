@@ -107,7 +107,7 @@ class StrangerFit:
         self.pipeline: Pipeline = make_pipeline(
             make_union(TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=2),
                        TfidfVectorizer(ngram_range=(1, 2), strip_accents="unicode", sublinear_tf=True,
-                                       token_pattern=_TOKEN_PATTERN)),
+                                       token_pattern=_TOKEN_PATTERN, min_df=2)),
             LogisticRegression(C=_STRANGER_C, class_weight="balanced", max_iter=2000))
 
     def fit(self, examples: Sequence[TrainingExample]) -> StrangerFit:

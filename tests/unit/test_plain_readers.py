@@ -92,3 +92,16 @@ def test_the_stranger_reader_gives_scikit_learns_probabilities(texts: list[Train
     assert got == pytest.approx(expected, abs=TOLERANCE)
     assert [loaded.probability(e.subject, e.text) for e in texts] == got.tolist()
     assert (expected >= 0.7).any() and (expected < 0.3).any()  # both answers occur among the texts
+
+
+def test_the_stranger_reader_keeps_no_word_of_one_text_only() -> None:
+    """A word (or pair of words) written in one training text only teaches the stranger reader
+    nothing that holds elsewhere and costs memory in every worker: it is left out."""
+    def example(text: str, role: Role) -> TrainingExample:
+        return TrainingExample("hello", text, Intent.OTHER, role, "en", f"g-{text}", False)
+
+    people = [example("where is my parcel please", Role.CUSTOMER), example("my parcel never came zyxquux", Role.CUSTOMER),
+              example("buy our backlinks now", Role.UNKNOWN), example("cheap backlinks for your shop", Role.UNKNOWN)]
+    words = StrangerFit().fit(people).reader().grams.blocks[1].names
+    assert "parcel" in words and "backlinks" in words
+    assert "zyxquux" not in words and "cheap backlinks" not in words
