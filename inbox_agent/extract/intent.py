@@ -22,6 +22,7 @@ from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
 from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, read_subject, trained_model
 from inbox_agent.extract.context import ReplyContext
+from inbox_agent.extract.lexicon import bare_thanks
 from inbox_agent.extract.llm import llm_reader
 from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
 from inbox_agent.parse.message import subject_topic
@@ -83,6 +84,8 @@ def classify_intent(
     overrides = sorted(body.overrides & allowed, key=lambda i: -body.totals.get(i, 0.0))
     if overrides:
         return _sure(overrides[0], [*why, f"a store's override phrase of {overrides[0].value}"])
+    if bare_thanks(new_text):
+        return _sure(Intent.OTHER, [*why, "a bare thanks: it says nothing of the parcel"])
     clues = Clues(role, subject.strip() != subject_topic(subject), numbers[0], numbers[1], body.totals, topic.totals,
                   context)
     model = intent_model(reading)

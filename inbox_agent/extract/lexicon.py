@@ -12,7 +12,8 @@ A file may also name its negation words and the intents they cancel (`negation:`
 such an intent does not count when a negation word is in it or just before it in the same
 clause ("ist nicht angekommen", "the parcel never arrived", "niet aangekomen" are no receipts,
 "we can not resend" is no reshipment). A clause ends at punctuation and at the file's contrast
-words (`until`: "we cannot resend but we refund you" still refunds).
+words (`until`: "we cannot resend but we refund you" still refunds). Its `thanks:` pattern is a
+whole text that only thanks (`bare_thanks`), which is `other` however the thread reads.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from inbox_agent.rules import load_rules_file, rules_dir
 
 _NEGATION_REACH = 30
 OVERRIDE_WEIGHT = 8.0
+_THANKS_LONGEST = 60  # characters: a longer text says more than thanks
+_EDGES = re.compile(r"^\W+|\W+$")  # punctuation, blanks and emoji around a text
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,32 @@ def _negation(path: Path, spec: Any) -> tuple[Negation | None, set[Intent]]:
         raise ConfigError(str(path), "negation", f"needs `words` (a pattern) and `intents` (a list): {e}") from None
     except ValueError as e:
         raise ConfigError(str(path), "negation", str(e)) from None
+
+
+@lru_cache(maxsize=1)
+def _thanks() -> re.Pattern[str] | None:
+    """The lexicons' `thanks:` patterns, one alternation over every language."""
+    patterns = []
+    for path in sorted((rules_dir() / "lexicons").glob("*.yaml")):
+        pattern = load_rules_file(f"lexicons/{path.name}").get("thanks")
+        if not pattern:
+            continue
+        try:
+            re.compile(str(pattern))
+        except re.error as e:
+            raise ConfigError(str(path), "thanks", f"bad pattern: {e}") from None
+        patterns.append(f"(?:{pattern})")
+    return re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+
+
+def bare_thanks(text: str) -> bool:
+    """Whether the whole text only thanks ("Thanks!", "Merci beaucoup 🙏", "ok bedankt"): it says
+    nothing of the parcel, whatever the thread."""
+    if len(text) > _THANKS_LONGEST:
+        return False
+    core = " ".join(_EDGES.sub("", text).split())
+    pattern = _thanks()
+    return bool(core) and pattern is not None and pattern.fullmatch(core) is not None
 
 
 @lru_cache(maxsize=1)

@@ -50,5 +50,5 @@ def in_context(s: Session, summary: Summary, case_id: int, reading: ReadingConfi
         "intent": read.intent.value, "intent_confidence": round(read.confidence, 3),
         "intent_confident": read.confidence >= reading.min_confidence,
         "intent_guesses": [(i.value, round(p, 3)) for i, p in read.guesses],
-        "intent_why": [w for w in read.why if w.startswith("model:")],
+        "intent_why": [w for w in read.why if not w.startswith("lexicon")],  # the lexicon's were kept at reading
     })

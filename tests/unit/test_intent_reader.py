@@ -310,3 +310,19 @@ def test_our_case_tag_in_a_subject_is_not_read() -> None:
     readings = {classify_intent(Role.CUSTOMER, False, text, f"Re: Votre colis [#C-{n}-{token}]", False, (False, False),
                                 ReadingConfig()).confidence for n, token in ((3, "00ff13aa"), (41, "9c2e7d10"))}
     assert len(readings) == 1
+
+
+@pytest.mark.parametrize("text", ["Thanks!", "Ok, thank you 🙏", "Merci beaucoup !", "Vielen Dank.", "Bedankt!",
+                                  "Muchas gracias", "Grazie mille!!", "Muito obrigada."])
+def test_a_bare_thanks_is_other_whatever_the_subject(text: str) -> None:
+    """A text that only thanks says nothing of the parcel, even under a subject that says it came."""
+    for subject in ("Re: Your post office contact details", "Re: Parcel arrived", "Re: Delivered but not here"):
+        read = classify_intent(Role.CUSTOMER, False, text, subject, False, (False, False), ReadingConfig())
+        assert (read.intent, read.confidence) == (Intent.OTHER, 1.0)
+        assert "a bare thanks: it says nothing of the parcel" in read.why
+
+
+def test_thanks_with_more_words_is_read_by_the_model() -> None:
+    read = classify_intent(Role.CUSTOMER, False, "Thanks, it arrived today!", "Re: your order", False, (False, False),
+                           ReadingConfig())
+    assert read.intent is Intent.RECEIVED and read.confidence < 1.0
