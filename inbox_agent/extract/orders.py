@@ -118,8 +118,9 @@ def _rules() -> _OrderRules:
         patterns=CaselessSet([
             *(caseless(expand(p)) for p in data["store_patterns"]),
             *(caseless(expand(p)) for p in data["reference_patterns"]),
-            # not glued to letters in one token: then it is a part of a carrier's code ("JVGL0612...")
-            caseless(rf"\d(?<![\d.,]\d)(?<![^\W\d_]\d){data['marketplace_rest']}(?![\d.,]\d|[^\W\d_])"),
+            # not glued to letters in one token: then it is a part of a carrier's code ("JVGL0612..."),
+            # nor the start of a longer number (a post's 17-digit domestic number)
+            caseless(rf"\d(?<![\d.,]\d)(?<![^\W\d_]\d){data['marketplace_rest']}(?!\d|[.,]\d|[^\W\d_])"),
             caseless(rf"[\t|\n]{label}[\t|\n]"),
             caseless(data["list_label"]),
             caseless(data["csv_header"]),

@@ -429,6 +429,8 @@ def test_a_list_after_a_comma_and_more_order_words(text: str, orders: list[str])
     # sixteen digits glued to letters in one token are a part of a carrier's code
     ("verzonden via DHL, code JVGL0612345678901235.", []),
     ("Envío con Correos, seguimiento PQ4F6P0712345670128002L.", []),
+    # nor are the first sixteen of seventeen digits (a post's domestic number)
+    ("handed to the local post, local no. 70730259000048812", []),
     # but not in a link's parameter
     ("https://shop.example/detail?orderId=8187440293165529", ["8187440293165529"]),
 ])
