@@ -146,3 +146,17 @@ def test_a_distributor_gives_last_mile_only_with_a_destination_number(body: str,
     raw = f"From: tom@relay.example\r\nSubject: RE: parcels\r\nMessage-ID: <x@relay.example>\r\n\r\n{body}\r\n"
     _, extraction = read_bytes(raw.encode(), Config(parties=PartiesConfig(distributors=["@relay.example"])))
     assert extraction is not None and extraction.intent.value == intent
+
+
+@pytest.mark.parametrize("text, other", [
+    # a wrong item is `other`; a parcel put in the wrong letterbox, or left at the wrong address, is not
+    ("Ik kreeg de verkeerde kleur, kan ik ruilen?", True),
+    ("Misschien hebben ze het in de verkeerde bus gestoken, er zat niets in.", False),
+    ("Recebi o produto errado, quero trocar.", True),
+    ("Foi entregue na morada errada, não recebi nada.", False),
+])
+def test_a_wrong_item_is_other_a_wrong_letterbox_is_not(text: str, other: bool) -> None:
+    from inbox_agent.domain import Intent
+    from inbox_agent.extract.classifier import lexicon_scores
+
+    assert (Intent.OTHER in lexicon_scores(text, "")[0].totals) is other
