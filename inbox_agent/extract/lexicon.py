@@ -51,9 +51,18 @@ class Phrase:
     negation: Negation | None = None  # what cancels this phrase (its language's, if any)
 
 
+@dataclass(frozen=True)
+class Lexicon:
+    """Every language's phrases, and one alternation of their `thanks:` patterns (None: none)."""
+
+    phrases: tuple[Phrase, ...]
+    thanks: re.Pattern[str] | None
+
+
 @lru_cache(maxsize=1)
-def load_lexicon() -> tuple[Phrase, ...]:
+def load_lexicon() -> Lexicon:
     phrases: list[Phrase] = []
+    thanks: list[str] = []
     for path in sorted((rules_dir() / "lexicons").glob("*.yaml")):
         data = load_rules_file(f"lexicons/{path.name}")
         language = str(data.get("language", path.stem))
@@ -70,7 +79,13 @@ def load_lexicon() -> tuple[Phrase, ...]:
                     raise ConfigError(str(path), f"intents.{intent_name}", f"bad pattern {pattern!r}: {e}") from None
                 phrases.append(Phrase(intent, compiled, float(weight), language,
                                       negation if intent in negated else None))
-    return tuple(phrases)
+        if pattern := data.get("thanks"):
+            try:
+                re.compile(str(pattern))
+            except re.error as e:
+                raise ConfigError(str(path), "thanks", f"bad pattern: {e}") from None
+            thanks.append(f"(?:{pattern})")
+    return Lexicon(tuple(phrases), re.compile("|".join(thanks), re.IGNORECASE) if thanks else None)
 
 
 def _negation(path: Path, spec: Any) -> tuple[Negation | None, set[Intent]]:
@@ -88,35 +103,19 @@ def _negation(path: Path, spec: Any) -> tuple[Negation | None, set[Intent]]:
         raise ConfigError(str(path), "negation", str(e)) from None
 
 
-@lru_cache(maxsize=1)
-def _thanks() -> re.Pattern[str] | None:
-    """The lexicons' `thanks:` patterns, one alternation over every language."""
-    patterns = []
-    for path in sorted((rules_dir() / "lexicons").glob("*.yaml")):
-        pattern = load_rules_file(f"lexicons/{path.name}").get("thanks")
-        if not pattern:
-            continue
-        try:
-            re.compile(str(pattern))
-        except re.error as e:
-            raise ConfigError(str(path), "thanks", f"bad pattern: {e}") from None
-        patterns.append(f"(?:{pattern})")
-    return re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
-
-
 def bare_thanks(text: str) -> bool:
     """Whether the whole text only thanks ("Thanks!", "Merci beaucoup 🙏", "ok bedankt"): it says
     nothing of the parcel, whatever the thread."""
     if len(text) > _THANKS_LONGEST:
         return False
     core = " ".join(_EDGES.sub("", text).split())
-    pattern = _thanks()
+    pattern = load_lexicon().thanks
     return bool(core) and pattern is not None and pattern.fullmatch(core) is not None
 
 
 @lru_cache(maxsize=1)
 def _phrase_set() -> CaselessSet:
-    return CaselessSet([p.pattern for p in load_lexicon()])
+    return CaselessSet([p.pattern for p in load_lexicon().phrases])
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def score(parts: Sequence[tuple[str, float]]) -> list[Score]:
     Within one language the weights of matching phrases add up; across languages the best
     language counts, so look-alike words ("refuse", "refus") are not counted twice.
     """
-    phrases = load_lexicon()
+    phrases = load_lexicon().phrases
     texts = [text for text, _ in parts]
     results = []
     for (text, factor), matches in zip(parts, _phrase_set().searches_each(texts), strict=True):

@@ -120,6 +120,27 @@ def test_a_negation_block_needs_words_and_intents(tmp_path: Path) -> None:
     assert words is not None and [i.value for i in intents] == ["received"]
 
 
+def test_check_names_a_broken_thanks_pattern_in_a_stores_rules(tmp_path: Path) -> None:
+    """`inbox-agent check` compiles every lexicon's `thanks:` with its phrases, so a store's broken
+    pattern is named before the daemon starts, not at the first short message."""
+    import shutil
+    import subprocess
+    import sys
+
+    from inbox_agent.rules import DEFAULT_RULES_DIR
+
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    french = rules / "lexicons" / "fr.yaml"
+    text = french.read_text(encoding="utf-8")
+    assert "thanks: '(?:ok\\W*)?merci" in text
+    french.write_text(text.replace("thanks: '(?:ok\\W*)?merci", "thanks: '(?:ok\\W*merci"), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "inbox_agent.cli", "check"], capture_output=True, text=True,
+                         check=False, env={"PATH": "/usr/bin:/bin", "INBOX_AGENT_RULES": str(rules)})
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith(f"problem: lexicons: {french}: thanks: bad pattern: missing )")
+
+
 @pytest.mark.parametrize("text, intent", [
     ("Logistic show the package is signed by receiver, so we can not do refund or resend.", "supplier_declined"),
     ("We agree give you 100% money back, pls cancel the dispute and we return money.", "supplier_refund"),

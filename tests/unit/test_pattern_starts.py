@@ -33,7 +33,7 @@ def test_literal_starts(pattern: str, starts: tuple[str, ...] | None) -> None:
 
 
 def _with_starts() -> list[Caseless]:
-    members = [*order_rules().patterns.members, *(p.pattern for p in load_lexicon()), _cold_rules().purchase]
+    members = [*order_rules().patterns.members, *(p.pattern for p in load_lexicon().phrases), _cold_rules().purchase]
     return [m for m in members if m.starts is not None]
 
 

@@ -74,7 +74,7 @@ def test_negated_classes_of_negated_categories_are_widened() -> None:
 
 @cache
 def _lexicon_set() -> CaselessSet:
-    return CaselessSet([p.pattern for p in load_lexicon()])
+    return CaselessSet([p.pattern for p in load_lexicon().phrases])
 
 
 def _rule_texts(corpus: Path) -> list[str]:
