@@ -16,8 +16,12 @@ is a year, a house number or a price as often as an order. The families that pre
   groups ("100 920 114") or cut by the line's end ("order no. 104\\n9527");
 - a number asked about bare ("where is 3042", "did 3042 ship yet?"), or as a note to write on a
   parcel ("write '3042 resend' on the box");
-- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR"), or names
-  the number it gives one for ("Correos number for 2051 is NX309182745BR");
+- a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR", an
+  export's "2051;LP0061...;LA482915635FR", "2051 last mile is LA482915635FR"), a number joined to
+  one by '=' or an arrow anywhere ("lastmile: 2051=LA482915635FR"), or a line that names the number
+  it gives one for ("Correos number for 2051 is NX309182745BR");
+- a subject's only number, bare among words ("RE: 30822 neighbour delivery"), and an order word
+  that ends a line with its number starting the next (a wrapped sentence);
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it;
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
@@ -85,7 +89,9 @@ class _OrderRules:
     series_range: re.Pattern[str]
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
+    tracking_pair: re.Pattern[str]
     tracking_for: GuardedPattern
+    subject_bare: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
@@ -147,6 +153,8 @@ def _rules() -> _OrderRules:
         series_range=re.compile(data["series_range"]),
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
+        tracking_pair=re.compile(data["tracking_pair"]),
+        subject_bare=re.compile(expand(data["subject_bare"])),
         tracking_for=GuardedPattern(re.compile(expand(data["tracking_for"]))),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
@@ -177,6 +185,7 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
 # A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
 # "elc748"; not a word such as "Case 41894"): the order the mail is about, its letters the store's
+_SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
 _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 
 
@@ -212,6 +221,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     hits += _reference_hits(text, lower, rules)
     hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
     hits += _tracking_for_hits(lower, tracking_numbers, rules)
+    hits += _tracking_pair_hits(lower, tracking_numbers, rules)
     hits += _subject_number(text, subject, rules)
     hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
@@ -239,10 +249,14 @@ def _subject_letters(subject: str, rules: _OrderRules) -> set[str]:
 
 
 def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
-    """The number a subject holds alone (not a year, nor three digits without letters), where the
-    text first gives it, with its letters (not those of a ticket, an invoice...)."""
-    m = _SUBJECT_NUMBER.fullmatch(subject_topic(subject))
-    if m is None or rules.year.fullmatch(m["number"]) or (not m["letters"] and len(m["number"]) < 4):
+    """The number a subject holds alone (not a year, nor three digits without letters), with its
+    letters (not those of a ticket, an invoice...), or its only number bare among words
+    (`subject_bare`); where the text first gives it."""
+    topic = subject_topic(subject)
+    m = _SUBJECT_NUMBER.fullmatch(topic)
+    if m is None:
+        return _subject_bare(text, topic, rules)
+    if rules.year.fullmatch(m["number"]) or (not m["letters"] and len(m["number"]) < 4):
         return []
     letters = ""
     if m["letters"]:
@@ -252,6 +266,20 @@ def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
         letters = written
     at = re.search(rf"(?<!\d){m['number']}(?!\d)", text)
     return [_Hit(at.start(), m["number"], letters)] if at else []
+
+
+def _subject_bare(text: str, topic: str, rules: _OrderRules) -> list[_Hit]:
+    """A subject's one number of three digits or more, when it stands bare among words and no
+    ticket, invoice, case, parcel... word comes before it: the order the thread is about."""
+    runs = _SUBJECT_RUN.findall(topic)
+    if len(runs) != 1:
+        return []
+    lower = topic.lower()
+    m = rules.subject_bare.search(lower)
+    if m is None or rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
+        return []
+    at = re.search(rf"(?<!\d){m[1]}(?!\d)", text)
+    return [_Hit(at.start(), m[1])] if at else []
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:
@@ -700,6 +728,15 @@ def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules
             letters = written
         hits.append(_Hit(m.start(2) - 1, m.group(2), letters))
     return hits
+
+
+def _tracking_pair_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+    """The numbers joined by '=' or an arrow to one of the tracking numbers, anywhere in a line
+    ("lastmile: 30906=LA214185804FR"): the order that tracking number is given for."""
+    if not tracking_numbers:
+        return []
+    return [_Hit(m.start(1), m.group(1)) for m in rules.tracking_pair.finditer(lower)
+            if m.group(2).upper() in tracking_numbers]
 
 
 def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:

@@ -26,6 +26,43 @@ def test_store_orders_behind_a_letter_prefix(text: str, orders: list[str]) -> No
     assert find_order_numbers(text, []) == orders
 
 
+@pytest.mark.parametrize("subject, orders", [
+    ("Re: bowl set 40870 customer not get", ["40870"]),
+    ("RE: 40822 neighbour delivery", ["40822"]),
+    ("Tracking update 40944", ["40944"]),
+    ("Parcel 40303 update", []),  # a parcel's number
+    ("Last mile list 0612", []),  # a date
+    ("Join 30000 happy clients", []),
+    ("Ticket 70215 : votre demande", []),
+    ("Casa Olmo: -15% 2027", []),
+    ("Re: 40870 and 40871", []),  # two numbers: the words must say which is what
+])
+def test_a_subjects_one_bare_number_is_its_order(subject: str, orders: list[str]) -> None:
+    assert find_order_numbers(f"{subject}\nHello, any news?", [], subject=subject) == orders
+
+
+@pytest.mark.parametrize("text, tracking, orders", [
+    ("store order;AE order;first mile;last mile\n40412;8190234471625508;LP00105981538140;LA670554144FR\n",
+     ["LP00105981538140", "LA670554144FR"], ["40412", "8190234471625508"]),
+    ("ref,carrier,last mile\n40812,bpost,CD943840523BE\n", ["CD943840523BE"], ["40812"]),
+    ("Hi Lotte,\n\n40766 last mile is La Poste RR391060591FR, handed over today", ["RR391060591FR"], ["40766"]),
+    ("lastmile: 40906=LA214185804FR", ["LA214185804FR"], ["40906"]),
+    ("2025 was a busy year; tracking LA214185804FR", ["LA214185804FR"], []),
+    ("the second one (40931 -> LA214185804FR) left today", ["LA214185804FR"], ["40931"]),
+])
+def test_a_forwarders_row_names_the_order_of_its_tracking_number(text: str, tracking: list[str],
+                                                                 orders: list[str]) -> None:
+    assert find_order_numbers(text, tracking) == orders
+
+
+@pytest.mark.parametrize("text, orders", [
+    ("Könnten Sie mir eine Rechnung für Bestellung\n40969 schicken?", ["40969"]),
+    ("Thank you for your order\n2025 was a great year for us.", []),
+])
+def test_an_order_word_at_a_lines_end_and_its_number_on_the_next(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
 @pytest.mark.parametrize("text, numbers", [
     ("Bonjour, ma commande CN4471 est indiquée livrée mais je n'ai rien reçu.", []),
     ("Tracking: LP 0061 2849 3051 72 shows delivered.", ["LP00612849305172"]),
