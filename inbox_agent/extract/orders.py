@@ -14,7 +14,7 @@ is a year, a house number or a price as often as an order. The families that pre
   "3042/3043", "Bestellungen 3042, 3043 und 3044", a range's two ends "3042-3045", a doubt
   "3042? or 3024?"; a range ends above its start); after an order word, a number written in
   groups ("100 920 114") or cut by the line's end ("order no. 104\\n9527");
-- a number asked about bare ("where is 3042", "did 3042 ship yet?"), or as a note to write on a
+- a number asked about bare ("where is 3042", "cuando me llega el 3042?", "did 3042 ship yet?"), or as a note to write on a
   parcel ("write '3042 resend' on the box");
 - a line that starts with a number and gives a tracking number ("2051 -> LA482915635FR", an
   export's "2051;LP0061...;LA482915635FR", "2051 last mile is LA482915635FR"), a number joined to
@@ -23,7 +23,7 @@ is a year, a house number or a price as often as an order. The families that pre
 - a subject's only number, bare among words ("RE: 30822 neighbour delivery"), and an order word
   that ends a line with its number starting the next (a wrapped sentence);
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
-  unless a ticket, invoice, model... word is before it;
+  unless a ticket, invoice, model... word is before it (a parcel's word may be: "Paket GH-205207");
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
   after a return, complaint, parcel or tracking word ("Reso BP2051", "lost parcel BP2051");
@@ -75,6 +75,7 @@ class _OrderRules:
     marketplace: int  # index of the marketplace pattern, then the cell label's, the list label's, the CSV header's
     not_store_before: GuardedPattern
     not_lettered_before: GuardedPattern  # the same before the store's own letters
+    not_reference_before: GuardedPattern  # the same before a dashed reference in a store's style (a parcel's words may come)
     order_word: re.Pattern[str]
     not_letters_before: re.Pattern[str]
     marketplace_exclude: tuple[re.Pattern[str], ...]
@@ -133,7 +134,8 @@ def _rules() -> _OrderRules:
         ]),
         references=range(stores, stores + references),
         marketplace=stores + references,
-        not_store_before=_words_before(f"{data['not_store_before']}|{data['about_order_before']}"),
+        not_store_before=_words_before(f"{data['not_store_before']}|{data['parcel_before']}|{data['about_order_before']}"),
+        not_reference_before=_words_before(f"{data['not_store_before']}|{data['about_order_before']}"),
         not_lettered_before=_words_before(data["not_store_before"]),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
@@ -681,7 +683,9 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules) -> list[_Hit]:
         if lower[m.end(1)].isspace() and rules.spaced_postcode_letters.fullmatch(m.group(1)):  # "NH 03101", not "NH3282"
             continue
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
-        if rules.not_store_before.search(before) or rules.not_letters_before.search(before):
+        # a parcel's words stop a glued reference ("package CF4612"), not a dashed one ("Paket GH-205207")
+        not_before = rules.not_reference_before if lower[m.end(1)] == "-" else rules.not_store_before
+        if not_before.search(before) or rules.not_letters_before.search(before):
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits

@@ -63,6 +63,20 @@ def test_an_order_word_at_a_lines_end_and_its_number_on_the_next(text: str, orde
     assert find_order_numbers(text, []) == orders
 
 
+@pytest.mark.parametrize("text, orders", [
+    ("Buenas, cuando me llega el 45296? Gracias", ["45296"]),
+    ("quando chega o 45297?", ["45297"]),
+    ("cade meu pedido????? 45272", ["45272"]),
+    ("Your order: 8141207735529046 (your store ref 45214)", ["8141207735529046", "45214"]),
+    ("Colis GH-205190", ["205190"]),
+    ("Wo ist mein Paket GH-205207?", ["205207"]),
+    ("Refund ID RF-100233 received on my Visa", []),
+    ("our store 1204 in Lisbon is closed", []),
+])
+def test_bare_orders_asked_after_and_references_after_a_parcel_word(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
 @pytest.mark.parametrize("text, numbers", [
     ("Bonjour, ma commande CN4471 est indiquée livrée mais je n'ai rien reçu.", []),
     ("Tracking: LP 0061 2849 3051 72 shows delivered.", ["LP00612849305172"]),
