@@ -8,7 +8,7 @@ accuracy, confident precision and coverage at `--min-confidence`, with the train
 model's precision/coverage curve over a few thresholds, and which intents the model takes for which
 (its wrong answers in cross-validation, labelled -> given, with how many were confident).
 
-Usage: python benchmarks/intent_cv.py [CORPUS_DIR] [--min-confidence 0.7] [--folds 5]
+Usage: python benchmarks/intent_cv.py [CORPUS_DIR] [--min-confidence 0.8] [--folds 5]
 """
 
 from __future__ import annotations

@@ -327,7 +327,7 @@ class LlmConfig(Section):
 class ReadingConfig(Section):
     """How sure the intent reader must be to act, and where it keeps its model and taught examples."""
 
-    min_confidence: float = Field(default=0.7, ge=0, le=1)
+    min_confidence: float = Field(default=0.8, ge=0, le=1)
     examples: str = "var/training"
     cache_dir: str | None = None
     teach_folders: str = Field(default="Teach/{intent}", pattern=r"^[^{}]*\{intent\}[^{}]*$")
