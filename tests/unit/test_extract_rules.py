@@ -49,6 +49,8 @@ def test_a_subjects_one_bare_number_is_its_order(subject: str, orders: list[str]
     ("lastmile: 40906=LA214185804FR", ["LA214185804FR"], ["40906"]),
     ("2025 was a busy year; tracking LA214185804FR", ["LA214185804FR"], []),
     ("the second one (40931 -> LA214185804FR) left today", ["LA214185804FR"], ["40931"]),
+    ("Order\tFirst mile\tLast mile\n47870\tUA320543888YP\tRP102232950CA\tCanada Post\n",
+     ["UA320543888YP", "RP102232950CA"], ["47870"]),
 ])
 def test_a_forwarders_row_names_the_order_of_its_tracking_number(text: str, tracking: list[str],
                                                                  orders: list[str]) -> None:
@@ -72,6 +74,10 @@ def test_an_order_word_at_a_lines_end_and_its_number_on_the_next(text: str, orde
     ("Wo ist mein Paket GH-205207?", ["205207"]),
     ("Refund ID RF-100233 received on my Visa", []),
     ("our store 1204 in Lisbon is closed", []),
+    ("My order 910-6102 (foam roller) was delivered", ["9106102"]),
+    ("orders 1310-1312 both missing", ["1310", "1312"]),
+    ("Auto Reply: last mile request 9108841", ["9108841"]),
+    ("Your request 418907 was received", []),
 ])
 def test_bare_orders_asked_after_and_references_after_a_parcel_word(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
