@@ -30,6 +30,7 @@ def test_store_orders_behind_a_letter_prefix(text: str, orders: list[str]) -> No
     ("Re: bowl set 40870 customer not get", ["40870"]),
     ("RE: 40822 neighbour delivery", ["40822"]),
     ("Tracking update 40944", ["40944"]),
+    ("RE: POD request 40745", ["40745"]),  # a proof of delivery asked for an order
     ("Parcel 40303 update", []),  # a parcel's number
     ("Last mile list 0612", []),  # a date
     ("Join 30000 happy clients", []),
