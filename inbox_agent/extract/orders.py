@@ -162,7 +162,7 @@ def _rules() -> _OrderRules:
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
         named_not_order=caseless(
-            rf"(?<![^\W\d_])(?:{data['named_not_order_words']}){data['named_not_order_rest']}"),
+            rf"(?<![^\W\d_])({data['named_not_order_words']}){data['named_not_order_rest']}"),
     )
 
 
@@ -187,6 +187,7 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
 # A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
 # "elc748"; not a word such as "Case 41894"): the order the mail is about, its letters the store's
+_NAMED_LETTERS = re.compile(r"[a-z]{2,5}[-#]?$")  # a reference's letters right before a named number
 _SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
 _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 
@@ -306,13 +307,22 @@ def _longest_at_each_place(hits: list[_Hit]) -> list[_Hit]:
 
 def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
     """`hits` without the numbers the message names as a ticket's, a case's or a request's that are
-    found only behind a mark ('#', 'n°') or a reference word: "[Ticket #62836]" and "keep the
-    reference #62836" name one ticket. A number also found after an order word stays an order."""
-    marked = {h.number for h in hits if h.marked} - {h.number for h in hits if not h.marked}
+    found only behind a mark ('#', 'n°'), a reference word or in a reference's style: "[Ticket
+    #62836]" and "keep the reference #62836" name one ticket; a reference in a store's style counts
+    as named only with words between ("Your enquiry has been logged as KLF-58812", not "Address
+    query GZ20280"). A number also found after an order word stays an order."""
+    marked = {h.number for h in hits if h.marked or h.style} - {h.number for h in hits if not (h.marked or h.style)}
     if not marked:
         return hits
-    named = {m.group(m.re.groups) for m in rules.named_not_order.finditer(text, lower)}
-    return [h for h in hits if h.number not in named or h.number not in marked]
+    named: set[str] = set()
+    said: set[str] = set()  # named with words between ("has been logged as", "no.", "#"), not a word's bare neighbour
+    for m in rules.named_not_order.finditer(text, lower):
+        number = m.group(m.re.groups)
+        named.add(number)
+        between = _NAMED_LETTERS.sub("", lower[m.end(1) : m.start(m.re.groups)])
+        if between.removeprefix("s").strip():
+            said.add(number)
+    return [h for h in hits if h.number not in marked or h.number not in (named if h.marked else said)]
 
 
 def _in_tracking(text: str, hit: _Hit, holding: list[str]) -> bool:

@@ -79,6 +79,8 @@ def test_an_order_word_at_a_lines_end_and_its_number_on_the_next(text: str, orde
     ("orders 1310-1312 both missing", ["1310", "1312"]),
     ("Auto Reply: last mile request 9108841", ["9108841"]),
     ("Your request 418907 was received", []),
+    ("Your enquiry has been logged as KLF-58812 and a team member will reply", []),
+    ("Address query GZ20280: holding GZ20280 here, the label says unit 4", ["20280"]),
 ])
 def test_bare_orders_asked_after_and_references_after_a_parcel_word(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
