@@ -187,9 +187,9 @@ _LETTERED = re.compile(rf"(?<![A-Za-z0-9])(?P<letters>[A-Za-z]{{2,5}}){_LETTERED
 _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w-])")
 # A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
 # "elc748"; not a word such as "Case 41894"): the order the mail is about, its letters the store's
+_SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 _NAMED_LETTERS = re.compile(r"[a-z]{2,5}[-#]?$")  # a reference's letters right before a named number
 _SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
-_SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 
 
 @lru_cache(maxsize=8)
@@ -272,8 +272,9 @@ def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
 
 
 def _subject_bare(text: str, topic: str, rules: _OrderRules) -> list[_Hit]:
-    """A subject's one number of three digits or more, when it stands bare among words and no
-    ticket, invoice, case, parcel... word comes before it: the order the thread is about."""
+    """The subject's number when it is its only run of three digits or more, stands bare among
+    words (`subject_bare`: four to seven digits) and no ticket, invoice, case, parcel... word comes
+    before it: the order the thread is about."""
     runs = _SUBJECT_RUN.findall(topic)
     if len(runs) != 1:
         return []
