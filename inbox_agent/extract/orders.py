@@ -92,6 +92,8 @@ class _OrderRules:
     tracking_row: re.Pattern[str]
     tracking_pair: re.Pattern[str]
     tracking_for: GuardedPattern
+    bracket: re.Pattern[str]
+    bracket_item: re.Pattern[str]
     subject_bare: re.Pattern[str]
     postcode_letters: re.Pattern[str]
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
@@ -157,6 +159,8 @@ def _rules() -> _OrderRules:
         tracking_row=re.compile(data["tracking_row"]),
         tracking_pair=re.compile(data["tracking_pair"]),
         subject_bare=re.compile(expand(data["subject_bare"])),
+        bracket=re.compile(data["bracket"]),
+        bracket_item=re.compile(expand(data["bracket_item"])),
         tracking_for=GuardedPattern(re.compile(expand(data["tracking_for"]))),
         postcode_letters=re.compile(f"(?:{data['postcode_letters']})"),
         spaced_postcode_letters=re.compile(f"(?:{data['spaced_postcode_letters']})"),
@@ -226,6 +230,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     hits += _tracking_for_hits(lower, tracking_numbers, rules)
     hits += _tracking_pair_hits(lower, tracking_numbers, rules)
     hits += _subject_number(text, subject, rules)
+    hits += _bracket_hits(text, lower, hits, rules)
     hits = _without_other_letters(hits)
     letters = {h.letters.lower() for h in hits if h.letters} | _subject_letters(subject, rules)
     lettered = [m for m in _LETTERED.finditer(text) if m.group("letters").lower() in letters] if letters else []
@@ -284,6 +289,34 @@ def _subject_bare(text: str, topic: str, rules: _OrderRules) -> list[_Hit]:
         return []
     at = re.search(rf"(?<!\d){m[1]}(?!\d)", text)
     return [_Hit(at.start(), m[1])] if at else []
+
+
+def _bracket_hits(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
+    """The references of a bracket right after an order's number or around one (`bracket`; not a
+    number found by its '#' or its style alone, which may be a ticket's or a refund's): the
+    same order named another way ("order 3051790026647713 (612089)", "(our ref: PG-4140, AE order
+    3052266390184471)"), each item of the bracket that is only a reference (`bracket_item`)."""
+    if "(" not in lower:
+        return []
+    named = [h for h in hits if not (h.style or h.marked)]  # by an order word, or a marketplace's
+    ends = {h.position + len(h.number) for h in named if lower.startswith(h.number, h.position)}
+    starts = [h.position for h in named]
+    found = []
+    for m in rules.bracket.finditer(lower):
+        before = lower[: m.start()].rstrip(" \t")
+        if len(before) not in ends and not any(m.start() < at < m.end() for at in starts):
+            continue
+        at = m.start(1)
+        for item in re.split(r"([,;])", m.group(1)):
+            stripped = item.strip()
+            lead = len(item) - len(item.lstrip())
+            one = rules.bracket_item.fullmatch(stripped)
+            if one is not None and (one[1] or not rules.year.fullmatch(one[2])):
+                letters = _letters(text, rules, at + lead + one.start(1), at + lead + one.end(1)) if one[1] else ""
+                if letters is not None:
+                    found.append(_Hit(at + lead + one.start(2), one[2], letters))
+            at += len(item)
+    return found
 
 
 def _without_other_letters(hits: list[_Hit]) -> list[_Hit]:

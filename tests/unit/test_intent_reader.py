@@ -217,6 +217,11 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
     # but a buyer who pastes such a notice is still a customer
     ("", "Dear customer, your parcel was delivered. That is what I got, but my parcel is not here!", "customer"),
     ("", "Bom dia, a minha encomenda 5512 ainda não chegou e preciso da fatura.", "customer"),
+    # a business buying from the store for itself is a buyer like any other: its office, its VAT number
+    ("", "Sehr geehrte Damen und Herren, für unsere Tierarztpraxis benötige ich zu Bestellung 40591 eine "
+         "Rechnung mit ausgewiesener Mehrwertsteuer. USt-IdNr. DE298765431", "customer"),
+    ("", "Hello, we are a scout troop and would like 12 of the camping stoves for our group. Do you ship "
+         "to Ireland?", "customer"),
 ])
 def test_bulk_and_billing_mail_from_unknown_senders_is_not_a_customer(headers: str, body: str, role: str) -> None:
     raw = (f"From: hello@sender.example\r\nSubject: news\r\nMessage-ID: <n@sender.example>\r\n{headers}\r\n{body}\r\n")
@@ -278,6 +283,17 @@ def test_a_store_prefix_makes_its_bare_references_count() -> None:
 def test_the_reader_gets_plain_messages_right(role: Role, subject: str, text: str, intent: Intent) -> None:
     reading = classify_intent(role, False, text, subject, False, (False, False), ReadingConfig())
     assert reading.intent is intent and reading.guesses[0][0] is intent
+
+
+def test_thanks_for_advice_before_one_ordered_is_no_question_before_buying() -> None:
+    """"before I order" asks before buying (`other`); "before I ordered" tells of a purchase made."""
+    asked = classify_intent(Role.CUSTOMER, False, "Hi, before I order: do you ship to Norway?", "Question", False,
+                            (False, False), ReadingConfig(), explain=True)
+    told = classify_intent(Role.CUSTOMER, False, "Just to say the charger arrived this morning. Thanks for the "
+                           "advice before I ordered!", "Charger arrived", False, (False, False), ReadingConfig(),
+                           explain=True)
+    assert asked.intent is Intent.OTHER and any("before i order" in w for w in asked.why)
+    assert told.intent is Intent.RECEIVED and not any("before i order" in w for w in told.why)
 
 
 def test_a_strangers_newsletter_quoting_a_buyers_words_is_no_customer() -> None:

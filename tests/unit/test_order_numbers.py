@@ -355,6 +355,29 @@ def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchas
 
 
 @pytest.mark.parametrize("text, orders", [
+    # the same order named another way in a bracket right after its number, or beside it in one
+    ("Sorry, this order 3051790026647713 (612089) is delivered on 6 Feb", ["3051790026647713", "612089"]),
+    ("Refund request AE order 3051822946617703 (our PG-4108)", ["3051822946617703", "4108"]),
+    ("Our customer (our ref: PG-4140, AE order 3052266390184471) never received it",
+     ["4140", "3052266390184471"]),
+    ("about order 40127 (ref. BB-40127)", ["40127"]),
+    # a bracket of anything else, or beside no order, names none
+    ("order 3051790026647713 (2025) and order 3051790026647714 (2 pcs, 1500 EUR)",
+     ["3051790026647713", "3051790026647714"]),
+    ("Your request (#104887) has been received", []),
+    ("votre commande VL-3009921 annulée. Le remboursement de 59,90 € (réf. RB-77120)", ["3009921"]),
+    ("order 3051790026647713 (tel 0612345678)", ["3051790026647713"]),
+])
+def test_a_bracket_that_names_an_order_another_way(text: str, orders: list[str]) -> None:
+    assert find_order_numbers(text, []) == orders
+
+
+def test_a_hasty_my_oder_is_an_order_word_but_german_oder_is_not() -> None:
+    assert find_order_numbers("hi my oder 4190 says deliverd but nothing here??", []) == ["4190"]
+    assert find_order_numbers("Es dauert 3 oder 4190 Tage", []) == []
+
+
+@pytest.mark.parametrize("text, orders", [
     # stores whose order numbers are long (9-digit increment ids, 8-digit sequences)
     ("Bestellung 100004521 ist nicht angekommen", ["100004521"]),
     ("my order #000012345 never came", ["000012345"]),
