@@ -149,6 +149,14 @@ def test_caseless_patterns_match_any_case_and_keep_positions() -> None:
     ("Finalement mon voisin l'avait récupéré, merci !", "received"),
     ("Il pacco l'ho trovato dal vicino, grazie!", "received"),
     ("Estava com o vizinho, obrigado!", "received"),
+    # collected after a card or from a pick-up point
+    ("The card said post office, I collected it this morning.", "received"),
+    ("Ich habe es eben abgeholt, alles da.", "received"),
+    ("Já peguei na portaria, obrigado.", "received"),
+    ("Ik heb het pakket vandaag opgehaald bij het servicepunt.", "received"),
+    ("Je l'ai récupéré au bureau de poste ce matin.", "received"),
+    ("Ya lo he recogido en Correos.", "received"),
+    ("L'ho appena ritirato in posta, grazie.", "received"),
     ("Ich habe nur einen Zettel gefunden, laut DHL zugestellt, aber nichts erhalten.", "delivered_not_received"),
     # "cassetta" (Italian letterbox) is not the French "cassé" (broken)
     ("Solo un avviso nella cassetta, il pacco risulta consegnato ma non ho ricevuto nulla.",
