@@ -64,6 +64,7 @@ class _ColdRules:
     sender_local: re.Pattern[str]  # a From local part naming a department, not a person
     no_reply_local: re.Pattern[str]  # a machine's no-reply local part the policy's list does not name
     screen: CaselessSet  # all of them, in this order: one RE2 pass over a text names those worth running
+    buying: Caseless  # a business asking to buy for itself: a would-be buyer, never asked of the stranger reader
 
     def hits(self, members: tuple[Caseless, ...], first: int, possible: set[int], text: str, lower: str) -> list[str]:
         """The patterns of `members` (screen indices from `first` on) that match `text`."""
@@ -78,7 +79,8 @@ def _cold_rules() -> _ColdRules:
     trade_voice = tuple(caseless(p) for p in data["trade_voice"])
     return _ColdRules(patterns, purchase, re.compile(data["quoted"]), trade_voice,
                       re.compile(data["sender_local"], re.IGNORECASE),
-                      re.compile(data["no_reply_local"], re.IGNORECASE), CaselessSet([*patterns, purchase, *trade_voice]))
+                      re.compile(data["no_reply_local"], re.IGNORECASE), CaselessSet([*patterns, purchase, *trade_voice]),
+                      caseless(data["buying"]))
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -124,7 +126,7 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
                          bool(trade), no_reply)
     if role is Role.UNKNOWN and (cold_sender or (parsed.bulk and not trade)):
         orders = ()  # a cold pitch or a stranger's newsletter never names one of our orders: its numbers are its own
-    elif role is Role.CUSTOMER and not purchase and not orders:
+    elif role is Role.CUSTOMER and not purchase and not orders and not cold.buying.search(new_words, new_lower):
         stranger = store_stranger_model(reading).probability(parsed.subject, parsed.new_text)
         if stranger >= STRANGER_PROBABILITY:
             role = Role.UNKNOWN

@@ -2,12 +2,14 @@
 
 mail-parser-reply finds the common reply headers of many languages; the markers in
 `rules/quote_markers.yaml` add what it misses (Foxmail, inline forwards, "Sent from my phone").
-The earliest cut wins. Intent and language are read from this text only.
+The earliest cut wins. A web shop's contact-form notification gives its message field instead
+(`_form_message`). Intent and language are read from this text only.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from mailparser_reply import EmailReplyParser
@@ -30,6 +32,40 @@ def _markers() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{m})" for m in data["markers"]), re.IGNORECASE | re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What makes a text a contact form's notification, and where its message field ends."""
+
+    field: re.Pattern[str]
+    message: re.Pattern[str]
+    end: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _form() -> _Form:
+    data = load_rules_file("quote_markers.yaml")
+    flags = re.IGNORECASE | re.MULTILINE
+    return _Form(re.compile(data["form_field"], flags), re.compile(data["form_message"], flags),
+                 re.compile(data["form_end"], flags))
+
+
+FORM_FIELDS = 2  # the fields before a message field that make a text a form's
+
+
+def _form_message(text: str) -> str | None:
+    """The message field of a contact form's notification ("Name: ...", "Email: ...", "Message:
+    ..."; its value on the label's line and below, to the next field or the form's footer), or None
+    when `text` is no form."""
+    form = _form()
+    message = form.message.search(text)
+    if message is None or len(form.field.findall(text, 0, message.start())) < FORM_FIELDS:
+        return None
+    rest = text[message.end():]
+    ends = [m.start() for m in (form.field.search(rest), form.end.search(rest)) if m is not None]
+    words = rest[:min(ends, default=len(rest))].strip()
+    return words or None
+
+
 @lru_cache(maxsize=1)
 def _reply_parser() -> EmailReplyParser:
     return EmailReplyParser(languages=list(_REPLY_LANGUAGES))
@@ -47,6 +83,7 @@ def _history_hint(text: str) -> bool:
 def newest_text(text: str) -> str:
     """Return the part of `text` the sender wrote now (never empty when `text` has words)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _form_message(text) or text
     cut = len(text)
     marker = _markers().search(text)
     if marker:

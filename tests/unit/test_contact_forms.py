@@ -1,0 +1,74 @@
+"""A web shop's contact-form notification: the sender's words are its message field, read in their
+own language, not the form's template around them; and a business asking to buy for itself is
+a would-be buyer, never a stranger."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.config import Config
+from inbox_agent.domain import Intent, Role
+from inbox_agent.parse.quotes import newest_text
+from inbox_agent.reading import read_bytes
+
+FORM_LINES = """You received a new message from your online store's contact form.
+
+Name: Murat Yilmaz
+Email: murat.yilmaz@mail.example
+Order: #707240
+Message: Moin, seit 2 Wochen steht bei meiner Bestellung nur "Sendung in Vorbereitung". Wann wird die
+verschickt? Brauche den Haartrockner eigentlich dringend.
+
+Rosée Atelier · rosee.example · Sent from the contact page
+"""
+
+FORM_TABLE = """<p>Vous avez reçu un nouveau message depuis le formulaire de contact.</p>
+<table><tr><td>Nom</td><td>Léa Martin</td></tr><tr><td>E-mail</td><td>lea@mail.example</td></tr>
+<tr><td>Commande</td><td>707301</td></tr>
+<tr><td>Message</td><td>Hola, mi pedido llegó ayer pero el sérum está roto.<br>¿Me pueden mandar otro?</td></tr>
+</table><p>Boutique Rosée · envoyé depuis la page de contact</p>"""
+
+
+def _mail(body: str, subtype: str = "plain", sender: str = "Murat Yilmaz <murat.yilmaz@mail.example>") -> bytes:
+    return (f"From: {sender}\r\nTo: support@rosee.example\r\nSubject: [Rosée] New customer message\r\n"
+            f"Message-ID: <f1@mail.example>\r\nContent-Type: text/{subtype}; charset=utf-8\r\n\r\n{body}").encode()
+
+
+def test_the_message_field_of_a_form_in_lines_is_the_newest_text() -> None:
+    assert newest_text(FORM_LINES) == ('Moin, seit 2 Wochen steht bei meiner Bestellung nur "Sendung in Vorbereitung". '
+                                       "Wann wird die\nverschickt? Brauche den Haartrockner eigentlich dringend.")
+
+
+def test_a_form_in_table_cells_is_read_in_its_message_language() -> None:
+    parsed, extraction = read_bytes(_mail(FORM_TABLE, "html"), Config())
+    assert parsed.new_text.startswith("Hola, mi pedido llegó ayer") and "formulaire" not in parsed.new_text
+    assert extraction is not None and extraction.language == "es" and extraction.order_numbers == ("707301",)
+
+
+def test_a_german_message_in_an_english_form_is_german() -> None:
+    _, extraction = read_bytes(_mail(FORM_LINES), Config())
+    assert extraction is not None and extraction.language == "de"
+    assert extraction.intent is Intent.WHERE_IS_MY_ORDER and extraction.role is Role.CUSTOMER
+
+
+@pytest.mark.parametrize("text", [
+    # fields named in a sentence, not a form's lines
+    "Hi, my name: John. Order: 1234. Message: where is it",
+    # one field before the message is no form
+    "Order: 1234\nMessage: the parcel never came\n",
+])
+def test_text_that_is_no_form_is_kept_whole(text: str) -> None:
+    assert newest_text(text) == text.strip()
+
+
+@pytest.mark.parametrize("sender, text", [
+    ("Ben Carter <ben@carterbuild.example>", "Hi,\nWe're a small building company in Geelong and go through a lot of "
+     "drill bits. Do you offer\na trade account or bulk pricing for orders over $1,000?\nRegards, Ben"),
+    ("Declan Byrne <declan@byrnemobile.example>", "Hello, I run a phone repair shop. We'd like to order 200 cables "
+     "each quarter. Do you offer trade pricing?"),
+    ("Anke Vos <anke@kdv-zonnetje.example>", "Goedendag, bieden jullie ook staffelkorting? Wij willen 30 slabbetjes "
+     "voor ons kinderdagverblijf."),
+])
+def test_a_business_asking_to_buy_for_itself_is_a_customer(sender: str, text: str) -> None:
+    _, extraction = read_bytes(_mail(text, sender=sender), Config())
+    assert extraction is not None and extraction.role is Role.CUSTOMER
