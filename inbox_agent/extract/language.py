@@ -46,6 +46,7 @@ _CUE_HITS = 3
 _CUE_RIVAL_HITS = 1
 _SHORT_WORDS = 6  # a text of this many words or fewer...
 _SHORT_CUE_HITS = 2  # ...is settled by this many function words of one language and none of another
+# A word listed for two languages ("la", "les": French, Spanish, Italian) counts for neither
 CUE_WORDS = {
     "en": "the and you my is was have has not please this that it with for of me your but would could thank thanks "
           "hello hi received yet still where when what did been are will can there any they we our just "
@@ -54,9 +55,10 @@ CUE_WORDS = {
           "toujours reçu suis ai au aux ce cette ne mais été très nous sur",
     "de": "ich und der die das nicht ist mein meine meinen sie ihr ihre mit für von zu ein eine den dem noch bitte "
           "hallo danke paket bestellung habe wurde aber auf wir sendung",
-    "es": "el los las mi mis pero está estoy paquete hola gracias recibido todavía aún y muy su sus pedido",
+    "es": "el los las mi mis pero está estoy paquete hola gracias recibido todavía aún y muy su sus pedido "
+          "la les usted ustedes señor señores señora estimado estimados estimada hemos",
     "pt": "não meu minha você obrigado obrigada olá encomenda pacote ainda recebi o os é ao até do da seu sua pedido",
-    "it": "il non è mio mia che ho sono pacco ordine grazie buongiorno ancora ricevuto della gli lo mi",
+    "it": "il non è mio mia che ho sono pacco ordine grazie buongiorno ancora ricevuto della gli lo mi la",
     "nl": "ik het niet mijn een van dat op nog pakket bestelling heb wel maar bedankt graag u uw voor geen",
 }
 

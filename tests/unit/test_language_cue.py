@@ -40,6 +40,10 @@ def test_a_word_two_store_languages_share_counts_for_neither() -> None:
     """'pedido' is Spanish and Portuguese: with both in the store it settles nothing."""
     assert _cue("pedido pedido pedido", ("es", "pt")) is None
     assert _cue("pedido pedido pedido", ("es", "en")) == "es"
+    # "la" and "les" are French, Spanish and Italian words: a formal Spanish letter is not French
+    letter = ("Estimados señores: En relación con la incidencia abierta sobre su pedido, les informamos de que "
+              "nos confirma la entrega")
+    assert _cue(letter, CODES) != "fr" and detect_language(letter, CODES) == "es"
 
 
 @pytest.mark.parametrize(
