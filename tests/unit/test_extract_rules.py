@@ -214,6 +214,21 @@ def test_check_names_a_broken_thanks_pattern_in_a_stores_rules(tmp_path: Path) -
     ("We agree give you 100% money back, pls cancel the dispute and we return money.", "supplier_refund"),
     ("Hi friend, we will ship another one for you at once, no extra charge.", "supplier_reship"),
     ("Sorry we cannot resend this item but we refund you the full amount today.", "supplier_refund"),
+    # a firm's formal refusals and requests for documents, in each language
+    ("We are not in a position to offer a refund, as the parcel was signed for.", "supplier_declined"),
+    ("Nous ne sommes pas en mesure de procéder à un remboursement ni à un renvoi.", "supplier_declined"),
+    ("Wir sind leider nicht in der Lage, eine Gutschrift auszustellen.", "supplier_declined"),
+    ("Ci dispiace, ma non possiamo procedere né al rimborso né a una nuova spedizione.", "supplier_declined"),
+    ("Lamentablemente no nos es posible realizar el reembolso.", "supplier_declined"),
+    ("Helaas kunnen wij niet terugbetalen, het pakket is bezorgd.", "supplier_declined"),
+    ("Infelizmente não podemos reembolsar, a encomenda foi entregue.", "supplier_declined"),
+    ("Para poder tramitar la reclamación, necesitamos que nos remitan una declaración firmada.", "supplier_info_request"),
+    ("Bevor wir über eine Gutschrift entscheiden können, benötigen wir eine Erklärung des Empfängers.",
+     "supplier_info_request"),
+    ("Vi preghiamo di inviarci la dichiarazione firmata del destinatario.", "supplier_info_request"),
+    ("Wij hebben een ondertekende verklaring van de ontvanger nodig.", "supplier_info_request"),
+    ("Precisamos de uma declaração assinada do destinatário antes de reembolsar.", "supplier_info_request"),
+    ("Nous avons besoin d'une attestation signée de votre client.", "supplier_info_request"),
 ])
 def test_supplier_phrasings(text: str, intent: str) -> None:
     """The lexicon's phrases (a feature of the learned reader) point to the intent."""
