@@ -293,29 +293,40 @@ def _subject_bare(text: str, topic: str, rules: _OrderRules) -> list[_Hit]:
 
 def _bracket_hits(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
     """The references of a bracket right after an order's number or around one (`bracket`; not a
-    number found by its '#' or its style alone, which may be a ticket's or a refund's): the
-    same order named another way ("order 3051790026647713 (612089)", "(our ref: PG-4140, AE order
+    number found by its '#' or its style alone, which may be a ticket's or a refund's): the same
+    order named another way ("order 3051790026647713 (612089)", "(our ref: PG-4140, AE order
     3052266390184471)"), each item of the bracket that is only a reference (`bracket_item`)."""
-    if "(" not in lower:
-        return []
     named = [h for h in hits if not (h.style or h.marked)]  # by an order word, or a marketplace's
+    if not named or "(" not in lower:
+        return []
     ends = {h.position + len(h.number) for h in named if lower.startswith(h.number, h.position)}
     starts = [h.position for h in named]
     found = []
     for m in rules.bracket.finditer(lower):
-        before = lower[: m.start()].rstrip(" \t")
-        if len(before) not in ends and not any(m.start() < at < m.end() for at in starts):
+        before = m.start()
+        while before > 0 and lower[before - 1] in " \t":
+            before -= 1
+        items = re.split(r"([,;])", m.group(1))
+        after = before in ends
+        if not after and not any(m.start() < at < m.end() for at in starts):
             continue
         at = m.start(1)
-        for item in re.split(r"([,;])", m.group(1)):
-            stripped = item.strip()
+        for item in items:
             lead = len(item) - len(item.lstrip())
-            one = rules.bracket_item.fullmatch(stripped)
-            if one is not None and (one[1] or not rules.year.fullmatch(one[2])):
-                letters = _letters(text, rules, at + lead + one.start(1), at + lead + one.end(1)) if one[1] else ""
-                if letters is not None:
-                    found.append(_Hit(at + lead + one.start(2), one[2], letters))
+            one = rules.bracket_item.fullmatch(item.strip())
+            at_item = at + lead
             at += len(item)
+            if one is None:
+                continue
+            letters = ""
+            if one["letters"]:
+                written = text[at_item + one.start("letters"):at_item + one.end("letters")]
+                if not written.isupper() or _letters(written, rules, 0, len(written)) is None:
+                    continue
+                letters = written
+            elif not one["said"] and not (after and len(items) == 1 and not rules.year.fullmatch(one["number"])):
+                continue
+            found.append(_Hit(at_item + one.start("number"), one["number"], letters))
     return found
 
 

@@ -50,19 +50,27 @@ def _form() -> _Form:
 
 
 FORM_FIELDS = 2  # the fields before a message field that make a text a form's
+FORM_INTRO_LINES = 2  # the lines that may stand above a form's fields, when they name the form
 
 
-def _form_message(text: str) -> str | None:
+def _form_message(head: str) -> str | None:
     """The message field of a contact form's notification ("Name: ...", "Email: ...", "Message:
-    ..."; its value on the label's line and below, to the next field or the form's footer), or None
-    when `text` is no form."""
+    ..."; its value on the label's line and below, to a line naming the form or the end), or None
+    when `head` (the text above any quoted history) is no form. A form starts the text: above its
+    first field stands nothing, or a line or two naming the form ("You received a new message from
+    your online store's contact form."); so a customer's words above a pasted notice stay theirs."""
     form = _form()
-    message = form.message.search(text)
-    if message is None or len(form.field.findall(text, 0, message.start())) < FORM_FIELDS:
+    first = form.field.search(head)
+    if first is None:
         return None
-    rest = text[message.end():]
-    ends = [m.start() for m in (form.field.search(rest), form.end.search(rest)) if m is not None]
-    words = rest[:min(ends, default=len(rest))].strip()
+    intro = [line for line in head[:first.start()].splitlines() if line.strip()]
+    if len(intro) > FORM_INTRO_LINES or (intro and not any(form.end.search(line) for line in intro)):
+        return None
+    message = form.message.search(head, first.start())
+    if message is None or len(form.field.findall(head, first.start(), message.start())) < FORM_FIELDS:
+        return None
+    footer = form.end.search(head, message.end())
+    words = head[message.end():footer.start() if footer is not None else len(head)].strip()
     return words or None
 
 
@@ -83,7 +91,6 @@ def _history_hint(text: str) -> bool:
 def newest_text(text: str) -> str:
     """Return the part of `text` the sender wrote now (never empty when `text` has words)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _form_message(text) or text
     cut = len(text)
     marker = _markers().search(text)
     if marker:
@@ -92,6 +99,9 @@ def newest_text(text: str) -> str:
     if quote:
         cut = min(cut, quote.start())
     head = text[:cut]
+    form = _form_message(head)
+    if form is not None:
+        return form
     reply = head
     if _history_hint(head):
         try:

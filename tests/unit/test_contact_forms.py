@@ -51,6 +51,25 @@ def test_a_german_message_in_an_english_form_is_german() -> None:
     assert extraction.intent is Intent.WHERE_IS_MY_ORDER and extraction.role is Role.CUSTOMER
 
 
+def test_a_message_keeps_its_own_field_like_lines() -> None:
+    form = FORM_LINES.replace("Brauche den", "Order: 707240 is the one.\nBrauche den")
+    assert newest_text(form).endswith("Order: 707240 is the one.\nBrauche den Haartrockner eigentlich dringend.")
+
+
+def test_a_reply_above_a_quoted_form_is_the_reply() -> None:
+    reply = ("It finally arrived today, thank you so much! You can close this.\n\n"
+             "From: Rosée Support <support@rosee.example>\nSent: Monday, 2 June 2025 10:00\n"
+             "To: Murat Yilmaz\nSubject: Re: New customer message\n\n" + FORM_LINES)
+    assert newest_text(reply) == "It finally arrived today, thank you so much! You can close this."
+
+
+def test_a_customers_words_above_a_pasted_notice_stay_theirs() -> None:
+    text = ("Hi, I got this from the courier but I never got any parcel. Please help!\n\n"
+            "Name: Murat Yilmaz\nOrder: 707240\nPhone: 0612345678\n"
+            "Message: Your parcel was delivered to your safe place.\n")
+    assert newest_text(text).startswith("Hi, I got this from the courier")
+
+
 @pytest.mark.parametrize("text", [
     # fields named in a sentence, not a form's lines
     "Hi, my name: John. Order: 1234. Message: where is it",
@@ -72,3 +91,17 @@ def test_text_that_is_no_form_is_kept_whole(text: str) -> None:
 def test_a_business_asking_to_buy_for_itself_is_a_customer(sender: str, text: str) -> None:
     _, extraction = read_bytes(_mail(text, sender=sender), Config())
     assert extraction is not None and extraction.role is Role.CUSTOMER
+
+
+@pytest.mark.parametrize("sender, text", [
+    ("Tom <tom@linkpros.example>", "Hi there, I love your blog. We'd like to buy a sponsored guest post on your "
+     "site for our client. What is your price?"),
+    ("Amy <amy@growthco.example>", "Hello, I'm reaching out for our company GrowthCo. We help Shopify stores like "
+     "yours double their sales. Can we book a 15 minute call this week?"),
+    ("Li <li@factory.example>", "Dear friend, we are manufacturer of phone cables since 2008. Do you have business "
+     "pricing needs? We can give you a quote for 1000 pcs with your logo."),
+])
+def test_a_pitch_in_a_buyers_words_is_still_a_stranger(sender: str, text: str) -> None:
+    """A seller offers prices or asks for "our company": only a buyer's asking skips the stranger reader."""
+    _, extraction = read_bytes(_mail(text, sender=sender), Config())
+    assert extraction is not None and extraction.role is Role.UNKNOWN

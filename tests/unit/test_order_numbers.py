@@ -367,6 +367,12 @@ def test_an_order_number_in_quotes_brackets_a_relative_clause_or_after_a_purchas
     ("Your request (#104887) has been received", []),
     ("votre commande VL-3009921 annulée. Le remboursement de 59,90 € (réf. RB-77120)", ["3009921"]),
     ("order 3051790026647713 (tel 0612345678)", ["3051790026647713"]),
+    # a word and a number in the bracket are no reference, and their word does not spread
+    ("My order 40127 (phone 612345678). Phone 699887766", ["40127"]),
+    ("order 40127 (not 40126). I paid 2999 for it, not 1999", ["40127"]),
+    ("order 40127 (total 1500) and (case 98765)", ["40127"]),
+    ("(order 40127, apt 1204, 2 pcs, 1500)", ["40127"]),
+    ("order 40127 (١٢٣٤٥)", ["40127"]),
 ])
 def test_a_bracket_that_names_an_order_another_way(text: str, orders: list[str]) -> None:
     assert find_order_numbers(text, []) == orders
