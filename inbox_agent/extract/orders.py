@@ -194,6 +194,7 @@ _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w
 _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
 _NAMED_LETTERS = re.compile(r"[a-z]{2,5}[-#]?$")  # a reference's letters right before a named number
 _SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
+_BRACKET_ITEMS = re.compile(r"([,;])")  # between the items of a bracket, kept so their positions add up
 
 
 @lru_cache(maxsize=8)
@@ -306,10 +307,10 @@ def _bracket_hits(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -
         before = m.start()
         while before > 0 and lower[before - 1] in " \t":
             before -= 1
-        items = re.split(r"([,;])", m.group(1))
         after = before in ends
         if not after and not any(m.start() < at < m.end() for at in starts):
             continue
+        items = _BRACKET_ITEMS.split(m.group(1))
         at = m.start(1)
         for item in items:
             lead = len(item) - len(item.lstrip())
@@ -320,8 +321,8 @@ def _bracket_hits(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -
                 continue
             letters = ""
             if one["letters"]:
-                written = text[at_item + one.start("letters"):at_item + one.end("letters")]
-                if not written.isupper() or _letters(written, rules, 0, len(written)) is None:
+                written = _letters(text, rules, at_item + one.start("letters"), at_item + one.end("letters"))
+                if written is None or not written.isupper():
                     continue
                 letters = written
             elif not one["said"] and not (after and len(items) == 1 and not rules.year.fullmatch(one["number"])):
