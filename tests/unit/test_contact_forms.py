@@ -88,6 +88,10 @@ def test_text_that_is_no_form_is_kept_whole(text: str) -> None:
      "each quarter. Do you offer trade pricing?", Role.CUSTOMER),
     ("Anke Vos <anke@kdv-zonnetje.example>", "Goedendag, bieden jullie ook staffelkorting? Wij willen 30 slabbetjes "
      "voor ons kinderdagverblijf.", Role.CUSTOMER),
+    # ... also when the phrase is wrapped to the next line
+    ("Maura Quinn <maura@quinnaccounts.example>", "Hello, we are an accounting firm in Cork with 14 staff. Could "
+     "you send us a quote for 14 desk lamps for our\noffice? We would pay by invoice.\nKind regards, Maura Quinn, "
+     "Office Manager", Role.CUSTOMER),
     # a seller offers prices or speaks of "our company": a pitch in a buyer's words is still a stranger
     ("Tom <tom@linkpros.example>", "Hi there, I love your blog. We'd like to buy a sponsored guest post on your "
      "site for our client. What is your price?", Role.UNKNOWN),
