@@ -79,3 +79,17 @@ def test_carriers_names_do_not_name_the_writers_language(text: str, expected: st
 
 def test_a_text_of_names_only_is_judged_on_them() -> None:
     assert detect_language("Colissimo", CODES) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "codes", "expected"),
+    [
+        ("您好，订单 8150808228838942 的包裹已妥投，我们无法退款，也无法重新发货。", CODES, "zh"),
+        ("您好，包裹显示已妥投。", ("en",), "zh"),  # a one-language store still tells it apart
+        ("お世話になっております。荷物はまだ届いていません。", CODES, "ja"),  # kana beside Han characters
+        ("안녕하세요, 소포가 아직 도착하지 않았습니다.", CODES, "ko"),
+        ("Hello, the parcel (包裹) never came, please check it for me", CODES, "en"),  # a few characters quoted
+    ],
+)
+def test_a_writing_system_names_its_language(text: str, codes: tuple[str, ...], expected: str) -> None:
+    assert detect_language(text, codes) == expected
