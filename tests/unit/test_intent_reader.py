@@ -214,6 +214,14 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
      "unknown"),
     ("", "Estimado cliente, su paquete está retenido. Pague aquí <http://pago.example/p> en las proximas "
          "48 horas o el envío será devuelto.", "unknown"),
+    # an email box said to be full, with a link to "verify": a stranger; a full letterbox is a buyer's words
+    ("Action required: contact@shop.example mailbox is 98% full", "Mailbox storage almost full\n\nDear contact,\n\n"
+     "Your mailbox contact@shop.example is 98% full (9.8 GB of 10 GB). Incoming messages will be rejected after "
+     "24 hours.\n\nTo avoid losing emails, verify your account and upgrade your quota for free:\n\nVerify Now "
+     "<https://shop-mailcenter.example/verify?u=contact&ref=MX-552918>\n\nRef: MX-552918\n\nMail Administrator",
+     "unknown"),
+    ("", "Bonjour, le suivi dit livré mais ma boîte aux lettres était pleine et le facteur n'a rien laissé. "
+         "Je n'ai rien reçu.", "customer"),
     # but a buyer who pastes such a notice is still a customer
     ("", "Dear customer, your parcel was delivered. That is what I got, but my parcel is not here!", "customer"),
     ("", "Bom dia, a minha encomenda 5512 ainda não chegou e preciso da fatura.", "customer"),
