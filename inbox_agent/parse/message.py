@@ -29,6 +29,7 @@ import mailparser
 import mailparser.exceptions
 
 from inbox_agent.parse.automated import automation_reasons, bulk_reasons
+from inbox_agent.parse.flowed import unflowed
 from inbox_agent.parse.html import html_to_text
 from inbox_agent.parse.quotes import newest_text
 
@@ -231,6 +232,8 @@ def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
         if not ctype.startswith("text/") or _is_attachment(part, ctype):
             return
         text = _decode(part).replace("\x00", "")
+        if ctype == "text/plain" and _param(part, "format") == "flowed":
+            text = unflowed(text, _param(part, "delsp") == "yes")
         if ctype == "text/html":
             text = html_to_text(text)
             (attached if nested else html).append(text)
@@ -241,6 +244,12 @@ def _texts(msg: email.message.Message) -> tuple[str, str, list[str], list[str]]:
 
     visit(msg, False)
     return "\n".join(body), "\n".join(attached), plain, html
+
+
+def _param(part: email.message.Message, name: str) -> str:
+    """A Content-Type parameter of `part`, lower case ("" when absent)."""
+    value = part.get_param(name)
+    return value.lower() if isinstance(value, str) else ""
 
 
 def _is_attachment(part: email.message.Message, ctype: str) -> bool:

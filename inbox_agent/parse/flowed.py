@@ -1,0 +1,35 @@
+"""A format=flowed text part (RFC 3676) joined back into the lines its writer wrote.
+
+Thunderbird, Apple Mail and many webmails send text/plain with `format=flowed`: a long line is
+broken by the client, the break marked by a space left at the end of the line. Read as sent, a
+phrase wrapped there ("an email stating that the item \\nhad been delivered") escapes every
+pattern that reads within a line, and a number wrapped there is cut in two. Joined, the text reads
+as written. A line joins the next only at the same quote depth; the signature separator "-- "
+never flows; the space a client puts before a line's text to stuff it is taken off; with
+`DelSp=yes` the marking space goes too (the break fell inside a word).
+"""
+
+from __future__ import annotations
+
+SIGNATURE_SEPARATOR = "-- "
+
+
+def unflowed(text: str, delete_space: bool = False) -> str:
+    """`text` of a format=flowed part with its soft line breaks joined."""
+    lines: list[str] = []
+    flowing_depth: int | None = None  # the quote depth of a line that ended with a soft break
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        prefix, content = line[:depth], line[depth:]
+        if content.startswith(" "):  # stuffed: unquoted, the space goes; quoted, it stays as "> " reads
+            prefix, content = prefix + (" " if depth else ""), content[1:]
+        separator = content == SIGNATURE_SEPARATOR
+        soft = content.endswith(" ") and not separator
+        if soft and delete_space:
+            content = content[:-1]
+        if flowing_depth == depth and lines and not separator:
+            lines[-1] += content
+        else:
+            lines.append(prefix + content)
+        flowing_depth = depth if soft else None
+    return "\n".join(lines)
