@@ -1,6 +1,7 @@
 """CPU time of reading texts a hostile sender writes to make the rules backtrack: long runs of
 spaces after an order word or a table label, many order labels on one line, digits spaced out,
-thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ...").
+thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ..."),
+and a format=flowed part whose every line ends in a soft break (joined into one line).
 
 Each text is read once by the order-number reader (given the text's tracking numbers) and the
 tracking-number reader (after a warm-up, so compiling the rules does not count), in CPU time of
@@ -20,6 +21,7 @@ from collections.abc import Callable
 
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
+from inbox_agent.parse.flowed import unflowed
 
 TEXTS: dict[str, Callable[[int], str]] = {
     "spaces after 'order'": lambda n: "order 1234\norder" + " " * n + "x",
@@ -33,6 +35,11 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "comma fields before 'order'": lambda n: "a," * (n // 2) + "order,b\n1234,5\n",
     "'for' numbers by a tracking": lambda n: "LV123456785CN " + "for 1234 " * (n // 9),
 }
+
+
+def flowed(n: int) -> str:
+    """A format=flowed part of about `n` characters whose every line ends in a soft break."""
+    return "order 1234 delivered \r\n" * (n // 23)
 
 
 def cpu_ms(read: Callable[[], object]) -> float:
@@ -55,6 +62,11 @@ def main() -> None:
             figures.append(f"{n:>6} chars: orders {cpu_ms(lambda t=text, k=tracking: find_order_numbers(t, k)):8.1f} ms, "
                            f"tracking {cpu_ms(lambda t=text: find_tracking_numbers(t)):8.1f} ms")
         print(f"{name:28s} " + " | ".join(figures))
+    joined = []
+    for n in (size // 2, size):
+        text = flowed(n)
+        joined.append(f"{n:>6} chars: joined {cpu_ms(lambda t=text: unflowed(t)):8.1f} ms")
+    print(f"{'a flowed part, all soft':28s} " + " | ".join(joined))
 
 
 if __name__ == "__main__":

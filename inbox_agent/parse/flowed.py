@@ -15,8 +15,10 @@ SIGNATURE_SEPARATOR = "-- "
 
 
 def unflowed(text: str, delete_space: bool = False) -> str:
-    """`text` of a format=flowed part with its soft line breaks joined."""
+    """`text` of a format=flowed part with its soft line breaks joined (in time linear in the text:
+    a line's pieces are joined once, however many soft breaks it holds)."""
     lines: list[str] = []
+    pieces: list[str] = []  # the line being joined
     flowing_depth: int | None = None  # the quote depth of a line that ended with a soft break
     for line in text.replace("\r\n", "\n").split("\n"):
         depth = len(line) - len(line.lstrip(">"))
@@ -27,9 +29,12 @@ def unflowed(text: str, delete_space: bool = False) -> str:
         soft = content.endswith(" ") and not separator
         if soft and delete_space:
             content = content[:-1]
-        if flowing_depth == depth and lines and not separator:
-            lines[-1] += content
+        if flowing_depth == depth and pieces and not separator:
+            pieces.append(content)
         else:
-            lines.append(prefix + content)
+            if pieces:
+                lines.append("".join(pieces))
+            pieces = [prefix + content]
         flowing_depth = depth if soft else None
+    lines.append("".join(pieces))
     return "\n".join(lines)
