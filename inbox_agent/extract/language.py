@@ -45,11 +45,14 @@ _CARRIERS = re.compile(
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word to judge
 _BLANK = re.compile(r"\s")
-# Writing systems that name their language: a text mostly in kana is Japanese, in Hangul Korean,
-# in Han characters (without kana) Chinese, whatever the store's languages (a supplier writing in
-# Chinese is no reader's French). Kana first: Japanese writes Han characters too.
-_SCRIPTS = (("ja", re.compile(r"[\u3040-\u30ff]")), ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-            ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")))
+# Writing systems that name their language: a text mostly in Hangul is Korean, in Han characters
+# Chinese, or Japanese when kana are among them (Japanese writes Han characters too), whatever the
+# store's languages (a supplier writing in Chinese is no reader's French). The middle dot U+30FB
+# is no kana: Chinese writes it too.
+_KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff]")
+_HAN = r"\u4e00-\u9fff\u3400-\u4dbf"
+_SCRIPTS = (("ja", re.compile(rf"[\u3040-\u30ff{_HAN}]")), ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+            ("zh", re.compile(rf"[{_HAN}]")))
 _ANY_SCRIPT = re.compile(r"[\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff\u4e00-\u9fff\u3400-\u4dbf]")
 _CUE_HITS = 3
 _CUE_RIVAL_HITS = 1
@@ -140,7 +143,8 @@ def _script(text: str) -> str | None:
     """The language of `text`'s writing system when most of its letters are written in one of
     `_SCRIPTS` (see there), or None."""
     letters = sum(len(w) for w in _WORD.findall(text))
+    kana = _KANA.search(text) is not None
     for code, script in _SCRIPTS:
-        if 2 * len(script.findall(text)) > letters:
+        if (code != "ja" or kana) and 2 * len(script.findall(text)) > letters:
             return code
     return None

@@ -419,7 +419,7 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         letters = ""
         if number == 2 and m.group(1) and not rules.order_word.fullmatch(m.group(1)):  # not "order cmd 20501"
             written = _letters(text, rules, m.start(1), m.end(1))
-            spaced = lower[m.end(1) : m.start(number)].isspace()
+            spaced = any(c.isspace() for c in lower[m.end(1) : m.start(number)])  # "KT 3042", "WF - 88447"
             if written is None or (spaced and not written.isupper()) or _coded(lower, m.end(number)):
                 continue
             if reference and rules.not_letters_before.search(before):

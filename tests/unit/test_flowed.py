@@ -34,6 +34,12 @@ def _mail(body: str, params: str) -> bytes:
     ("> quoted and \n> wrapped\n>> deeper \n> not joined", False, "> quoted and wrapped\n>> deeper \n> not joined"),
     ("text \n-- \nsignature", False, "text \n-- \nsignature"),  # the signature separator never flows
     (" From a stuffed line", False, "From a stuffed line"),
+    # trailing spaces never glue the history below to the newest text
+    ("never came. \n\nOn Tue, Shop wrote: \n> delivered", False, "never came. \n\nOn Tue, Shop wrote: \n> delivered"),
+    ("nothing here. \n-----Original Message----- \nFrom: Shop", False,
+     "nothing here. \n-----Original Message----- \nFrom: Shop"),
+    ("nothing here. \n________________________________ \nFrom: Shop", False,
+     "nothing here. \n________________________________ \nFrom: Shop"),
 ])
 def test_soft_breaks_join_at_one_quote_depth(text: str, delete_space: bool, expected: str) -> None:
     assert unflowed(text, delete_space) == expected

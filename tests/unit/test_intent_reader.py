@@ -222,6 +222,12 @@ def test_party_domains_match_sub_domains_only_when_asked(entry: str, address: st
      "unknown"),
     ("", "Bonjour, le suivi dit livré mais ma boîte aux lettres était pleine et le facteur n'a rien laissé. "
          "Je n'ai rien reçu.", "customer"),
+    ("", "Bonjour, je n'ai jamais reçu l'e-mail avec le suivi car ma boîte mail est pleine. Pouvez-vous me "
+         "renvoyer votre facture et le numéro de suivi ? Le colis n'est pas arrivé.", "customer"),
+    ("", "Hello, the tracking says delivered but the mailbox was 100% full of flyers that day. Can you send me "
+         "your invoice as well?", "customer"),
+    ("", "Hi, the shelves were meant to increase storage in our garage but they never came. Could you email your "
+         "invoice for them?", "customer"),
     # but a buyer who pastes such a notice is still a customer
     ("", "Dear customer, your parcel was delivered. That is what I got, but my parcel is not here!", "customer"),
     ("", "Bom dia, a minha encomenda 5512 ainda não chegou e preciso da fatura.", "customer"),

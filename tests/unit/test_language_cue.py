@@ -87,6 +87,8 @@ def test_a_text_of_names_only_is_judged_on_them() -> None:
         ("您好，订单 8150808228838942 的包裹已妥投，我们无法退款，也无法重新发货。", CODES, "zh"),
         ("您好，包裹显示已妥投。", ("en",), "zh"),  # a one-language store still tells it apart
         ("お世話になっております。荷物はまだ届いていません。", CODES, "ja"),  # kana beside Han characters
+        ("配達完了と表示されていますが、商品未着です。至急確認願います。", CODES, "ja"),  # more Han than kana
+        ("您好・包裹没有收到", CODES, "zh"),  # the middle dot is no kana
         ("안녕하세요, 소포가 아직 도착하지 않았습니다.", CODES, "ko"),
         ("Hello, the parcel (包裹) never came, please check it for me", CODES, "en"),  # a few characters quoted
     ],
