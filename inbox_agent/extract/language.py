@@ -49,11 +49,13 @@ _BLANK = re.compile(r"\s")
 # Chinese, or Japanese when kana are among them (Japanese writes Han characters too), whatever the
 # store's languages (a supplier writing in Chinese is no reader's French). The middle dot U+30FB
 # is no kana: Chinese writes it too.
-_KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff]")
-_HAN = r"\u4e00-\u9fff\u3400-\u4dbf"
-_SCRIPTS = (("ja", re.compile(rf"[\u3040-\u30ff{_HAN}]")), ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-            ("zh", re.compile(rf"[{_HAN}]")))
-_ANY_SCRIPT = re.compile(r"[\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff\u4e00-\u9fff\u3400-\u4dbf]")
+_KANA_BLOCKS = "\u3040-\u30ff"  # hiragana and katakana, the middle dot among them
+_HANGUL = "\uac00-\ud7af\u1100-\u11ff"
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf"
+_KANA = re.compile("[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff]")  # the blocks but the middle dot
+_SCRIPTS = (("ja", re.compile(f"[{_KANA_BLOCKS}{_HAN}]")), ("ko", re.compile(f"[{_HANGUL}]")),
+            ("zh", re.compile(f"[{_HAN}]")))
+_ANY_SCRIPT = re.compile(f"[{_KANA_BLOCKS}{_HANGUL}{_HAN}]")
 _CUE_HITS = 3
 _CUE_RIVAL_HITS = 1
 _SHORT_WORDS = 6  # a text of this many words or fewer...
