@@ -122,7 +122,10 @@ def test_parse_reports_a_confidence_and_whether_it_is_enough() -> None:
 
 
 def test_grouped_cross_validation_holds_out_whole_groups() -> None:
-    examples = shipped_examples()
+    """The mechanics, on every eighth group of the shipped texts (the whole set's figures are
+    benchmarks/intent_cv.py's, a minute of CPU)."""
+    chosen = set(sorted({e.group for e in shipped_examples()})[::8])
+    examples = [e for e in shipped_examples() if e.group in chosen]
     cv = cross_validate(examples, 0.7, folds=3)
     assert cv.folds == 3 and cv.groups == len({e.group for e in examples})
     figures = cv.overall
