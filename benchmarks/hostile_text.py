@@ -1,6 +1,7 @@
 """CPU time of reading texts a hostile sender writes to make the rules backtrack: long runs of
 spaces after an order word or a table label, many order labels on one line, digits spaced out,
-thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ..."),
+thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ..."), a
+header line of thousands of order fields, brackets after orders, codes with a year's series,
 and a format=flowed part whose every line ends in a soft break (joined into one line).
 
 Each text is read once by the order-number reader (given the text's tracking numbers) and the
@@ -33,6 +34,9 @@ TEXTS: dict[str, Callable[[int], str]] = {
         range(n // 15), itertools.product(string.ascii_uppercase, repeat=3), strict=False)),
     "a comma export's rows": lambda n: "order_id,zip\n" + "1234,75011\n" * (n // 11),
     "comma fields before 'order'": lambda n: "a," * (n // 2) + "order,b\n1234,5\n",
+    "order fields, then a digit": lambda n: "store_order," * (n // 12) + "1\n",
+    "brackets after orders": lambda n: "order 1234 z (x\ny) " * (n // 19),
+    "year series codes": lambda n: "order TK20-7741 " * (n // 16),
     "'for' numbers by a tracking": lambda n: "LV123456785CN " + "for 1234 " * (n // 9),
 }
 

@@ -24,8 +24,8 @@ is a year, a house number or a price as often as an order. The families that pre
   that ends a line with its number starting the next (a wrapped sentence);
 - anywhere, a reference in a store's style: capitals, a dash, the number ("PX-3042", "WX-20931"),
   unless a ticket, invoice, model... word is before it (a parcel's word may be: "Paket GH-205207");
-  a code with a series inside it is its letters before the whole number ("TK20-7741" is 207741),
-  found so when labelled, or anywhere when the series is a year's (not a model's "KX12-4400");
+  a code with a year's series inside it is its letters before the whole number ("TK20-7741" is
+  207741), found so when labelled only (a model's "XR25-9000" has the same shape);
 - the store's letters, once seen labelled in the message (or set as `[store] order_prefix`, e.g.
   "BP"), make its other references count without a label: "BP2051", "BP-2051", "#BP 2051", also
   after a return, complaint, parcel or tracking word ("Reso BP2051", "lost parcel BP2051");
@@ -43,7 +43,7 @@ glued to letters (a carrier's code "JVGL0612345678901234").
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -53,7 +53,6 @@ from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import load_rules_file
 
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
-_MARKETPLACE_DIGITS = 16  # a marketplace order's length (orders.yaml: its first digit, then `marketplace_rest`)
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
 _BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
 _MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
@@ -195,11 +194,12 @@ _SUBJECT_REFERENCE = re.compile(r"(?<![\w-])(?P<letters>[A-Z]{2,3})\d{4,7}(?![\w
 # A subject that is nothing but a number, maybe behind letters glued to it ("60301", "Re: #60301",
 # "elc748"; not a word such as "Case 41894"): the order the mail is about, its letters the store's
 _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P<number>\d{3,10})")
-# A store's code with a series inside it, letters, a few digits, a dash and the number ("TK20-7741",
-# "TK21-0123"): read as the letters before the whole number, written in the same characters so that
-# every position stays ("TK-207741"), as the store's people write it in a table or a reference
-_SERIES_CODE = re.compile(r"(?<![\w-])([A-Za-z]{2,5})(\d{1,3})-(\d{3,6})(?![\w-]|[.,/]\d)")
-_SHORT_YEAR = re.compile(r"2\d")  # a series that is a year's ("TK25-0412"), as a store numbers its orders
+# A store's code with a year's series inside it, letters, the year's two digits, a dash and the
+# number ("TK20-7741", "TK21-0123"): read as the letters before the whole number, written in the same
+# characters so that every position stays ("TK-207741"). It counts where an order word, a reference
+# word or the store's letters seen labelled present it, never for its style alone: a model's
+# "XR25-9000", a fiscal year's "FY24-2025" have the same shape
+_SERIES_CODE = re.compile(r"(?<![\w-])([A-Za-z]{2,5})(2\d)-(\d{3,6})(?![\w-]|[.,/]\d)")
 _NAMED_LETTERS = re.compile(r"[a-z]{2,5}[-#]?$")  # a reference's letters right before a named number
 _SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
 _BRACKET_ITEMS = re.compile(r"([,;])")  # between the items of a bracket, kept so their positions add up
@@ -215,8 +215,8 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     store's own letters before its references, which then count without an order word; `subject`:
     the message's subject, whose glued references show the store's letters the same way)."""
     rules = _rules()
-    series_codes = {m.start() for m in _SERIES_CODE.finditer(text) if not _SHORT_YEAR.fullmatch(m[2])}
-    text, subject = _SERIES_CODE.sub(r"\1-\2\3", text), _SERIES_CODE.sub(r"\1-\2\3", subject)
+    series_codes = {m.start() for m in _SERIES_CODE.finditer(text)}
+    text = _SERIES_CODE.sub(r"\1-\2\3", text)
     lower = _lower(text)
     hits: list[_Hit] = []
     # the text between line breaks, so that a label on its first or last line is one between separators
@@ -288,11 +288,10 @@ def _subject_number(text: str, subject: str, rules: _OrderRules) -> list[_Hit]:
 
 
 def _subject_bare(text: str, topic: str, rules: _OrderRules) -> list[_Hit]:
-    """The subject's number when it is its only run of three digits or more (a marketplace order's
-    16 digits beside it aside: "Re: 708230 / 8329372705433998 not received"), stands bare among
+    """The subject's number when it is its only run of three digits or more, stands bare among
     words (`subject_bare`: four to seven digits) and no ticket, invoice, case, parcel... word comes
     before it: the order the thread is about."""
-    runs = [run for run in _SUBJECT_RUN.findall(topic) if len(run) != _MARKETPLACE_DIGITS]
+    runs = _SUBJECT_RUN.findall(topic)
     if len(runs) != 1:
         return []
     lower = topic.lower()
@@ -312,14 +311,15 @@ def _bracket_hits(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -
     if not named or "(" not in lower:
         return []
     ends = {h.position + len(h.number) for h in named if lower.startswith(h.number, h.position)}
-    starts = [h.position for h in named]
+    starts = sorted(h.position for h in named)
     found = []
     for m in rules.bracket.finditer(lower):
         before = m.start()
         while before > 0 and lower[before - 1] in " \t":
             before -= 1
         after = before in ends
-        if not after and not any(m.start() < at < m.end() for at in starts):
+        inside = bisect_right(starts, m.start())  # the first order named after the bracket opens
+        if not after and not (inside < len(starts) and starts[inside] < m.end()):
             continue
         items = _BRACKET_ITEMS.split(m.group(1))
         at = m.start(1)
@@ -740,8 +740,8 @@ def _cell_number(text: str, cell: _Cell, rules: _OrderRules) -> list[_Hit]:
 def _reference_hits(text: str, lower: str, rules: _OrderRules, series_codes: set[int]) -> list[_Hit]:
     """Bare references in a store's style ("PX-10452", "WX-20931", "ZP 88274"): capitals, a dash
     or a space, the number, wherever they stand; not a country's or a state's letters before a
-    postcode ("CH-8001", "TX 78704"), not a code with a series inside it other than a year's (at
-    `series_codes`: a model's "KX12-4400"; "TK25-0412" is a store's, as "TK-250412"), and not
+    postcode ("CH-8001", "TX 78704"), not a code with a year's series inside it (at `series_codes`:
+    a model's "XR25-9000" as often as an order's "TK25-0412"), and not
     after a word that makes them a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
     hits = []
     for m in _store_references(lower, rules.store_reference):
