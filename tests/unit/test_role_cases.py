@@ -64,3 +64,11 @@ def test_a_buyer_naming_the_stores_customer_service_or_their_own_claim_stays_a_c
     assert read_case(a_plain_mail("Still nothing", "Tracking LV123456785CN says delivered but nothing came. I have "
                                   "filed a claim with the post office as you said. What now?")) == "customer"
 
+
+
+def test_a_business_buyer_writing_from_a_private_address_stays_a_customer() -> None:
+    """A buyer whose work mail is down writes from a private address: still a buyer to answer."""
+    assert read_case(a_plain_mail("Order 4471", "Hello, our company email has problems, so I am writing from my "
+                                  "private address. Our order 4471 has not arrived yet.")) == "customer"
+    assert read_case(a_plain_mail("Where is it", "My work e-mail is broken, please reply here. Where is the parcel "
+                                  "LV123456785CN?")) == "customer"
