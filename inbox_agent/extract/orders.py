@@ -200,6 +200,7 @@ _SUBJECT_NUMBER = re.compile(r"#?[^\S\n]?(?:(?P<letters>[A-Za-z]{2,4})[-#]?)?(?P
 # word or the store's letters seen labelled present it, never for its style alone: a model's
 # "XR25-9000", a fiscal year's "FY24-2025" have the same shape
 _SERIES_CODE = re.compile(r"(?<![\w-])([A-Za-z]{2,5})(2\d)-(\d{3,6})(?![\w-]|[.,/]\d)")
+_SERIES_HINT = re.compile(r"[A-Za-z]2\d-\d")
 _NAMED_LETTERS = re.compile(r"[a-z]{2,5}[-#]?$")  # a reference's letters right before a named number
 _SUBJECT_RUN = re.compile(r"\d{3,}")  # a subject's numbers that may be an order's (or a code's part)
 _BRACKET_ITEMS = re.compile(r"([,;])")  # between the items of a bracket, kept so their positions add up
@@ -215,8 +216,10 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     store's own letters before its references, which then count without an order word; `subject`:
     the message's subject, whose glued references show the store's letters the same way)."""
     rules = _rules()
-    series_codes = {m.start() for m in _SERIES_CODE.finditer(text)}
-    text = _SERIES_CODE.sub(r"\1-\2\3", text)
+    series_codes: set[int] = set()
+    if _SERIES_HINT.search(text):  # most texts hold none: one scan in C for the year, the dash and a digit
+        series_codes = {m.start() for m in _SERIES_CODE.finditer(text)}
+        text = _SERIES_CODE.sub(r"\1-\2\3", text)
     lower = _lower(text)
     hits: list[_Hit] = []
     # the text between line breaks, so that a label on its first or last line is one between separators
