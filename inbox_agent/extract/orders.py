@@ -744,8 +744,8 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules, series_codes: set
     """Bare references in a store's style ("PX-10452", "WX-20931", "ZP 88274"): capitals, a dash
     or a space, the number, wherever they stand; not a country's or a state's letters before a
     postcode ("CH-8001", "TX 78704"), not a code with a year's series inside it (at `series_codes`:
-    a model's "XR25-9000" as often as an order's "TK25-0412"), and not
-    after a word that makes them a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
+    a model's "XR25-9000" as often as an order's "TK25-0412"), and not after a word that makes them
+    a ticket's, an invoice's or the writer's own ("our ref PO-88412")."""
     hits = []
     for m in _store_references(lower, rules.store_reference):
         if m.start(1) in series_codes:
