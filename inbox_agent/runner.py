@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from inbox_agent.app import Daemon, embedded_paths
 from inbox_agent.config import Config, MaildirConfig
+from inbox_agent.extract.model_cache import TrainingStopped, stop_training
 from inbox_agent.mailbox.listener import start_listener
 from inbox_agent.mailbox.maildir import MaildirBackend
 from inbox_agent.security.secrets import masked_url
@@ -39,9 +40,26 @@ async def run_daemon(config: Config, echo: Callable[[str], None], worker: str = 
     if listener is not None:
         port = (config.maildir or MaildirConfig()).smtp_listen.rsplit(":", 1)[1]
         echo(f"  try it: .venv/bin/inbox-agent send-sample --port {port}")
-    await daemon.start()
-    await stop_asked.wait()
+    if await _started(daemon, stop_asked):
+        await stop_asked.wait()
     await daemon.stop()
     if listener is not None:
         listener.stop()
     echo("inbox-agent stopped")
+
+
+async def _started(daemon: Daemon, stop_asked: asyncio.Event) -> bool:
+    """Start `daemon`, unless a stop is asked first: a first start trains the readers (tens of
+    seconds), and a stop asked meanwhile ends that training rather than waiting for it."""
+    starting = asyncio.create_task(daemon.start())
+    asked = asyncio.create_task(stop_asked.wait())
+    await asyncio.wait({starting, asked}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        stop_training()
+    try:
+        await starting
+    except TrainingStopped:
+        return False
+    finally:
+        asked.cancel()
+    return True

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from importlib.metadata import version
@@ -48,6 +49,13 @@ class PlainModel(Protocol):
 M = TypeVar("M", bound=PlainModel)
 
 _loaded: dict[str, object] = {}
+_trainers: set[subprocess.Popen[bytes]] = set()  # the children training now
+_trainers_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+class TrainingStopped(Exception):
+    """Training was given up because the process is stopping; nothing was saved."""
 
 
 def model_key(examples: Sequence[TrainingExample], sources: Iterable[Path]) -> str:
@@ -98,11 +106,31 @@ def train_in_child(kind: str, examples: Sequence[TrainingExample], path: Path) -
     (the examples go through its standard input; it reads the same rules directory)."""
     lines = "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in examples)
     env = {**os.environ, "INBOX_AGENT_RULES": str(rules_dir())}
-    done = subprocess.run([sys.executable, "-m", TRAINER, kind, str(path)], input=lines.encode(), env=env,
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+    with _trainers_lock:
+        if _stopping.is_set():
+            raise TrainingStopped(f"the {kind} reader was not trained: stopping")
+        child = subprocess.Popen([sys.executable, "-m", TRAINER, kind, str(path)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        _trainers.add(child)
+    try:
+        _, errors = child.communicate(lines.encode())
+    finally:
+        with _trainers_lock:
+            _trainers.discard(child)
+    if child.returncode != 0:
+        if _stopping.is_set():
+            raise TrainingStopped(f"training the {kind} reader was stopped")
+        tail = errors.decode(errors="replace").strip().splitlines()[-3:]
         raise RuntimeError(f"training the {kind} reader failed: {' / '.join(tail)}")
+
+
+def stop_training() -> None:
+    """End the trainings running now and refuse new ones, for a process that is stopping: their
+    callers get `TrainingStopped` instead of waiting for the fit to finish."""
+    with _trainers_lock:
+        _stopping.set()
+        for child in _trainers:
+            child.terminate()
 
 
 def read_examples(lines: Iterable[str]) -> list[TrainingExample]:
