@@ -101,6 +101,7 @@ class _OrderRules:
     spaced_postcode_letters: re.Pattern[str]  # the same before a space ("TX 78704")
     not_order_letters: re.Pattern[str]
     named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
+    named_alone: re.Pattern[str]  # the words of those that name a ticket even right before its letters
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _rules() -> _OrderRules:
         not_lettered_before=_words_before(data["not_store_before"]),
         order_word=re.compile(expand("{order}")),
         not_letters_before=re.compile(
-            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?:(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?\Z"
+            rf"(?<!\w)(?:{data['not_letters_before']})[^\S\n]+(?P<word>(?!{expand('{order}')})[^\W\d]+\.?[^\S\n]*[:.]?[^\S\n]*)?\Z"
         ),
         marketplace_exclude=tuple(re.compile(p) for p in data["marketplace_exclude"]),
         not_marketplace_before=re.compile(
@@ -169,6 +170,7 @@ def _rules() -> _OrderRules:
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
         named_not_order=caseless(
             rf"(?<![^\W\d_])({data['named_not_order_words']}){data['named_not_order_rest']}"),
+        named_alone=re.compile(rf"(?:{data['named_alone_words']})s?"),
     )
 
 
@@ -370,7 +372,8 @@ def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _Ord
     found only behind a mark ('#', 'n°'), a reference word or in a reference's style: "[Ticket
     #62836]" and "keep the reference #62836" name one ticket; a reference in a store's style counts
     as named only with words between ("Your enquiry has been logged as KLF-58812", not "Address
-    query GZ20280"). A number also found after an order word stays an order."""
+    query GZ20280") or after a word that names a ticket alone ("ticket AGF-204117"). A number also
+    found after an order word stays an order."""
     marked = {h.number for h in hits if h.marked or h.style} - {h.number for h in hits if not (h.marked or h.style)}
     if not marked:
         return hits
@@ -380,7 +383,7 @@ def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _Ord
         number = m.group(m.re.groups)
         named.add(number)
         between = _NAMED_LETTERS.sub("", lower[m.end(1) : m.start(m.re.groups)])
-        if between.removeprefix("s").strip():
+        if between.removeprefix("s").strip() or rules.named_alone.fullmatch(m.group(1)):
             said.add(number)
     return [h for h in hits if h.number not in marked or h.number not in (named if h.marked else said)]
 
@@ -445,6 +448,14 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
         if not reference:
             hits += _series(lower, m.end(number), digits, rules)
     return hits
+
+
+def _writers_letters(before: str, rules: _OrderRules) -> bool:
+    """Whether the words `before` a reference in a store's style make it the writer's own: "our" and
+    a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), not "our" alone, with which a store
+    names its own order to a partner ("AE order 3754... = our ZK-40466")."""
+    m = rules.not_letters_before.search(before)
+    return m is not None and bool(m["word"])
 
 
 def _coded(lower: str, end: int) -> bool:
@@ -758,7 +769,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules, series_codes: set
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         # a parcel's words stop a glued reference ("package CF4612"), not a dashed one ("Paket GH-205207")
         not_before = rules.not_reference_before if lower[m.end(1)] == "-" else rules.not_store_before
-        if not_before.search(before) or rules.not_letters_before.search(before):
+        if not_before.search(before) or _writers_letters(before, rules):
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
