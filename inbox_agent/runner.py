@@ -18,7 +18,7 @@ from inbox_agent.security.secrets import masked_url
 
 
 async def run_daemon(config: Config, echo: Callable[[str], None], worker: str = "worker-1") -> None:
-    stop_asked = asyncio.Event()  # a signal while starting is kept and honoured once started
+    stop_asked = asyncio.Event()  # a signal while starting ends the readers' training, or is honoured once started
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop_asked.set)

@@ -26,13 +26,8 @@ from inbox_agent.extract.role import classify_role
 from inbox_agent.extract.stranger import STRANGER_PROBABILITY, store_stranger_model
 from inbox_agent.extract.tracking import FoundNumber, find_tracking_numbers
 from inbox_agent.parse.automated import machine_markers
-from inbox_agent.parse.message import ParsedEmail, subject_topic, subject_words
+from inbox_agent.parse.message import ParsedEmail, subject_words
 from inbox_agent.rules import load_rules_file
-
-# A newest text shorter than this reads its language with the subject's words before it: any
-# subject below the first, the sender's own subject (not a reply's) below the second
-_ANY_SUBJECT_BELOW = 40
-_OWN_SUBJECT_BELOW = 120
 
 
 @dataclass(frozen=True)
@@ -88,17 +83,6 @@ def _cold_rules() -> _ColdRules:
                       caseless(data["buying"]))
 
 
-def _language_sample(parsed: ParsedEmail) -> str:
-    """The words whose language is the message's: the newest text, with the subject before a short
-    one when the subject is the sender's own (not a reply, whose subject is mostly ours), or before
-    a very short one in any case ("cf objet, merci" under a subject that says it all)."""
-    text = parsed.new_text
-    own = subject_topic(parsed.subject) == parsed.subject.strip()
-    if len(text) >= (_OWN_SUBJECT_BELOW if own else _ANY_SUBJECT_BELOW):
-        return text
-    return f"{subject_words(parsed.subject)}\n{text}"
-
-
 def _blank(m: re.Match[str]) -> str:
     """Spaces in place of a match, so positions in the text stay."""
     return " " * len(m.group(0))
@@ -151,7 +135,8 @@ def extract(parsed: ParsedEmail, parties: PartiesConfig, languages: tuple[str, .
     read = classify_intent(role, automated, parsed.new_text, parsed.subject, new_last_mile, numbers, reading, explain)
     language = None
     if content_type != "multipart/report":  # a delivery report's words are the server's, in no one's language
-        language = detect_language(_language_sample(parsed), languages)
+        sample = parsed.new_text if len(parsed.new_text) >= 40 else f"{subject_words(parsed.subject)}\n{parsed.new_text}"
+        language = detect_language(sample, languages)
     why = {
         "intent": read.why,
         "sender_role": [f"From {parsed.from_address}", *machine, *(f"cold: {c}" for c in cold_hits)],

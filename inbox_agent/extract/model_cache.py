@@ -109,16 +109,23 @@ def train_in_child(kind: str, examples: Sequence[TrainingExample], path: Path) -
     with _trainers_lock:
         if _stopping.is_set():
             raise TrainingStopped(f"the {kind} reader was not trained: stopping")
+        # its own session: a terminal's Ctrl-C reaches this process, which ends the child itself
         child = subprocess.Popen([sys.executable, "-m", TRAINER, kind, str(path)], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         _trainers.add(child)
     try:
         _, errors = child.communicate(lines.encode())
+    except BaseException:  # interrupted here (Ctrl-C in `inbox-agent parse`): the child goes too
+        child.kill()
+        child.wait()
+        raise
     finally:
         with _trainers_lock:
             _trainers.discard(child)
     if child.returncode != 0:
         if _stopping.is_set():
+            for unfinished in path.parent.glob(f"{_temporary_prefix(path, child.pid)}*"):
+                unfinished.unlink(missing_ok=True)  # the child was ended while it wrote the file
             raise TrainingStopped(f"training the {kind} reader was stopped")
         tail = errors.decode(errors="replace").strip().splitlines()[-3:]
         raise RuntimeError(f"training the {kind} reader failed: {' / '.join(tail)}")
@@ -151,7 +158,7 @@ def save(model: PlainModel, path: Path) -> None:
     if _META in arrays:
         raise ValueError(f"an array may not be named {_META!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path, os.getpid()), suffix=".tmp")
     try:
         contents = {**arrays, _META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
         if any(a.dtype == object for a in contents.values()):
@@ -163,6 +170,11 @@ def save(model: PlainModel, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _temporary_prefix(path: Path, pid: int) -> str:
+    """The start of the name of the temporary file process `pid` writes `path` to."""
+    return f".{path.stem}-{pid}-"
 
 
 def load(path: Path, model_type: type[M]) -> M:

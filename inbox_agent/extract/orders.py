@@ -102,6 +102,7 @@ class _OrderRules:
     not_order_letters: re.Pattern[str]
     named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
     named_alone: re.Pattern[str]  # the words of those that name a ticket even right before its letters
+    ticket_tag: re.Pattern[str]  # a helpdesk's "[Name #60231]" starting a reply's subject, the number its group
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ def _rules() -> _OrderRules:
         not_order_letters=re.compile(f"(?:{data['not_order_letters']})"),
         named_not_order=caseless(
             rf"(?<![^\W\d_])({data['named_not_order_words']}){data['named_not_order_rest']}"),
-        named_alone=re.compile(rf"(?:{data['named_alone_words']})s?"),
+        named_alone=re.compile(data["named_alone_words"]),
+        ticket_tag=re.compile(expand(data["ticket_tag"])),
     )
 
 
@@ -254,7 +256,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         lettered += _prefixed(prefix.lower()).finditer(text)
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
-    hits = _without_ticket_numbers(text, lower, _longest_at_each_place(hits), rules)
+    hits = _without_ticket_numbers(text, lower, subject, _longest_at_each_place(hits), rules)
     holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
@@ -367,13 +369,14 @@ def _longest_at_each_place(hits: list[_Hit]) -> list[_Hit]:
     return [h for h in hits if len(h.number) == longest[h.position]]
 
 
-def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
+def _without_ticket_numbers(text: str, lower: str, subject: str, hits: list[_Hit], rules: _OrderRules) -> list[_Hit]:
     """`hits` without the numbers the message names as a ticket's, a case's or a request's that are
     found only behind a mark ('#', 'n°'), a reference word or in a reference's style: "[Ticket
     #62836]" and "keep the reference #62836" name one ticket; a reference in a store's style counts
     as named only with words between ("Your enquiry has been logged as KLF-58812", not "Address
-    query GZ20280") or after a word that names a ticket alone ("ticket AGF-204117"). A number also
-    found after an order word stays an order."""
+    query GZ20280") or after a word that names a ticket alone ("ticket AGF-204117"); so is a
+    helpdesk's ticket tag starting a reply's subject ("Re: [Zapkit #60231] Your order ..."). A
+    number also found after an order word stays an order."""
     marked = {h.number for h in hits if h.marked or h.style} - {h.number for h in hits if not (h.marked or h.style)}
     if not marked:
         return hits
@@ -385,6 +388,10 @@ def _without_ticket_numbers(text: str, lower: str, hits: list[_Hit], rules: _Ord
         between = _NAMED_LETTERS.sub("", lower[m.end(1) : m.start(m.re.groups)])
         if between.removeprefix("s").strip() or rules.named_alone.fullmatch(m.group(1)):
             said.add(number)
+    topic = subject_topic(subject)
+    if topic != subject.strip() and (tag := rules.ticket_tag.match(topic.lower())) is not None:
+        named.add(tag.group(1))
+        said.add(tag.group(1))
     return [h for h in hits if h.number not in marked or h.number not in (named if h.marked else said)]
 
 
@@ -450,12 +457,13 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
     return hits
 
 
-def _writers_letters(before: str, rules: _OrderRules) -> bool:
+def _writers_letters(before: str, line: str, rules: _OrderRules) -> bool:
     """Whether the words `before` a reference in a store's style make it the writer's own: "our" and
-    a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), not "our" alone, with which a store
-    names its own order to a partner ("AE order 3754... = our ZK-40466")."""
+    a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), or "our" alone ("please quote our
+    KLF-58812") unless an order word comes before it in its `line`, where a store names its own
+    order to a partner ("AE order 3754... = our ZK-40466")."""
     m = rules.not_letters_before.search(before)
-    return m is not None and bool(m["word"])
+    return m is not None and (bool(m["word"]) or rules.order_word.search(line) is None)
 
 
 def _coded(lower: str, end: int) -> bool:
@@ -769,7 +777,8 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules, series_codes: set
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         # a parcel's words stop a glued reference ("package CF4612"), not a dashed one ("Paket GH-205207")
         not_before = rules.not_reference_before if lower[m.end(1)] == "-" else rules.not_store_before
-        if not_before.search(before) or _writers_letters(before, rules):
+        line = lower[lower.rfind("\n", 0, m.start()) + 1 : m.start()]
+        if not_before.search(before) or _writers_letters(before, line, rules):
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits

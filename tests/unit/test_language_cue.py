@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox_agent.config import STORE_LANGUAGES, Config
+from inbox_agent.config import STORE_LANGUAGES
 from inbox_agent.extract.language import _cue, detect_language
-from inbox_agent.reading import read_bytes
 
 CODES = tuple(STORE_LANGUAGES)
 
@@ -96,26 +95,3 @@ def test_a_text_of_names_only_is_judged_on_them() -> None:
 )
 def test_a_writing_system_names_its_language(text: str, codes: tuple[str, ...], expected: str) -> None:
     assert detect_language(text, codes) == expected
-
-
-def _language_of(subject: str, body: str) -> str | None:
-    raw = (f"From: Ana <ana@mail.example>\r\nTo: support@store.example\r\nSubject: {subject}\r\n"
-           f"Message-ID: <1@mail.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
-    _, extraction = read_bytes(raw, Config())
-    assert extraction is not None
-    return extraction.language
-
-
-@pytest.mark.parametrize(
-    ("subject", "body", "expected"),
-    [
-        # the sender's own subject says it all; the text under it is short
-        ("colis marque livre mais pas recu - commande KT-31171", "cf objet. merci de me rappeler au 078 555 62 10\n\nNico",
-         "fr"),
-        # a reply's subject is mostly ours: a short answer under it keeps its own language
-        ("Re: Your order KT-31171 has shipped and is on its way to you",
-         "chegou tudo certinho ontem, muito obrigada pela ajuda!!", "pt"),
-    ],
-)
-def test_a_short_text_reads_with_the_senders_own_subject(subject: str, body: str, expected: str) -> None:
-    assert _language_of(subject, body) == expected
