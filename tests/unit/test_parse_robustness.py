@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inbox_agent.config import Config
+from inbox_agent.extract import NUMBERS_TEXT_CHARS
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.parse import parse_email
@@ -67,3 +68,15 @@ def test_explain_gives_reasons(corpus: Path) -> None:
     out = subprocess.run([*CLI, "parse", "--explain", str(corpus / "d002.eml")], capture_output=True, text=True)
     record = json.loads(out.stdout)
     assert record["why"]["intent"] and record["why"]["tracking_numbers"]
+
+
+def test_numbers_are_sought_in_the_texts_first_megabyte_only() -> None:
+    """A hostile mail of megabytes costs a bounded time: its numbers past the first
+    NUMBERS_TEXT_CHARS characters are not read (one before them is)."""
+    filler = ("nothing to see here, " * (NUMBERS_TEXT_CHARS // 21 + 1000)).encode()
+    head = b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    _, early = read_bytes(head + b"order #48213, tracking LP00612849305172\r\n" + filler, Config())
+    _, late = read_bytes(head + filler + b"\r\norder #48213, tracking LP00612849305172\r\n", Config())
+    assert early is not None and late is not None
+    assert early.order_numbers == ("48213",) and [t.number for t in early.tracking] == ["LP00612849305172"]
+    assert late.order_numbers == () and late.tracking == ()
