@@ -14,11 +14,15 @@ from selectolax.lexbor import LexborHTMLParser
 _BLOCKS = "p, div, br, tr, li, dt, dd, h1, h2, h3, h4, h5, h6, table, blockquote, hr"
 _QUOTES = "blockquote, div.gmail_quote, div#appendonsend, div#divRplyFwdMsg"
 _BLANK_RUNS = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
+# An HTML part is read up to this many characters: a person's mail, even a long newsletter, is far
+# shorter, and past them a hostile part would cost about half a second a megabyte
+MAX_HTML_CHARS = 2_000_000
 
 
 def html_to_text(html: str) -> str:
-    """Return readable text of `html`; every href is appended after its link text as <url>."""
-    tree = LexborHTMLParser(html)
+    """Return readable text of `html` (its first `MAX_HTML_CHARS` characters); every href is
+    appended after its link text as <url>."""
+    tree = LexborHTMLParser(html[:MAX_HTML_CHARS])
     for node in tree.css("script, style, head, title"):
         node.decompose()
     for node in tree.css("a[href]"):

@@ -15,6 +15,7 @@ from inbox_agent.extract import NUMBERS_TEXT_CHARS
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tracking import find_tracking_numbers
 from inbox_agent.parse import parse_email
+from inbox_agent.parse.html import MAX_HTML_CHARS
 from inbox_agent.reading import read_bytes
 
 CLI = [sys.executable, "-m", "inbox_agent.cli"]
@@ -80,3 +81,15 @@ def test_numbers_are_sought_in_the_texts_first_megabyte_only() -> None:
     assert early is not None and late is not None
     assert early.order_numbers == ("48213",) and [t.number for t in early.tracking] == ["LP00612849305172"]
     assert late.order_numbers == () and late.tracking == ()
+
+
+def test_an_html_part_is_read_up_to_its_cap() -> None:
+    """A hostile HTML part of megabytes is read to MAX_HTML_CHARS, so its cost is bounded: a number
+    written before the cap is found, one after it is not."""
+    filler = "<div><b>nothing to see here</b></div>" * (MAX_HTML_CHARS // 37 + 1000)
+    head = "From: a@b.example\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>"
+    number = "<p>order #48213</p>"
+    _, early = read_bytes(f"{head}{number}{filler}</body></html>".encode(), Config())
+    _, late = read_bytes(f"{head}{filler}{number}</body></html>".encode(), Config())
+    assert early is not None and late is not None
+    assert early.order_numbers == ("48213",) and late.order_numbers == ()
