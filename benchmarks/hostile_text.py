@@ -2,8 +2,8 @@
 spaces after an order word or a table label, many order labels on one line, digits spaced out,
 thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ..."), a
 header line of thousands of order fields, brackets after orders, codes with a year's series,
-orders for someone with a bracket, unclosed ticket tags, and a format=flowed part whose every
-line ends in a soft break (joined into one line).
+orders for someone with a bracket, unclosed ticket tags, thousands of '#' numbers in a row, and a
+format=flowed part whose every line ends in a soft break (joined into one line).
 
 Each text is read once by the order-number reader (given the text's tracking numbers) and the
 tracking-number reader (after a warm-up, so compiling the rules does not count), in CPU time of
@@ -41,6 +41,7 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "'for' numbers by a tracking": lambda n: "LV123456785CN " + "for 1234 " * (n // 9),
     "an order for someone, bracket": lambda n: "order for my mum (number 30540 " * (n // 31),
     "ticket tags in brackets": lambda n: "[Zapkit #60231 [Zapkit " * (n // 23),
+    "'#' numbers in a row": lambda n: "#1234 " * (n // 6),
 }
 
 

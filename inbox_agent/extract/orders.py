@@ -433,12 +433,13 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
     """Store orders, unless the words before the number make it a ticket, an invoice, an item...
     (`reference`: the matches are of a reference word, whose letters after "our" are the writer's)."""
     hits = []
+    named: dict[str, bool] = {}  # whether the words before a "#" number name it no order
     for m in matches:
         number = m.re.groups
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         if rules.not_store_before.search(before + lower[m.start() : m.start(number)].split("#")[0]):
             continue
-        if lower.startswith(_MARKS, m.start()) and _sibling_not_order(lower, m.start(), rules):
+        if lower.startswith(_MARKS, m.start()) and _sibling_not_order(lower, m.start(), rules, named):
             continue
         letters = ""
         if number == 2 and m.group(1) and not rules.order_word.fullmatch(m.group(1)):  # not "order cmd 20501"
@@ -473,15 +474,19 @@ def _coded(lower: str, end: int) -> bool:
     return rest[:1].isalpha() or (rest[:1] == "-" and rest[1:].isalpha())
 
 
-def _sibling_not_order(lower: str, start: int, rules: _OrderRules) -> bool:
+def _sibling_not_order(lower: str, start: int, rules: _OrderRules, named: dict[str, bool]) -> bool:
     """Whether a bare "#3042" at `start` is a sibling of a ticket, issue or invoice number named
-    earlier in its sentence with no order word between ("issue #4521 closed, see also #4522")."""
+    earlier in its sentence with no order word between ("issue #4521 closed, see also #4522").
+    `named` keeps, for the words before each number asked about, whether they name it so: a text
+    of thousands of "#" numbers asks about the same words once, not once a sibling."""
     sentence = max(lower.rfind("\n", 0, start) + 1, start - _BEFORE_SIBLING)
     for end in _SENTENCE_END.finditer(lower, sentence, start + 1):
         sentence = end.end()
     for number in _SIBLING.finditer(lower, sentence, start):
         before = lower[max(sentence, number.start() - _BEFORE) : number.start()].rstrip(" #")
-        if rules.not_store_before.search(before) and not rules.order_word.search(lower, number.end(), start):
+        if before not in named:
+            named[before] = rules.not_store_before.search(before) is not None
+        if named[before] and not rules.order_word.search(lower, number.end(), start):
             return True
     return False
 
