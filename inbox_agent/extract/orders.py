@@ -458,13 +458,15 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
     return hits
 
 
-def _writers_letters(before: str, line: str, rules: _OrderRules) -> bool:
-    """Whether the words `before` a reference in a store's style make it the writer's own: "our" and
-    a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), or "our" alone ("please quote our
-    KLF-58812") unless an order word comes before it in its `line`, where a store names its own
-    order to a partner ("AE order 3754... = our ZK-40466")."""
+def _writers_letters(lower: str, start: int, before: str, rules: _OrderRules) -> bool:
+    """Whether the words `before` the reference in a store's style at `start` make it the writer's
+    own: "our" and a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), or "our" alone
+    ("please quote our KLF-58812") unless an order word comes before it in its line, where a store
+    names its own order to a partner ("AE order 3754... = our ZK-40466")."""
     m = rules.not_letters_before.search(before)
-    return m is not None and (bool(m["word"]) or rules.order_word.search(line) is None)
+    if m is None or m["word"]:
+        return m is not None
+    return rules.order_word.search(lower, lower.rfind("\n", 0, start) + 1, start) is None
 
 
 def _coded(lower: str, end: int) -> bool:
@@ -782,8 +784,7 @@ def _reference_hits(text: str, lower: str, rules: _OrderRules, series_codes: set
         before = lower[max(0, m.start() - _BEFORE) : m.start()]
         # a parcel's words stop a glued reference ("package CF4612"), not a dashed one ("Paket GH-205207")
         not_before = rules.not_reference_before if lower[m.end(1)] == "-" else rules.not_store_before
-        line = lower[lower.rfind("\n", 0, m.start()) + 1 : m.start()]
-        if not_before.search(before) or _writers_letters(before, line, rules):
+        if not_before.search(before) or _writers_letters(lower, m.start(), before, rules):
             continue
         hits.append(_Hit(m.start(2), m.group(2), style=written))
     return hits
