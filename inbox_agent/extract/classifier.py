@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,11 @@ _CHAR_TEXT = 300  # character n-grams (the costly ones) over the subject and the
 _BLOCKS = ("chars", "words", "subject")  # the TF-IDF blocks, in column order (the clues follow)
 _ANALYZERS = (Analyzer.CHARS, Analyzer.WORDS, Analyzer.SINGLE_WORDS)
 _TOP_FEATURES = 5
+# The lower-case words of a newest text (capitalised ones may be names, a signature's) are looked
+# up in the word vocabulary; a text of at least this many whose words the reader mostly never saw
+# is in a language it was not trained on (a Polish or Turkish mail), and its reading is a guess
+KNOWN_WORDS_COUNTED = 8
+_PLAIN_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,15 @@ class IntentModel:
         for intent, p in zip(self.classes, probs.tolist(), strict=True):
             probabilities[intent] = p
         return Reading(probabilities, index, row, int(np.argmax(scores)))
+
+    def known_words(self, text: str) -> float:
+        """The share of the lower-case words of `text` its word vocabulary holds (1.0 for a text of
+        fewer than `KNOWN_WORDS_COUNTED` such words: too few to judge)."""
+        words = [w for w in _PLAIN_WORD.findall(text) if not w[0].isupper()]
+        if len(words) < KNOWN_WORDS_COUNTED:
+            return 1.0
+        vocabulary = self.grams.blocks[1].vocabulary
+        return sum(tfidf.fold_accents(w.lower()) in vocabulary for w in words) / len(words)
 
     def telling_features(self, reading: Reading) -> list[str]:
         """The n-grams and clues that weighed most for the reading's best intent."""

@@ -28,6 +28,8 @@ from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import rules_dir
 
+MIN_KNOWN_WORDS = 0.4  # under this share of known words (classifier.py `known_words`) a reading is unsure
+
 
 @dataclass(frozen=True)
 class IntentReading:
@@ -92,6 +94,10 @@ def classify_intent(
     read = model.read(new_text, subject, clues)
     ranked = ranked_intents(read.probabilities, role)
     best, confidence = ranked[0]
+    known = model.known_words(new_text)
+    if known < MIN_KNOWN_WORDS:  # a language it was not trained on: as sure as the words it knows
+        confidence *= known / MIN_KNOWN_WORDS
+        why.append(f"model: {known:.0%} of the newest text's words known, a language it was not trained on")
     if confidence < reading.min_confidence and reading.llm.enabled:
         best, confidence = _second_opinion(new_text, subject, ranked, reading, why)
     if explain or confidence < reading.min_confidence:

@@ -359,3 +359,22 @@ def test_thanks_with_more_words_is_read_by_the_model() -> None:
     read = classify_intent(Role.CUSTOMER, False, "Thanks, it arrived today!", "Re: your order", False, (False, False),
                            ReadingConfig())
     assert read.intent is Intent.RECEIVED and read.confidence < 1.0
+
+
+def test_a_text_in_a_language_the_reader_was_not_trained_on_is_unsure() -> None:
+    """Polish and Turkish words are unknown to the reader: whatever it guesses, it is not sure of
+    it; the same request in a trained language, with a name and an unknown product word, is read
+    as usual."""
+    polish = ("Dzień dobry, zamówiłam u Państwa trzy tygodnie temu body dla dziecka i skarpetki. Numer "
+              "śledzenia od tygodnia pokazuje tylko przesyłka w drodze. Kiedy mogę się spodziewać paczki?")
+    turkish = ("Merhaba, kargo takip sayfası paketin teslim edildiğini söylüyor ama ben hiçbir şey almadım, "
+               "kapıda da posta kutusunda da yok. Lütfen yardımcı olur musunuz?")
+    english = ("Hello, I ordered the snugglewrap three weeks ago and the tracking has said in transit for a "
+               "week. When will it arrive? Anna Kowalska")
+    for text in (polish, turkish):
+        read = classify_intent(Role.CUSTOMER, False, text, "Zamówienie", False, (False, False), ReadingConfig())
+        assert read.confidence < ReadingConfig().min_confidence
+        assert any("a language it was not trained on" in w for w in read.why)
+    read = classify_intent(Role.CUSTOMER, False, english, "Order", False, (False, False), ReadingConfig())
+    assert read.intent is Intent.WHERE_IS_MY_ORDER and read.confidence >= ReadingConfig().min_confidence
+    assert not any("not trained on" in w for w in read.why)
