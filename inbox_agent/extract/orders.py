@@ -93,6 +93,7 @@ class _OrderRules:
     store_reference: re.Pattern[str]
     tracking_row: re.Pattern[str]
     tracking_pair: re.Pattern[str]
+    tracking_bracket: re.Pattern[str]
     tracking_for: GuardedPattern
     bracket: re.Pattern[str]
     bracket_item: re.Pattern[str]
@@ -103,6 +104,7 @@ class _OrderRules:
     named_not_order: Caseless  # a number named as a ticket's..., its digits the last group
     named_alone: re.Pattern[str]  # the words of those that name a ticket even right before its letters
     ticket_tag: re.Pattern[str]  # a helpdesk's "[Name #60231]" starting a reply's subject, the number its group
+    reference_tag: re.Pattern[str]  # a helpdesk's "[HL-58344]" before the store's reference, the number its 2nd group
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ def _rules() -> _OrderRules:
         store_reference=re.compile(data["store_reference"]),
         tracking_row=re.compile(data["tracking_row"]),
         tracking_pair=re.compile(data["tracking_pair"]),
+        tracking_bracket=re.compile(data["tracking_bracket"]),
         subject_bare=re.compile(expand(data["subject_bare"])),
         bracket=re.compile(data["bracket"]),
         bracket_item=re.compile(expand(data["bracket_item"])),
@@ -173,6 +176,7 @@ def _rules() -> _OrderRules:
             rf"(?<![^\W\d_])({data['named_not_order_words']}){data['named_not_order_rest']}"),
         named_alone=re.compile(data["named_alone_words"]),
         ticket_tag=re.compile(expand(data["ticket_tag"])),
+        reference_tag=re.compile(expand(data["reference_tag"])),
     )
 
 
@@ -247,6 +251,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
     hits += _tracking_for_hits(lower, tracking_numbers, rules)
     hits += _tracking_pair_hits(lower, tracking_numbers, rules)
+    hits += _tracking_bracket_hits(text, lower, tracking_numbers, rules)
     hits += _subject_number(text, subject, rules)
     hits += _bracket_hits(text, lower, hits, rules)
     hits = _without_other_letters(hits)
@@ -389,9 +394,14 @@ def _without_ticket_numbers(text: str, lower: str, subject: str, hits: list[_Hit
         if between.removeprefix("s").strip() or rules.named_alone.fullmatch(m.group(1)):
             said.add(number)
     topic = subject_topic(subject)
-    if topic != subject.strip() and (tag := rules.ticket_tag.match(topic.lower())) is not None:
-        named.add(tag.group(1))
-        said.add(tag.group(1))
+    if topic != subject.strip():
+        tagged = topic.lower()
+        if (tag := rules.ticket_tag.match(tagged)) is not None:
+            named.add(tag.group(1))
+            said.add(tag.group(1))
+        if (tag := rules.reference_tag.match(tagged)) is not None:
+            named.add(tag.group(2))
+            said.add(tag.group(2))
     return [h for h in hits if h.number not in marked or h.number not in (named if h.marked else said)]
 
 
@@ -840,6 +850,28 @@ def _tracking_pair_hits(lower: str, tracking_numbers: list[str], rules: _OrderRu
         return []
     return [_Hit(m.start(1), m.group(1)) for m in rules.tracking_pair.finditer(lower)
             if m.group(2).upper() in tracking_numbers]
+
+
+def _tracking_bracket_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+    """The numbers a bracket right after gives one of the tracking numbers ("our PW41035
+    (LP00650349451056) was marked delivered"): an order named with its parcel, its capitals glued
+    before it the store's letters; not after a ticket's, an invoice's... words."""
+    if not tracking_numbers or "(" not in lower:
+        return []
+    hits = []
+    for m in rules.tracking_bracket.finditer(lower):
+        if m.group(3).upper() not in tracking_numbers:
+            continue
+        if rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
+            continue
+        letters = ""
+        if m.group(1):
+            written = _letters(text, rules, m.start(1), m.end(1))
+            if written is None or not written.isupper():
+                continue
+            letters = written
+        hits.append(_Hit(m.start(2), m.group(2), letters))
+    return hits
 
 
 def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
