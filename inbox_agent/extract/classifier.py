@@ -54,11 +54,14 @@ _CHAR_TEXT = 300  # character n-grams (the costly ones) over the subject and the
 _BLOCKS = ("chars", "words", "subject")  # the TF-IDF blocks, in column order (the clues follow)
 _ANALYZERS = (Analyzer.CHARS, Analyzer.WORDS, Analyzer.SINGLE_WORDS)
 _TOP_FEATURES = 5
-# The lower-case words of a newest text (capitalised ones may be names, a signature's) are looked
-# up in the word vocabulary; a text of at least this many whose words the reader mostly never saw
-# is in a language it was not trained on (a Polish or Turkish mail), and its reading is a guess
+# The words of a newest text (links and addresses aside; in a sentence-case text only the
+# lower-case ones, as capitalised ones may be names, a signature's) are looked up in the word
+# vocabulary; a text of at least this many whose words the reader mostly never saw is in a
+# language it was not trained on (a Polish or Turkish mail), and its reading is a guess. A run of a
+# script without spaces between words (Chinese, Japanese) counts a word for every two characters.
 KNOWN_WORDS_COUNTED = 8
-_PLAIN_WORD = re.compile(r"[^\W\d_]{2,}")
+_LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+")
+_PLAIN_WORD = re.compile(r"\b[^\W\d_]{2,}\b")  # not letters glued to digits (a tracking number's)
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,21 @@ class IntentModel:
         return Reading(probabilities, index, row, int(np.argmax(scores)))
 
     def known_words(self, text: str) -> float:
-        """The share of the lower-case words of `text` its word vocabulary holds (1.0 for a text of
-        fewer than `KNOWN_WORDS_COUNTED` such words: too few to judge)."""
-        words = [w for w in _PLAIN_WORD.findall(text) if not w[0].isupper()]
-        if len(words) < KNOWN_WORDS_COUNTED:
-            return 1.0
+        """The share of the words of `text` its word vocabulary holds (1.0 for a text of fewer than
+        `KNOWN_WORDS_COUNTED` words: too few to judge); see `KNOWN_WORDS_COUNTED`."""
+        words = _PLAIN_WORD.findall(_LINKS.sub(" ", text))
+        lower = [w for w in words if not w[0].isupper()]
+        if 2 * len(lower) >= len(words):  # sentence case: its capitalised words may be names
+            words = lower
         vocabulary = self.grams.blocks[1].vocabulary
-        return sum(tfidf.fold_accents(w.lower()) in vocabulary for w in words) / len(words)
+        counted = known = 0
+        for word in words:
+            if word.isascii() or word[0] <= "\u024f":  # Latin letters
+                counted += 1
+                known += tfidf.fold_accents(word.lower()) in vocabulary
+            else:
+                counted += max(1, len(word) // 2)
+        return known / counted if counted >= KNOWN_WORDS_COUNTED else 1.0
 
     def telling_features(self, reading: Reading) -> list[str]:
         """The n-grams and clues that weighed most for the reading's best intent."""

@@ -28,7 +28,7 @@ from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import rules_dir
 
-MIN_KNOWN_WORDS = 0.4  # under this share of known words (classifier.py `known_words`) a reading is unsure
+MIN_KNOWN_WORDS = 0.3  # under this share of known words (classifier.py `known_words`) a reading is unsure
 
 
 @dataclass(frozen=True)

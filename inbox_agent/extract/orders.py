@@ -176,7 +176,7 @@ def _rules() -> _OrderRules:
             rf"(?<![^\W\d_])({data['named_not_order_words']}){data['named_not_order_rest']}"),
         named_alone=re.compile(data["named_alone_words"]),
         ticket_tag=re.compile(expand(data["ticket_tag"])),
-        reference_tag=re.compile(expand(data["reference_tag"])),
+        reference_tag=re.compile(expand(data["reference_tag"]).replace("{not_order_letters}", data["not_order_letters"])),
     )
 
 
@@ -853,24 +853,25 @@ def _tracking_pair_hits(lower: str, tracking_numbers: list[str], rules: _OrderRu
 
 
 def _tracking_bracket_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
-    """The numbers a bracket right after gives one of the tracking numbers ("our PW41035
-    (LP00650349451056) was marked delivered"): an order named with its parcel, its capitals glued
-    before it the store's letters; not after a ticket's, an invoice's... words."""
+    """The store's references, and numbers after "our" or "your", that a bracket right after gives
+    one of the tracking numbers ("our PW41035 (LP00650349451056) was marked delivered"): an order
+    named with its parcel; not after a ticket's, an invoice's... words."""
     if not tracking_numbers or "(" not in lower:
         return []
+    tracked = set(tracking_numbers)
     hits = []
     for m in rules.tracking_bracket.finditer(lower):
-        if m.group(3).upper() not in tracking_numbers:
+        if m["tracking"].upper() not in tracked or not (m["letters"] or m["owner"]):
             continue
         if rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
             continue
         letters = ""
-        if m.group(1):
-            written = _letters(text, rules, m.start(1), m.end(1))
+        if m["letters"]:
+            written = _letters(text, rules, m.start("letters"), m.end("letters"))
             if written is None or not written.isupper():
                 continue
             letters = written
-        hits.append(_Hit(m.start(2), m.group(2), letters))
+        hits.append(_Hit(m.start("number"), m["number"], letters))
     return hits
 
 

@@ -362,19 +362,29 @@ def test_thanks_with_more_words_is_read_by_the_model() -> None:
 
 
 def test_a_text_in_a_language_the_reader_was_not_trained_on_is_unsure() -> None:
-    """Polish and Turkish words are unknown to the reader: whatever it guesses, it is not sure of
-    it; the same request in a trained language, with a name and an unknown product word, is read
-    as usual."""
+    """Polish, Turkish (in sentence or title case) and Chinese words are unknown to the reader:
+    whatever it guesses, it is not sure of it; the same request in a trained language, with a name
+    and an unknown product word, is read as usual, and so are heavy typos and lower-case tracking
+    numbers."""
     polish = ("Dzień dobry, zamówiłam u Państwa trzy tygodnie temu body dla dziecka i skarpetki. Numer "
               "śledzenia od tygodnia pokazuje tylko przesyłka w drodze. Kiedy mogę się spodziewać paczki?")
     turkish = ("Merhaba, kargo takip sayfası paketin teslim edildiğini söylüyor ama ben hiçbir şey almadım, "
                "kapıda da posta kutusunda da yok. Lütfen yardımcı olur musunuz?")
+    title_case = ("Merhaba, Siparişim Gelmedi. Kargo Takip Numarası Çalışmıyor. Lütfen Yardımcı Olur Musunuz? "
+                  "Teşekkürler")
+    chinese = "你好，我的包裹还没有收到，物流信息两个星期没有更新了，请帮我查一下，谢谢"
     english = ("Hello, I ordered the snugglewrap three weeks ago and the tracking has said in transit for a "
                "week. When will it arrive? Anna Kowalska")
-    for text in (polish, turkish):
+    for text in (polish, turkish, title_case, chinese):
         read = classify_intent(Role.CUSTOMER, False, text, "Zamówienie", False, (False, False), ReadingConfig())
         assert read.confidence < ReadingConfig().min_confidence
         assert any("a language it was not trained on" in w for w in read.why)
     read = classify_intent(Role.CUSTOMER, False, english, "Order", False, (False, False), ReadingConfig())
     assert read.intent is Intent.WHERE_IS_MY_ORDER and read.confidence >= ReadingConfig().min_confidence
     assert not any("not trained on" in w for w in read.why)
+    typos = ("helo i havnt recievd my parsel yet its ben 3 weks, the trakin numbr dosnt wrk plz advis asap, "
+             "verry dissapointd")
+    listed = "hi the tracking numbers: uh673372914yp, cd188304611be, rq077135021it all show delivered, nothing here"
+    for text in (typos, listed):
+        read = classify_intent(Role.CUSTOMER, False, text, "parcel", False, (False, False), ReadingConfig())
+        assert not any("not trained on" in w for w in read.why)
