@@ -2,7 +2,8 @@
 spaces after an order word or a table label, many order labels on one line, digits spaced out,
 thousands of different store letters each labelled once ("order AAB-1001 order AAC-1002 ..."), a
 header line of thousands of order fields, brackets after orders, codes with a year's series,
-orders for someone with a bracket, unclosed ticket tags, thousands of '#' numbers in a row, and a
+orders for someone with a bracket, unclosed ticket tags, thousands of '#' numbers in a row,
+thousands of distinct parcels each in a forwarder's row, a "for" line or a bracket, and a
 format=flowed part whose every line ends in a soft break (joined into one line).
 
 Each text is read once by the order-number reader (given the text's tracking numbers) and the
@@ -42,6 +43,10 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "an order for someone, bracket": lambda n: "order for my mum (number 30540 " * (n // 31),
     "ticket tags in brackets": lambda n: "[Zapkit #60231 [Zapkit " * (n // 23),
     "'#' numbers in a row": lambda n: "#1234 " * (n // 6),
+    "rows of distinct parcels": lambda n: "".join(f"{1000 + i % 9000} -> LP{i:014d}\n" for i in range(n // 24)),
+    "'for' lines, distinct parcels": lambda n: "".join(f"number for {1000 + i % 9000} is LP{i:014d}\n"
+                                                       for i in range(n // 35)),
+    "brackets of distinct parcels": lambda n: "".join(f"our KT{1000 + i % 9000} (LP{i:014d}) " for i in range(n // 29)),
 }
 
 

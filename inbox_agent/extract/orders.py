@@ -55,6 +55,7 @@ from inbox_agent.rules import load_rules_file
 _BEFORE = 28  # characters before a number in which a ticket/invoice word makes it something else
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
 _BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
+_ORDER_WORD_REACH = 200  # characters of its line before "our" + a reference in which an order word is sought
 _MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
 _SIBLING = re.compile(r"(?<!\d)\d{3,10}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
 _SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a bracket ("no. 48224" does not)
@@ -105,6 +106,35 @@ class _OrderRules:
     named_alone: re.Pattern[str]  # the words of those that name a ticket even right before its letters
     ticket_tag: re.Pattern[str]  # a helpdesk's "[Name #60231]" starting a reply's subject, the number its group
     reference_tag: re.Pattern[str]  # a helpdesk's "[HL-58344]" before the store's reference, the number its 2nd group
+
+
+class _Tracked:
+    """The message's tracking numbers (upper case, no blanks), asked which of them a piece of text
+    holds by sliding each of their lengths along it: a text of thousands of rows and numbers costs
+    its length times a few lengths, not rows times numbers."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        self.ordered = list(dict.fromkeys(numbers))
+        self.numbers = frozenset(self.ordered)
+        self.sizes = sorted({len(n) for n in self.ordered})
+
+    def in_text(self, text: str) -> bool:
+        """Whether `text` holds one of the numbers."""
+        numbers = self.numbers
+        return any(text[i : i + size] in numbers for size in self.sizes for i in range(len(text) - size + 1))
+
+    def holding(self, parts: set[str]) -> dict[str, list[str]]:
+        """For each of `parts` (numbers found in the text), the tracking numbers it is a part of,
+        in their order."""
+        found: dict[str, list[str]] = {p: [] for p in parts}
+        sizes = {len(p) for p in parts}
+        for number in self.ordered:
+            for size in sizes:
+                for i in range(len(number) - size + 1):
+                    holders = found.get(number[i : i + size])
+                    if holders is not None and (not holders or holders[-1] != number):
+                        holders.append(number)
+        return found
 
 
 @dataclass(frozen=True)
@@ -248,10 +278,11 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
         else:
             hits += _store_hits(text, lower, matches, rules, index in rules.references)
     hits += _reference_hits(text, lower, rules, series_codes)
-    hits += _tracking_row_hits(text, lower, tracking_numbers, rules)
-    hits += _tracking_for_hits(lower, tracking_numbers, rules)
-    hits += _tracking_pair_hits(lower, tracking_numbers, rules)
-    hits += _tracking_bracket_hits(text, lower, tracking_numbers, rules)
+    tracked = _Tracked(tracking_numbers)
+    hits += _tracking_row_hits(text, lower, tracked, rules)
+    hits += _tracking_for_hits(lower, tracked, rules)
+    hits += _tracking_pair_hits(lower, tracked, rules)
+    hits += _tracking_bracket_hits(text, lower, tracked, rules)
     hits += _subject_number(text, subject, rules)
     hits += _bracket_hits(text, lower, hits, rules)
     hits = _without_other_letters(hits)
@@ -262,7 +293,7 @@ def find_order_numbers(text: str, tracking_numbers: list[str], prefix: str = "",
     hits += [_Hit(m.start("number"), m.group("number")) for m in lettered
              if not rules.not_lettered_before.search(lower[max(0, m.start() - _BEFORE) : m.start()])]
     hits = _without_ticket_numbers(text, lower, subject, _longest_at_each_place(hits), rules)
-    holding = {n: [t for t in tracking_numbers if n in t] for n in {h.number for h in hits}}
+    holding = tracked.holding({h.number for h in hits})
     ordered = [h.number for h in sorted(hits, key=_position) if not _in_tracking(text, h, holding[h.number])]
     return list(dict.fromkeys(ordered))
 
@@ -471,12 +502,14 @@ def _store_hits(text: str, lower: str, matches: list[re.Match[str]], rules: _Ord
 def _writers_letters(lower: str, start: int, before: str, rules: _OrderRules) -> bool:
     """Whether the words `before` the reference in a store's style at `start` make it the writer's
     own: "our" and a word ("our ref: CLM-55423", "Unser Zeichen: NF-881234"), or "our" alone
-    ("please quote our KLF-58812") unless an order word comes before it in its line, where a store
-    names its own order to a partner ("AE order 3754... = our ZK-40466")."""
+    ("please quote our KLF-58812") unless an order word comes before it in its line (up to
+    `_ORDER_WORD_REACH` characters back), where a store names its own order to a partner ("AE order
+    3754... = our ZK-40466")."""
     m = rules.not_letters_before.search(before)
     if m is None or m["word"]:
         return m is not None
-    return rules.order_word.search(lower, lower.rfind("\n", 0, start) + 1, start) is None
+    line_start = max(lower.rfind("\n", 0, start) + 1, start - _ORDER_WORD_REACH)
+    return rules.order_word.search(lower, line_start, start) is None
 
 
 def _coded(lower: str, end: int) -> bool:
@@ -820,16 +853,16 @@ def _store_references(lower: str, pattern: re.Pattern[str]) -> list[re.Match[str
     return found
 
 
-def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+def _tracking_row_hits(text: str, lower: str, tracked: _Tracked, rules: _OrderRules) -> list[_Hit]:
     """The numbers that start a line whose rest gives one of the tracking numbers (a forwarder's
     "2051 -> LA482915635FR"); capitals glued before the number ("SB42830 Correos: LS...") are the
     store's letters, as if labelled."""
-    if not tracking_numbers:
+    if not tracked.numbers:
         return []
     hits = []
     for m in rules.tracking_row.finditer(f"\n{lower}"):
         rest = _GROUP_BREAK.sub("", m.group(0)[m.end(2) - m.start(0) :]).upper()
-        if not any(t in rest for t in tracking_numbers):
+        if not tracked.in_text(rest):
             continue
         if not (m.group(1) or m.group(3)):
             continue  # a bare number then words: a sentence, not a row
@@ -843,25 +876,24 @@ def _tracking_row_hits(text: str, lower: str, tracking_numbers: list[str], rules
     return hits
 
 
-def _tracking_pair_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+def _tracking_pair_hits(lower: str, tracked: _Tracked, rules: _OrderRules) -> list[_Hit]:
     """The numbers joined by '=' or an arrow to one of the tracking numbers, anywhere in a line
     ("lastmile: 30906=LA214185804FR"): the order that tracking number is given for."""
-    if not tracking_numbers:
+    if not tracked.numbers:
         return []
     return [_Hit(m.start(1), m.group(1)) for m in rules.tracking_pair.finditer(lower)
-            if m.group(2).upper() in tracking_numbers]
+            if m.group(2).upper() in tracked.numbers]
 
 
-def _tracking_bracket_hits(text: str, lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+def _tracking_bracket_hits(text: str, lower: str, tracked: _Tracked, rules: _OrderRules) -> list[_Hit]:
     """The store's references, and numbers after "our" or "your", that a bracket right after gives
     one of the tracking numbers ("our PW41035 (LP00650349451056) was marked delivered"): an order
     named with its parcel; not after a ticket's, an invoice's... words."""
-    if not tracking_numbers or "(" not in lower:
+    if not tracked.numbers or "(" not in lower:
         return []
-    tracked = set(tracking_numbers)
     hits = []
     for m in rules.tracking_bracket.finditer(lower):
-        if m["tracking"].upper() not in tracked or not (m["letters"] or m["owner"]):
+        if m["tracking"].upper() not in tracked.numbers or not (m["letters"] or m["owner"]):
             continue
         if rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
             continue
@@ -875,12 +907,12 @@ def _tracking_bracket_hits(text: str, lower: str, tracking_numbers: list[str], r
     return hits
 
 
-def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRules) -> list[_Hit]:
+def _tracking_for_hits(lower: str, tracked: _Tracked, rules: _OrderRules) -> list[_Hit]:
     """The numbers a line that gives a tracking number names it for ("Correos number for 604571 is
     NX309182745BR"): the orders the tracking numbers belong to, whatever the words before "for"
     name ("The resend case for 604377 ship today, tracking LP00699102284417": the case is the
     order's). Each line is looked at once, however many such numbers it has."""
-    if not tracking_numbers:
+    if not tracked.numbers:
         return []
     hits = []
     line_end = -1
@@ -890,7 +922,7 @@ def _tracking_for_hits(lower: str, tracking_numbers: list[str], rules: _OrderRul
             line_start = lower.rfind("\n", line_end + 1, m.start()) + 1 or line_end + 1
             line_end = _line_end(lower, m.end())
             line = _GROUP_BREAK.sub("", lower[line_start:line_end]).upper()
-            giving = any(t in line for t in tracking_numbers)
+            giving = tracked.in_text(line)
         if giving:
             hits.append(_Hit(m.start(1), m.group(1)))
     return hits
