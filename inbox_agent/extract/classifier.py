@@ -60,7 +60,7 @@ _TOP_FEATURES = 5
 # language it was not trained on (a Polish or Turkish mail), and its reading is a guess. A run of a
 # script without spaces between words (Chinese, Japanese) counts a word for every two characters.
 KNOWN_WORDS_COUNTED = 8
-_LINKS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+")
+_LINKS = re.compile(r"(?:https?://|www\.)\S+|(?<!\S)[^\s@]+@\S+")  # tried at a word's start only
 _PLAIN_WORD = re.compile(r"\b[^\W\d_]{2,}\b")  # not letters glued to digits (a tracking number's)
 
 

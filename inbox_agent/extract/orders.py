@@ -56,6 +56,8 @@ _BEFORE = 28  # characters before a number in which a ticket/invoice word makes 
 _BEFORE_MARKETPLACE = 40  # the same before a marketplace number ("logistics number is 7300...")
 _BEFORE_SIBLING = 80  # characters of its line before a bare "#3042" in which its sibling is sought
 _ORDER_WORD_REACH = 200  # characters of its line before "our" + a reference in which an order word is sought
+_BEFORE_BRACKET = 40  # characters before a bracket holding a tracking number in which its order is sought
+_TRACKING_BRACKET = re.compile(r"\([^\S\n]*+([a-z0-9]{8,40})[^\S\n]*+\)")  # "(LP00650349451056)"
 _MARKS = ("#", "n°", "nº")  # what makes a bare number a reference
 _SIBLING = re.compile(r"(?<!\d)\d{3,10}(?!\d)")  # a number that may be a ticket's before a bare "#3042"
 _SENTENCE_END = re.compile(r"[.!?](?=\s+\D)|[)\]]")  # ends a sentence or a bracket ("no. 48224" does not)
@@ -892,8 +894,11 @@ def _tracking_bracket_hits(text: str, lower: str, tracked: _Tracked, rules: _Ord
     if not tracked.numbers or "(" not in lower:
         return []
     hits = []
-    for m in rules.tracking_bracket.finditer(lower):
-        if m["tracking"].upper() not in tracked.numbers or not (m["letters"] or m["owner"]):
+    for bracket in _TRACKING_BRACKET.finditer(lower):
+        if bracket[1].upper() not in tracked.numbers:
+            continue
+        m = rules.tracking_bracket.search(lower, max(0, bracket.start() - _BEFORE_BRACKET), bracket.start())
+        if m is None or not (m["letters"] or m["owner"]):
             continue
         if rules.not_store_before.search(lower[max(0, m.start() - _BEFORE) : m.start()]):
             continue
