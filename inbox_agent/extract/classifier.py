@@ -136,7 +136,7 @@ class IntentModel:
         lower = [w for w in words if not w[0].isupper()]
         if 2 * len(lower) >= len(words):  # sentence case: its capitalised words may be names
             words = lower
-        vocabulary = self.grams.blocks[1].vocabulary
+        vocabulary = self.grams.blocks[_BLOCKS.index("words")].vocabulary
         counted = known = 0
         for word in words:
             if word.isascii() or word[0] <= "\u024f":  # Latin letters
