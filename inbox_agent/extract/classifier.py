@@ -40,7 +40,7 @@ from inbox_agent.extract.model_cache import cached_model, model_key
 from inbox_agent.extract.orders import find_order_numbers
 from inbox_agent.extract.tfidf import Analyzer, TfidfStack
 from inbox_agent.extract.tracking import find_tracking_numbers
-from inbox_agent.extract.training import TrainingExample
+from inbox_agent.extract.training import TrainingExample, TrainingFiles, digest
 from inbox_agent.parse.message import subject_topic, subject_words
 from inbox_agent.rules import rules_dir
 
@@ -230,18 +230,23 @@ def clue_vector(clues: Clues) -> list[float]:
     return [v * _CLUE_WEIGHT for v in values]
 
 
-def intent_key(examples: Sequence[TrainingExample]) -> str:
-    """The cache key: training data, lexicons (they are features), the reading and training code
+def intent_key(training: str) -> str:
+    """The cache key: the training data's digest, lexicons (they are features), the reading and training code
     with the contexts (extract/context.py), and the order and tracking readers' code and rules
     (whether such a number is written is a feature)."""
     fitting = Path(__file__).with_name("fitting.py")
     lexicons = sorted((rules_dir() / "lexicons").glob("*.yaml"))
     numbers = [Path(inspect.getfile(find_order_numbers)), rules_dir() / "orders.yaml",
                Path(inspect.getfile(find_tracking_numbers))]
-    return model_key(examples, [Path(__file__), Path(tfidf.__file__), Path(context.__file__), fitting, *numbers,
+    return model_key(training, [Path(__file__), Path(tfidf.__file__), Path(context.__file__), fitting, *numbers,
                                 *lexicons])
 
 
 def trained_model(examples: Sequence[TrainingExample], cache_dir: Path) -> IntentModel:
     """The model for `examples`, trained at first use (in a child process) and cached."""
-    return cached_model(KIND, intent_key(examples), cache_dir, IntentModel, examples)
+    return cached_model(KIND, intent_key(digest(examples)), cache_dir, IntentModel, lambda: examples)
+
+
+def files_model(files: TrainingFiles, cache_dir: Path) -> IntentModel:
+    """The model for the examples of `files`, which are read only when it must be trained."""
+    return cached_model(KIND, intent_key(files.digest()), cache_dir, IntentModel, files.examples)

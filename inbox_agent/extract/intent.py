@@ -20,11 +20,11 @@ from pathlib import Path
 
 from inbox_agent.config import ReadingConfig
 from inbox_agent.domain import CUSTOMER_INTENTS, SUPPLIER_INTENTS, Intent, Role
-from inbox_agent.extract.classifier import Clues, IntentModel, lexicon_scores, ranked_intents, read_subject, trained_model
+from inbox_agent.extract.classifier import Clues, IntentModel, files_model, lexicon_scores, ranked_intents, read_subject
 from inbox_agent.extract.context import ReplyContext
 from inbox_agent.extract.lexicon import bare_thanks
 from inbox_agent.extract.llm import llm_reader
-from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, load_examples, training_files
+from inbox_agent.extract.training import TRAINING_FOLDER, TrainingExample, TrainingFiles, load_examples, training_files
 from inbox_agent.parse.message import subject_topic
 from inbox_agent.rules import rules_dir
 
@@ -49,6 +49,12 @@ def taught_examples(reading: ReadingConfig) -> list[TrainingExample]:
     return load_examples(training_files([Path(reading.examples)]), taught=True)
 
 
+def training_set(reading: ReadingConfig) -> TrainingFiles:
+    """The files of the shipped and the taught examples."""
+    return TrainingFiles(tuple(training_files([rules_dir() / TRAINING_FOLDER])),
+                         tuple(training_files([Path(reading.examples)])))
+
+
 def intent_model(reading: ReadingConfig) -> IntentModel:
     """The model trained on the shipped and the taught examples (cached; see classifier.py)."""
     return _model(str(rules_dir()), reading)
@@ -56,7 +62,7 @@ def intent_model(reading: ReadingConfig) -> IntentModel:
 
 @lru_cache(maxsize=4)
 def _model(_rules: str, reading: ReadingConfig) -> IntentModel:
-    return trained_model([*shipped_examples(), *taught_examples(reading)], reading.cache_path())
+    return files_model(training_set(reading), reading.cache_path())
 
 
 def classify_intent(

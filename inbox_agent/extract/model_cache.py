@@ -29,7 +29,7 @@ import numpy as np
 
 from inbox_agent.domain import Intent, Role
 from inbox_agent.extract.context import ReplyContext
-from inbox_agent.extract.training import TrainingExample, digest
+from inbox_agent.extract.training import TrainingExample
 from inbox_agent.rules import rules_dir
 
 SUFFIX = ".npz"
@@ -58,19 +58,20 @@ class TrainingStopped(Exception):
     """Training was given up because the process is stopping; nothing was saved."""
 
 
-def model_key(examples: Sequence[TrainingExample], sources: Iterable[Path]) -> str:
-    """A cache key: the training examples, the files whose content shapes the model (its code,
-    the lexicons when they are features) and the scikit-learn version that fits it."""
-    h = hashlib.sha256(f"{version('scikit-learn')}|{digest(examples)}".encode())
+def model_key(training: str, sources: Iterable[Path]) -> str:
+    """A cache key: the training data's digest, the files whose content shapes the model (its
+    code, the lexicons when they are features) and the scikit-learn version that fits it."""
+    h = hashlib.sha256(f"{version('scikit-learn')}|{training}".encode())
     for path in sources:
         h.update(path.read_bytes())
     return h.hexdigest()[:32]
 
 
 def cached_model(kind: str, key: str, cache_dir: Path, model_type: type[M],
-                 examples: Sequence[TrainingExample]) -> M:
+                 examples: Callable[[], Sequence[TrainingExample]]) -> M:
     """The `kind` model for `key`: from this process, else from `cache_dir`, else trained on
-    `examples` in a child process that saves it there. One model of each kind stays in memory."""
+    `examples()` (read only then) in a child process that saves it there. One model of each
+    kind stays in memory."""
     name = f"{kind}-{key}"
     held = _loaded.get(name)
     if isinstance(held, model_type):
@@ -78,7 +79,7 @@ def cached_model(kind: str, key: str, cache_dir: Path, model_type: type[M],
     path = cache_dir / f"{name}{SUFFIX}"
     model = _load(path, model_type)
     if model is None:
-        model = _train(kind, examples, path, model_type)
+        model = _train(kind, examples(), path, model_type)
     for old in [n for n in _loaded if n.startswith(f"{kind}-")]:
         del _loaded[old]
     _loaded[name] = model

@@ -13,7 +13,6 @@ a child process and cached.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
@@ -22,10 +21,9 @@ import numpy as np
 
 from inbox_agent.config import ReadingConfig
 from inbox_agent.extract import tfidf
-from inbox_agent.extract.intent import shipped_examples, taught_examples
+from inbox_agent.extract.intent import training_set
 from inbox_agent.extract.model_cache import cached_model, model_key
 from inbox_agent.extract.tfidf import Analyzer, TfidfStack
-from inbox_agent.extract.training import TrainingExample
 from inbox_agent.rules import rules_dir
 
 KIND = "stranger"
@@ -72,14 +70,9 @@ def model_text(subject: str, text: str) -> str:
     return f"{subject}\n{text[:_MAX_TEXT]}"
 
 
-def stranger_key(examples: Sequence[TrainingExample]) -> str:
-    """The cache key: training data, the reading and training code."""
-    return model_key(examples, [Path(__file__), Path(tfidf.__file__), Path(__file__).with_name("fitting.py")])
-
-
-def stranger_model(examples: Sequence[TrainingExample], cache_dir: Path) -> StrangerModel:
-    """The model for `examples`, trained at first use (in a child process) and cached."""
-    return cached_model(KIND, stranger_key(examples), cache_dir, StrangerModel, examples)
+def stranger_key(training: str) -> str:
+    """The cache key: the training data's digest, the reading and training code."""
+    return model_key(training, [Path(__file__), Path(tfidf.__file__), Path(__file__).with_name("fitting.py")])
 
 
 def store_stranger_model(reading: ReadingConfig) -> StrangerModel:
@@ -89,4 +82,5 @@ def store_stranger_model(reading: ReadingConfig) -> StrangerModel:
 
 @lru_cache(maxsize=4)
 def _store_model(_rules: str, reading: ReadingConfig) -> StrangerModel:
-    return stranger_model([*shipped_examples(), *taught_examples(reading)], reading.cache_path())
+    files = training_set(reading)
+    return cached_model(KIND, stranger_key(files.digest()), reading.cache_path(), StrangerModel, files.examples)

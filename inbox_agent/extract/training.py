@@ -81,6 +81,31 @@ def _example(path: Path, number: int, line: str, taught: bool) -> TrainingExampl
     return TrainingExample(subject, text, intent, role, str(data.get("language") or ""), group, taught, state)
 
 
+@dataclass(frozen=True)
+class TrainingFiles:
+    """The files a store's readers learn from: the shipped set and the agents' taught examples.
+    Its digest hashes the files' bytes, so a model already cached is found without reading some
+    20,000 texts (a second of a worker's start and ~14 MB); the texts are read only to train."""
+
+    shipped: tuple[Path, ...]
+    taught: tuple[Path, ...]
+
+    def examples(self) -> list[TrainingExample]:
+        return [*load_examples(self.shipped), *load_examples(self.taught, taught=True)]
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for kind, paths in ((b"shipped", self.shipped), (b"taught", self.taught)):
+            for path in paths:
+                try:
+                    content = path.read_bytes()
+                except OSError as e:
+                    raise ConfigError(str(path), "", f"cannot be read ({e})") from None
+                h.update(b"%s %s %d\n" % (kind, path.name.encode(), len(content)))
+                h.update(content)
+        return h.hexdigest()
+
+
 def digest(examples: Iterable[TrainingExample]) -> str:
     """A hash of the examples' content: the model cache key (with the code version)."""
     h = hashlib.sha256()

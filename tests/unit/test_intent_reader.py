@@ -20,10 +20,10 @@ from inbox_agent.extract.classifier import Clues, IntentModel, intent_key, model
 from inbox_agent.extract.evaluation import cross_validate
 from inbox_agent.extract.fitting import IntentFit
 from inbox_agent.extract.formats import load_format_book
-from inbox_agent.extract.intent import classify_intent, shipped_examples
-from inbox_agent.extract.model_cache import load
+from inbox_agent.extract.intent import classify_intent, intent_model, shipped_examples
+from inbox_agent.extract.model_cache import cached_model, load
 from inbox_agent.extract.tracking import find_tracking_numbers
-from inbox_agent.extract.training import TrainingExample, load_examples
+from inbox_agent.extract.training import TrainingExample, TrainingFiles, digest, load_examples
 from inbox_agent.reading import read_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +55,27 @@ def test_examples_load_once_each_and_keep_their_group(tmp_path: Path) -> None:
     assert [(e.text, e.group, e.taught) for e in examples] == [("hello", "w1", True), ("bye", "w3", True)]
 
 
+def test_a_cached_model_is_found_by_its_files_without_reading_their_texts(tmp_path: Path) -> None:
+    shipped, taught = tmp_path / "shipped.jsonl", tmp_path / "taught.jsonl"
+    shipped.write_text('{"text": "where is my parcel", "intent": "where_is_my_order", "group": "w1"}\n')
+    taught.write_text('{"text": "found it at the neighbour", "intent": "received", "group": "w2"}\n')
+    files = TrainingFiles((shipped,), (taught,))
+    assert [(e.text, e.taught) for e in files.examples()] == [("where is my parcel", False),
+                                                              ("found it at the neighbour", True)]
+    assert TrainingFiles((taught,), (shipped,)).digest() != files.digest()  # a shipped text is no taught one
+    model = trained_model(shipped_examples()[:60] + shipped_examples()[-60:], tmp_path)
+    cached = next(tmp_path.glob("intent-*.npz"))
+    key = cached.stem.removeprefix("intent-")
+
+    def unread() -> list[TrainingExample]:
+        raise AssertionError("the training texts were read although the model is cached")
+
+    assert cached_model("intent", key, tmp_path, IntentModel, unread).classes == model.classes
+    before = files.digest()
+    taught.write_text(taught.read_text() + '{"text": "got it thanks", "intent": "received", "group": "w3"}\n')
+    assert files.digest() != before  # a taught example added: another model
+
+
 def test_the_shipped_set_covers_every_intent_with_a_group() -> None:
     examples = shipped_examples()
     assert {e.intent for e in examples} == set(Intent)
@@ -69,7 +90,7 @@ def test_training_is_deterministic_and_cached_on_disk_as_plain_data(tmp_path: Pa
     second = IntentFit().fit(examples).reader().read(text, "", clues).probabilities
     assert first == second
     model = trained_model(examples, tmp_path)  # trained in a child process, saved, loaded
-    cached = tmp_path / f"intent-{intent_key(examples)}.npz"
+    cached = tmp_path / f"intent-{intent_key(digest(examples))}.npz"
     assert [p.name for p in tmp_path.iterdir()] == [cached.name]
     with np.load(cached, allow_pickle=False) as data:  # arrays only: no pickled object inside
         assert all(data[name].dtype != object for name in data.files)
@@ -79,7 +100,7 @@ def test_training_is_deterministic_and_cached_on_disk_as_plain_data(tmp_path: Pa
 
 def test_a_damaged_cache_file_is_trained_again(tmp_path: Path) -> None:
     examples = shipped_examples()[:60] + shipped_examples()[-60:]
-    path = tmp_path / f"intent-{intent_key(examples)}.npz"
+    path = tmp_path / f"intent-{intent_key(digest(examples))}.npz"
     path.write_bytes(b"not a model")
     model = trained_model(examples, tmp_path)
     assert load(path, IntentModel).classes == model.classes
@@ -88,7 +109,7 @@ def test_a_damaged_cache_file_is_trained_again(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("role, allowed", [(Role.CUSTOMER, CUSTOMER_INTENTS), (Role.SUPPLIER, SUPPLIER_INTENTS)])
 def test_only_the_intents_of_the_senders_role_count(role: Role, allowed: frozenset[Intent]) -> None:
-    model = trained_model(shipped_examples(), ReadingConfig().cache_path())
+    model = intent_model(ReadingConfig())
     for text in ("we refund you the full amount", "the parcel arrived, thanks", "where is my order?"):
         ranked = ranked_intents(model.read(text, "", _clues(role)).probabilities, role)
         assert {i for i, _ in ranked} == allowed | {Intent.OTHER}

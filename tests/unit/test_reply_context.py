@@ -14,9 +14,9 @@ import pytest
 from inbox_agent.config import Config, PartiesConfig, ReadingConfig
 from inbox_agent.domain import Intent, OutboxStatus, Role
 from inbox_agent.errors import ConfigError
-from inbox_agent.extract.classifier import Clues, trained_model
+from inbox_agent.extract.classifier import Clues
 from inbox_agent.extract.context import CONTEXT_OF_TEMPLATE, ReplyContext
-from inbox_agent.extract.intent import shipped_examples
+from inbox_agent.extract.intent import intent_model
 from inbox_agent.extract.model_cache import read_examples
 from inbox_agent.extract.training import load_examples
 from inbox_agent.reading import read_bytes
@@ -135,7 +135,7 @@ def test_training_texts_carry_their_state_to_the_trainer(tmp_path: Path) -> None
 
 
 def test_the_context_is_a_feature_and_stands_for_the_subject() -> None:
-    model = trained_model(shipped_examples(), ReadingConfig().cache_path())
+    model = intent_model(ReadingConfig())
     clues = Clues(Role.CUSTOMER, True, False, False, {}, {})
     after_kit = replace(clues, context=ReplyContext.KIT_SENT)
     alone = model.read(SHORT_ANSWER, KIT_SUBJECT, clues)
