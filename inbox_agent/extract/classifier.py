@@ -136,12 +136,12 @@ class IntentModel:
         lower = [w for w in words if not w[0].isupper()]
         if 2 * len(lower) >= len(words):  # sentence case: its capitalised words may be names
             words = lower
-        vocabulary = self.grams.blocks[_BLOCKS.index("words")].vocabulary
+        vocabulary = self.grams.blocks[_BLOCKS.index("words")]
         counted = known = 0
         for word in words:
             if word.isascii() or word[0] <= "\u024f":  # Latin letters
                 counted += 1
-                known += tfidf.fold_accents(word.lower()) in vocabulary
+                known += vocabulary.knows(tfidf.fold_accents(word.lower()))
             else:
                 counted += max(1, len(word) // 2)
         return known / counted if counted >= KNOWN_WORDS_COUNTED else 1.0
@@ -155,7 +155,7 @@ class IntentModel:
     def _name(self, column: int) -> str:
         for label, block in zip(_BLOCKS, self.grams.blocks, strict=True):
             if column < block.offset + len(block):
-                return f'{label} "{block.names[column - block.offset]}"'
+                return f'{label} "{block.gram(column)}"'
         return _CLUE_NAMES[column - self.grams.width]
 
     def plain(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -10,8 +10,8 @@ word grams follow scikit-learn's "word" analyzer (lower-cased, accents folded, t
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -21,7 +21,7 @@ _GRAM_SIZES = (2, 3, 4, 5)
 _LONGEST_GRAM = 5
 _TOKEN = re.compile(r"\w+")  # scikit-learn's (?u)\b\w+\b: a longest run of word characters has \b at both ends
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_WORD_MEMORY = 50_000  # words whose character-gram columns a block keeps while reading (a few MB)
+_WORD_MEMORY = 50_000  # words whose character-gram ids the gram table keeps while reading (a few MB)
 _FOLDED_MEMORY = 20_000  # characters whose folded form is kept (any mail's alphabets; < 2 MB)
 _SUBLINEAR_KEPT = 4096  # counts whose sublinear tf (1 + log) is looked up rather than computed
 
@@ -36,44 +36,96 @@ class Analyzer(StrEnum):
     SINGLE_WORDS = "single words"  # word 1-grams
 
 
-class TfidfBlock:
-    """A fitted vocabulary and its idf weights. Its columns start at `offset`: the blocks of one
-    model (`TfidfStack`) take consecutive columns, so their grams map straight to the model's."""
+class _GramTable:
+    """Every gram the blocks built in this process know, each kept once with an id: the intent
+    and the stranger readers share most of their grams (97% of the stranger's), so both
+    vocabularies together cost one table of strings (~14 MB less per worker than a dictionary
+    each). A block maps ids to its own columns with an array. Each word's character-gram ids are
+    kept too (up to `_WORD_MEMORY` words), so a word seen before costs one look-up instead of a
+    dozen grams, for every block that reads characters. A model trained again (`inbox-agent
+    learn`) adds only its new grams; the table never shrinks."""
 
-    def __init__(self, analyzer: Analyzer, names: list[str], idf: np.ndarray, offset: int = 0) -> None:
-        if len(names) != len(idf):
-            raise ValueError(f"{len(names)} grams but {len(idf)} idf weights")
-        self.analyzer = analyzer
-        self.names = names  # the grams in column order
-        self.idf = np.asarray(idf, dtype=np.float64)
-        self.offset = offset
-        self.vocabulary = dict(zip(names, range(offset, offset + len(names)), strict=True))
-        self._word_columns: dict[str, list[int]] = {}
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []  # each id's gram
+        self._word_ids: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self.names)
+    def add(self, grams: Sequence[str]) -> np.ndarray:
+        """The ids of `grams`, the new ones added."""
+        with self._lock:
+            ids, names = self.ids, self.names
+            before = len(names)
+            for gram in grams:
+                if gram not in ids:
+                    ids[gram] = len(names)
+                    names.append(gram)
+            if len(names) > before:
+                self._word_ids = {}  # a word's grams known now may be more
+            return np.fromiter(map(ids.__getitem__, grams), dtype=np.int32, count=len(grams))
 
-    def count(self, text: str, counts: Counter[int | None]) -> None:
-        """Add the columns of the grams of `text` to `counts` (an unknown gram counts as None)."""
-        if self.analyzer is Analyzer.CHARS:
-            counts.update(self._char_columns(text))
-        else:
-            counts.update(map(self.vocabulary.get, word_grams(text, 2 if self.analyzer is Analyzer.WORDS else 1)))
-
-    def _char_columns(self, text: str) -> list[int]:
-        """The columns of the known character grams of `text`. Each word's columns are kept (up to
-        `_WORD_MEMORY` words), so a word seen before costs one look-up instead of a dozen grams."""
-        memory = self._word_columns
-        get = self.vocabulary.get
-        columns: list[int] = []
+    def char_ids(self, text: str) -> list[int]:
+        """The ids of the known character grams of `text`, one per occurrence."""
+        memory = self._word_ids
+        get = self.ids.get
+        found: list[int] = []
         for word in normal_words(text):
             known = memory.get(word)
             if known is None:
                 if len(memory) >= _WORD_MEMORY:
                     memory.clear()
-                known = memory[word] = [c for c in map(get, _word_char_grams(word)) if c is not None]
-            columns += known
-        return columns
+                known = memory[word] = [i for i in map(get, _word_char_grams(word)) if i is not None]
+            found += known
+        return found
+
+    def word_ids(self, text: str, longest: int) -> list[int]:
+        """The ids of the known word 1- to `longest`-grams of `text`, one per occurrence."""
+        return [i for i in map(self.ids.get, word_grams(text, longest)) if i is not None]
+
+
+_GRAMS = _GramTable()
+
+
+class TfidfBlock:
+    """A fitted vocabulary and its idf weights. Its columns start at `offset`: the blocks of one
+    model (`TfidfStack`) take consecutive columns, so their grams map straight to the model's."""
+
+    def __init__(self, analyzer: Analyzer, names: Sequence[str], idf: np.ndarray, offset: int = 0) -> None:
+        if len(names) != len(idf):
+            raise ValueError(f"{len(names)} grams but {len(idf)} idf weights")
+        self.analyzer = analyzer
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.offset = offset
+        self._ids = _GRAMS.add(names)  # each column's gram
+        # each gram id's column, -1 for the table's other grams; its last place, -1 too, stands for
+        # the ids added after this block (a look-up clips them to it)
+        self._columns = np.full(len(_GRAMS.names) + 1, -1, dtype=np.int64)
+        self._columns[self._ids] = np.arange(offset, offset + len(names), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def names(self) -> list[str]:
+        """The grams in column order."""
+        return [_GRAMS.names[i] for i in self._ids.tolist()]
+
+    def gram(self, column: int) -> str:
+        """The gram of one of the block's columns (counted from the model's first)."""
+        return _GRAMS.names[int(self._ids[column - self.offset])]
+
+    def knows(self, gram: str) -> bool:
+        found = _GRAMS.ids.get(gram)
+        return found is not None and found < len(self._columns) - 1 and bool(self._columns[found] >= 0)
+
+    def columns(self, text: str) -> np.ndarray:
+        """The columns of the known grams of `text`, one per occurrence."""
+        if self.analyzer is Analyzer.CHARS:
+            ids = _GRAMS.char_ids(text)
+        else:
+            ids = _GRAMS.word_ids(text, 2 if self.analyzer is Analyzer.WORDS else 1)
+        found = self._columns.take(np.array(ids, dtype=np.int64), mode="clip")
+        return found[found >= 0]
 
 
 class TfidfStack:
@@ -81,7 +133,7 @@ class TfidfStack:
     values of texts (one per block), each block l2-normalised on its own, as scikit-learn's
     vectorizers stacked side by side would."""
 
-    def __init__(self, parts: Sequence[tuple[Analyzer, list[str], np.ndarray]]) -> None:
+    def __init__(self, parts: Sequence[tuple[Analyzer, Sequence[str], np.ndarray]]) -> None:
         self.blocks: list[TfidfBlock] = []
         offset = 0
         for analyzer, names, idf in parts:
@@ -93,16 +145,13 @@ class TfidfStack:
         self._sublinear = np.concatenate([[0.0], np.log(np.arange(1, _SUBLINEAR_KEPT, dtype=np.float64)) + 1.0])
 
     def row(self, texts: Sequence[str]) -> Row:
-        """The non-zero columns of `texts` (the i-th read by the i-th block) and their sublinear
-        TF-IDF values."""
-        counts: Counter[int | None] = Counter()
-        for block, text in zip(self.blocks, texts, strict=True):
-            block.count(text, counts)
-        counts.pop(None, None)  # the unknown grams
-        size = len(counts)
-        columns = np.fromiter(counts, dtype=np.int64, count=size)
-        tfidf = self._tf(np.fromiter(counts.values(), dtype=np.intp, count=size)) * self._idf.take(columns)
-        if size:
+        """The non-zero columns of `texts` (the i-th read by the i-th block), in column order, and
+        their sublinear TF-IDF values."""
+        found = [block.columns(text) for block, text in zip(self.blocks, texts, strict=True)]
+        columns, counts = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int64),
+                                    return_counts=True)
+        tfidf = self._tf(counts) * self._idf.take(columns)
+        if len(columns):
             block_of = np.searchsorted(self._ends, columns, side="right")
             norms = np.sqrt(np.bincount(block_of, weights=tfidf * tfidf, minlength=len(self.blocks)))
             tfidf /= norms.take(block_of)
