@@ -2,17 +2,26 @@
 
 Link targets are kept because numbers inside an href count (corpus policy). Text inside
 <blockquote> and Gmail/Outlook quote containers is prefixed with "> " so the quote splitter sees it
-as history, exactly like a plain-text quote.
+as history, exactly like a plain-text quote. White space is read as a browser shows it: a run of
+blanks and line breaks in the source is one space (a sentence the writer's editor wrapped is one
+line, as a reader sees it), outside <pre>, whose lines stay; blocks and <br> break lines, and a
+table cell ends with a tab.
 """
 
 from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _BLOCKS = "p, div, br, tr, li, dt, dd, h1, h2, h3, h4, h5, h6, table, blockquote, hr"
 _QUOTES = "blockquote, div.gmail_quote, div#appendonsend, div#divRplyFwdMsg"
+_QUOTE_IDS = ("appendonsend", "divRplyFwdMsg")  # the ids of `_QUOTES`
+# A block's edge and a cell's end, marked apart from the source's own white space until it folds
+# (characters of Unicode's private use area, which no mail's text means as breaks)
+_BREAK, _CELL = "\ue000", "\ue001"
+_WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space (not the no-break space): a run shows as one space
+_MARK_EDGES = re.compile(f" ?([{_BREAK}{_CELL}]) ?")
 _BLANK_RUNS = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # An HTML part is read up to this many characters: a person's mail, even a long newsletter, is far
 # shorter, and past them a hostile part would cost about half a second a megabyte
@@ -30,22 +39,38 @@ def html_to_text(html: str) -> str:
         if href and not href.startswith(("mailto:", "#")) and href not in (node.text() or ""):
             node.insert_after(f" <{href}> ")
     for node in tree.css(_QUOTES):
-        if node.parent is not None and node.parent.css_matches(_QUOTES):
-            continue
+        if _inside_quote(node):
+            continue  # its outer quote marks it
         quoted = _plain(node)
-        lines = "\n".join("> " + line for line in quoted.splitlines())
-        node.replace_with(f"\n{lines}\n")
+        lines = _BREAK.join("> " + line for line in quoted.splitlines()).replace("\t", _CELL)
+        node.replace_with(f"{_BREAK}{lines}{_BREAK}")  # marks again: the whole text's white space folds next
     root = tree.body or tree.root
     if root is None:
         return ""
     return _plain(root)
 
 
+def _inside_quote(node: LexborNode) -> bool:
+    """Whether an ancestor of `node` is a quote container (`_QUOTES`)."""
+    parent = node.parent
+    while parent is not None:
+        classes = (parent.attributes.get("class") or "").split()
+        if (parent.tag == "blockquote" or (parent.tag == "div" and "gmail_quote" in classes)
+                or (parent.tag == "div" and parent.attributes.get("id") in _QUOTE_IDS)):
+            return True
+        parent = parent.parent
+    return False
+
+
 def _plain(node: object) -> str:
+    for pre in node.css("pre"):  # type: ignore[attr-defined]
+        lines = (pre.text(separator="", deep=True) or "").replace("\r", "").replace("\n", _BREAK)
+        pre.replace_with(f"{_BREAK}{lines}{_BREAK}")
     for block in node.css(_BLOCKS):  # type: ignore[attr-defined]
-        block.insert_before("\n")
-        block.insert_after("\n")
+        block.insert_before(_BREAK)
+        block.insert_after(_BREAK)
     for cell in node.css("td, th"):  # type: ignore[attr-defined]
-        cell.insert_after("\t")
+        cell.insert_after(_CELL)
     text: str = node.text(separator="", deep=True)  # type: ignore[attr-defined]
-    return _BLANK_RUNS.sub("\n\n", text.replace("\r", "")).strip()
+    text = _MARK_EDGES.sub(r"\1", _WHITE.sub(" ", text)).replace(_BREAK, "\n").replace(_CELL, "\t")
+    return _BLANK_RUNS.sub("\n\n", text).strip()

@@ -1,0 +1,44 @@
+"""An HTML part is read as a browser shows it: the source's line breaks and blank runs are one
+space, blocks and <br> break lines, <pre> keeps its lines, a table cell ends with a tab; and the
+quote containers of an HTML-only reply are history, not the newest text."""
+
+from __future__ import annotations
+
+import pytest
+
+from inbox_agent.extract.lexicon import score
+from inbox_agent.parse import parse_email
+from inbox_agent.parse.html import html_to_text
+
+WRAPPED = ("<div style=\"font-family: Arial\"><p>Bonjour,</p>\n<p>Ma commande n'est jamais arrivée, alors que le "
+           "transporteur affiche qu'elle a été\n   « livrée » hier à 10h02.</p>\n<p>Cordialement,<br>\nInès</p></div>")
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    (WRAPPED, "Bonjour,\n\nMa commande n'est jamais arrivée, alors que le transporteur affiche qu'elle a été "
+              "« livrée » hier à 10h02.\n\nCordialement,\n\nInès"),
+    ("<pre>Order 4471\n  shipped  twice</pre><p>then\nnothing</p>", "Order 4471\nshipped twice\n\nthen nothing"),
+    ("<table>\n <tr>\n  <td>Order</td>\n  <td>50211</td>\n </tr>\n</table>", "Order\t50211"),
+    ("<p>a&nbsp;&nbsp;b</p>", "a\xa0\xa0b"),  # no-break spaces are the writer's, kept
+])
+def test_html_white_space_reads_as_a_browser_shows_it(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_a_claim_wrapped_in_the_html_source_is_read_whole() -> None:
+    body, = score([(html_to_text(WRAPPED), 1.0)])
+    assert any("livr" in why and "delivered_not_received" in why for why in body.why)
+
+
+def test_the_quotes_of_an_html_only_reply_are_history() -> None:
+    html = ('<html><body><div dir="ltr">Found it at the neighbour\'s, thanks!</div><br>'
+            '<div class="gmail_quote"><div class="gmail_attr">On Mon, 2 Mar 2026, Shop wrote:<br></div>'
+            '<blockquote class="gmail_quote">Where is my parcel?\nOrder 4471, it says delivered.'
+            '<blockquote>an older quote</blockquote></blockquote></div></body></html>')
+    raw = ("From: Ann <ann@mail.example>\r\nTo: support@shop.example\r\nSubject: Re: Order 4471\r\n"
+           "Message-ID: <h-1@mail.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           + html).encode()
+    parsed = parse_email(raw)
+    assert parsed.new_text.strip() == "Found it at the neighbour's, thanks!"
+    assert "Order 4471, it says delivered." in parsed.all_text
+    assert "> an older quote" in html_to_text(html)  # a quote inside a quote is marked once, with it
