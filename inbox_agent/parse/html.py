@@ -16,7 +16,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _BLOCKS = "p, div, br, tr, li, dt, dd, h1, h2, h3, h4, h5, h6, table, blockquote, hr"
 _QUOTES = "blockquote, div.gmail_quote, div#appendonsend, div#divRplyFwdMsg"
-_QUOTE_IDS = ("appendonsend", "divRplyFwdMsg")  # the ids of `_QUOTES`
 # A block's edge and a cell's end, marked apart from the source's own white space until it folds
 # (characters of Unicode's private use area, which no mail's text means as breaks)
 _BREAK, _CELL = "\ue000", "\ue001"
@@ -26,21 +25,23 @@ _BLANK_RUNS = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # An HTML part is read up to this many characters: a person's mail, even a long newsletter, is far
 # shorter, and past them a hostile part would cost about half a second a megabyte
 MAX_HTML_CHARS = 2_000_000
+# ... and up to this many tags: a long newsletter holds a few thousand, and the parser's cost grows
+# with the square of the blocks a hostile part nests (64,000 nested <div>s, 1.7 MB: 12 s)
+MAX_HTML_TAGS = 20_000
+_TAG = re.compile(r"<[a-zA-Z]")
 
 
 def html_to_text(html: str) -> str:
     """Return readable text of `html` (its first `MAX_HTML_CHARS` characters); every href is
     appended after its link text as <url>."""
-    tree = LexborHTMLParser(html[:MAX_HTML_CHARS])
+    tree = LexborHTMLParser(_capped(html))
     for node in tree.css("script, style, head, title"):
         node.decompose()
     for node in tree.css("a[href]"):
         href = (node.attributes.get("href") or "").strip()
         if href and not href.startswith(("mailto:", "#")) and href not in (node.text() or ""):
             node.insert_after(f" <{href}> ")
-    for node in tree.css(_QUOTES):
-        if _inside_quote(node):
-            continue  # its outer quote marks it
+    for node in _outer_quotes(tree):
         quoted = _plain(node)
         lines = _BREAK.join("> " + line for line in quoted.splitlines()).replace("\t", _CELL)
         node.replace_with(f"{_BREAK}{lines}{_BREAK}")  # marks again: the whole text's white space folds next
@@ -50,16 +51,39 @@ def html_to_text(html: str) -> str:
     return _plain(root)
 
 
-def _inside_quote(node: LexborNode) -> bool:
-    """Whether an ancestor of `node` is a quote container (`_QUOTES`)."""
-    parent = node.parent
-    while parent is not None:
-        classes = (parent.attributes.get("class") or "").split()
-        if (parent.tag == "blockquote" or (parent.tag == "div" and "gmail_quote" in classes)
-                or (parent.tag == "div" and parent.attributes.get("id") in _QUOTE_IDS)):
-            return True
-        parent = parent.parent
-    return False
+def _capped(html: str) -> str:
+    """The start of `html` that the parser reads: `MAX_HTML_CHARS` characters, cut before the
+    tag past `MAX_HTML_TAGS`."""
+    html = html[:MAX_HTML_CHARS]
+    for count, tag in enumerate(_TAG.finditer(html), 1):
+        if count > MAX_HTML_TAGS:
+            return html[: tag.start()]
+    return html
+
+
+def _outer_quotes(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The quote containers (`_QUOTES`) inside no other, in document order (an inner one is marked
+    with its outer one). Every node's answer is kept, so each is asked once however deep a
+    hostile part nests its quotes."""
+    quotes = tree.css(_QUOTES)
+    ids = {q.mem_id for q in quotes}
+    under: dict[int, bool] = {}  # a node's id: whether it or one of its ancestors is a quote
+    outer = []
+    for quote in quotes:
+        path, node, inside = [], quote.parent, False
+        while node is not None:
+            if node.mem_id in under:
+                inside = under[node.mem_id]
+                break
+            path.append(node.mem_id)
+            if node.mem_id in ids:
+                inside = True
+                break
+            node = node.parent
+        under.update(dict.fromkeys(path, inside))
+        if not inside:
+            outer.append(quote)
+    return outer
 
 
 def _plain(node: object) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from inbox_agent.extract.lexicon import score
 from inbox_agent.parse import parse_email
-from inbox_agent.parse.html import html_to_text
+from inbox_agent.parse.html import MAX_HTML_TAGS, html_to_text
 
 WRAPPED = ("<div style=\"font-family: Arial\"><p>Bonjour,</p>\n<p>Ma commande n'est jamais arrivée, alors que le "
            "transporteur affiche qu'elle a été\n   « livrée » hier à 10h02.</p>\n<p>Cordialement,<br>\nInès</p></div>")
@@ -42,3 +42,11 @@ def test_the_quotes_of_an_html_only_reply_are_history() -> None:
     assert parsed.new_text.strip() == "Found it at the neighbour's, thanks!"
     assert "Order 4471, it says delivered." in parsed.all_text
     assert "> an older quote" in html_to_text(html)  # a quote inside a quote is marked once, with it
+
+
+def test_a_part_nesting_thousands_of_blocks_is_read_up_to_its_tag_cap() -> None:
+    """The parser's cost grows with the square of nested blocks: a part is read to MAX_HTML_TAGS
+    tags, so a word before the cap is read and one after it is not."""
+    nested = "<blockquote>x" * MAX_HTML_TAGS
+    assert "order 48213" in html_to_text(f"<p>order 48213</p>{nested}")
+    assert "order 48214" not in html_to_text(f"{nested}<p>order 48214</p>")
