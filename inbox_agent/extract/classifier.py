@@ -231,15 +231,15 @@ def clue_vector(clues: Clues) -> list[float]:
 
 
 def intent_key(training: str) -> str:
-    """The cache key: the training data's digest, lexicons (they are features), the reading and training code
-    with the contexts (extract/context.py), and the order and tracking readers' code and rules
-    (whether such a number is written is a feature)."""
+    """The cache key: the training data's digest and the code that reads the data, lexicons (they
+    are features), the reading and training code with the contexts (extract/context.py), and the
+    order and tracking readers' code and rules (whether such a number is written is a feature)."""
     fitting = Path(__file__).with_name("fitting.py")
     lexicons = sorted((rules_dir() / "lexicons").glob("*.yaml"))
     numbers = [Path(inspect.getfile(find_order_numbers)), rules_dir() / "orders.yaml",
                Path(inspect.getfile(find_tracking_numbers))]
-    return model_key(training, [Path(__file__), Path(tfidf.__file__), Path(context.__file__), fitting, *numbers,
-                                *lexicons])
+    return model_key(training, [Path(__file__), Path(tfidf.__file__), Path(context.__file__), fitting,
+                                Path(inspect.getfile(TrainingFiles)), *numbers, *lexicons])
 
 
 def trained_model(examples: Sequence[TrainingExample], cache_dir: Path) -> IntentModel:

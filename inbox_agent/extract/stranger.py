@@ -71,8 +71,10 @@ def model_text(subject: str, text: str) -> str:
 
 
 def stranger_key(training: str) -> str:
-    """The cache key: the training data's digest, the reading and training code."""
-    return model_key(training, [Path(__file__), Path(tfidf.__file__), Path(__file__).with_name("fitting.py")])
+    """The cache key: the training data's digest, the code that reads the data, the reading and
+    training code."""
+    here = Path(__file__)
+    return model_key(training, [here, Path(tfidf.__file__), here.with_name("fitting.py"), here.with_name("training.py")])
 
 
 def store_stranger_model(reading: ReadingConfig) -> StrangerModel:

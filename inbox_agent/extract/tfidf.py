@@ -99,8 +99,8 @@ class TfidfBlock:
         self._ids = _GRAMS.add(names)  # each column's gram
         # each gram id's column, -1 for the table's other grams; its last place, -1 too, stands for
         # the ids added after this block (a look-up clips them to it)
-        self._columns = np.full(len(_GRAMS.names) + 1, -1, dtype=np.int64)
-        self._columns[self._ids] = np.arange(offset, offset + len(names), dtype=np.int64)
+        self._columns = np.full(len(_GRAMS.names) + 1, -1, dtype=np.int32)
+        self._columns[self._ids] = np.arange(offset, offset + len(names), dtype=np.int32)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -148,7 +148,7 @@ class TfidfStack:
         """The non-zero columns of `texts` (the i-th read by the i-th block), in column order, and
         their sublinear TF-IDF values."""
         found = [block.columns(text) for block, text in zip(self.blocks, texts, strict=True)]
-        columns, counts = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int64),
+        columns, counts = np.unique(np.concatenate(found) if found else np.zeros(0, dtype=np.int32),
                                     return_counts=True)
         tfidf = self._tf(counts) * self._idf.take(columns)
         if len(columns):
