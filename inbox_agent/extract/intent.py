@@ -50,9 +50,8 @@ def taught_examples(reading: ReadingConfig) -> list[TrainingExample]:
 
 
 def training_set(reading: ReadingConfig) -> TrainingFiles:
-    """The files of the shipped and the taught examples."""
-    return TrainingFiles(tuple(training_files([rules_dir() / TRAINING_FOLDER])),
-                         tuple(training_files([Path(reading.examples)])))
+    """The files of the shipped and the taught examples, read now."""
+    return TrainingFiles.read(training_files([rules_dir() / TRAINING_FOLDER]), training_files([Path(reading.examples)]))
 
 
 def intent_model(reading: ReadingConfig) -> IntentModel:

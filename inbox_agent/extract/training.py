@@ -49,11 +49,23 @@ def training_files(folders: Iterable[Path]) -> list[Path]:
 def load_examples(files: Iterable[Path], taught: bool = False) -> list[TrainingExample]:
     """The examples of `files`, in file and line order; duplicates (same subject, text, intent,
     state) once."""
+    return _examples([(path, _read(path)) for path in files], taught)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise ConfigError(str(path), "", f"cannot be read ({e})") from None
+
+
+def _examples(contents: Iterable[tuple[Path, bytes]], taught: bool) -> list[TrainingExample]:
+    """The examples of files already read (see `load_examples`)."""
     examples: dict[tuple[str, str, Intent, ReplyContext | None], TrainingExample] = {}
-    for path in files:
+    for path, content in contents:
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
+            lines = content.decode("utf-8").splitlines()
+        except UnicodeDecodeError as e:
             raise ConfigError(str(path), "", f"cannot be read ({e})") from None
         for number, line in enumerate(lines, 1):
             if line.strip():
@@ -83,24 +95,25 @@ def _example(path: Path, number: int, line: str, taught: bool) -> TrainingExampl
 
 @dataclass(frozen=True)
 class TrainingFiles:
-    """The files a store's readers learn from: the shipped set and the agents' taught examples.
-    Its digest hashes the files' bytes, so a model already cached is found without reading some
-    20,000 texts (a second of a worker's start and ~14 MB); the texts are read only to train."""
+    """The files a store's readers learn from, as read once: the shipped set and the agents'
+    taught examples. Its digest hashes the files' bytes, so a model already cached is found without
+    parsing some 20,000 texts (a second of a worker's start and ~14 MB); the texts are parsed only
+    to train, from the same bytes, so a taught example added meanwhile waits for the next key."""
 
-    shipped: tuple[Path, ...]
-    taught: tuple[Path, ...]
+    shipped: tuple[tuple[Path, bytes], ...]
+    taught: tuple[tuple[Path, bytes], ...]
+
+    @classmethod
+    def read(cls, shipped: Iterable[Path], taught: Iterable[Path]) -> TrainingFiles:
+        return cls(tuple((p, _read(p)) for p in shipped), tuple((p, _read(p)) for p in taught))
 
     def examples(self) -> list[TrainingExample]:
-        return [*load_examples(self.shipped), *load_examples(self.taught, taught=True)]
+        return [*_examples(self.shipped, taught=False), *_examples(self.taught, taught=True)]
 
     def digest(self) -> str:
         h = hashlib.sha256()
-        for kind, paths in ((b"shipped", self.shipped), (b"taught", self.taught)):
-            for path in paths:
-                try:
-                    content = path.read_bytes()
-                except OSError as e:
-                    raise ConfigError(str(path), "", f"cannot be read ({e})") from None
+        for kind, contents in ((b"shipped", self.shipped), (b"taught", self.taught)):
+            for path, content in contents:
                 h.update(b"%s %s %d\n" % (kind, path.name.encode(), len(content)))
                 h.update(content)
         return h.hexdigest()

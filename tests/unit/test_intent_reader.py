@@ -59,10 +59,10 @@ def test_a_cached_model_is_found_by_its_files_without_reading_their_texts(tmp_pa
     shipped, taught = tmp_path / "shipped.jsonl", tmp_path / "taught.jsonl"
     shipped.write_text('{"text": "where is my parcel", "intent": "where_is_my_order", "group": "w1"}\n')
     taught.write_text('{"text": "found it at the neighbour", "intent": "received", "group": "w2"}\n')
-    files = TrainingFiles((shipped,), (taught,))
+    files = TrainingFiles.read([shipped], [taught])
     assert [(e.text, e.taught) for e in files.examples()] == [("where is my parcel", False),
                                                               ("found it at the neighbour", True)]
-    assert TrainingFiles((taught,), (shipped,)).digest() != files.digest()  # a shipped text is no taught one
+    assert TrainingFiles.read([taught], [shipped]).digest() != files.digest()  # a shipped text is no taught one
     model = trained_model(shipped_examples()[:60] + shipped_examples()[-60:], tmp_path)
     cached = next(tmp_path.glob("intent-*.npz"))
     key = cached.stem.removeprefix("intent-")
@@ -71,9 +71,9 @@ def test_a_cached_model_is_found_by_its_files_without_reading_their_texts(tmp_pa
         raise AssertionError("the training texts were read although the model is cached")
 
     assert cached_model("intent", key, tmp_path, IntentModel, unread).classes == model.classes
-    before = files.digest()
     taught.write_text(taught.read_text() + '{"text": "got it thanks", "intent": "received", "group": "w3"}\n')
-    assert files.digest() != before  # a taught example added: another model
+    assert len(files.examples()) == 2  # what was read, whatever came since
+    assert TrainingFiles.read([shipped], [taught]).digest() != files.digest()  # a taught example added: another model
 
 
 def test_the_shipped_set_covers_every_intent_with_a_group() -> None:
