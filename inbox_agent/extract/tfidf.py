@@ -39,7 +39,7 @@ class Analyzer(StrEnum):
 class _GramTable:
     """Every gram the blocks built in this process know, each kept once with an id: the intent
     and the stranger readers share most of their grams (97% of the stranger's), so both
-    vocabularies together cost one table of strings (~14 MB less per worker than a dictionary
+    vocabularies together cost one table of strings (~11 MB less per worker than a dictionary
     each). A block maps ids to its own columns with an array. Each word's character-gram ids are
     kept too (up to `_WORD_MEMORY` words), so a word seen before costs one look-up instead of a
     dozen grams, for every block that reads characters. A model trained again (`inbox-agent
@@ -115,6 +115,7 @@ class TfidfBlock:
         return _GRAMS.names[int(self._ids[column - self.offset])]
 
     def knows(self, gram: str) -> bool:
+        """Whether `gram` is one of the block's."""
         found = _GRAMS.ids.get(gram)
         return found is not None and found < len(self._columns) - 1 and bool(self._columns[found] >= 0)
 

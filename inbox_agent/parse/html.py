@@ -76,6 +76,7 @@ def _is_quote(node: LexborNode) -> bool:
 
 
 def _shows_lines(node: LexborNode) -> bool:
+    """Whether a browser shows the line breaks of the text inside `node`."""
     return node.tag in ("pre", "textarea") or bool(_SHOWS_LINES.search(node.attributes.get("style") or ""))
 
 
