@@ -136,12 +136,12 @@ class IntentModel:
         lower = [w for w in words if not w[0].isupper()]
         if 2 * len(lower) >= len(words):  # sentence case: its capitalised words may be names
             words = lower
-        vocabulary = self.grams.blocks[_BLOCKS.index("words")]
+        word_block = self.grams.blocks[_BLOCKS.index("words")]
         counted = known = 0
         for word in words:
             if word.isascii() or word[0] <= "\u024f":  # Latin letters
                 counted += 1
-                known += vocabulary.knows(tfidf.fold_accents(word.lower()))
+                known += word_block.knows(tfidf.fold_accents(word.lower()))
             else:
                 counted += max(1, len(word) // 2)
         return known / counted if counted >= KNOWN_WORDS_COUNTED else 1.0
